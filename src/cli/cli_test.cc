@@ -1,0 +1,208 @@
+// Bad and hostile input to the real binary: each gives one clear error in
+// PostgreSQL's style and its documented exit code, never a crash.
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "common/fs.h"
+#include "proc/child.h"
+#include "proc/user.h"
+
+namespace pgreplica {
+namespace {
+
+struct Outcome {
+  int code;
+  std::string output;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto d = TempDir::Create("/tmp", "pgreplica-cli-");
+    ASSERT_TRUE(d);
+    dir_ = std::make_unique<TempDir>(std::move(*d));
+    user_ = proc::CurrentUser()->name;
+  }
+
+  std::string Write(const std::string& name, const std::string& text, mode_t mode = 0600) {
+    std::string path = dir_->path() + "/" + name;
+    EXPECT_TRUE(WriteFileAtomic(path, text, mode));
+    return path;
+  }
+
+  Outcome Run(std::vector<std::string> args, const std::string& stdin_text = "") {
+    std::vector<std::string> argv = {PGREPLICA_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    if (!stdin_text.empty() ||
+        std::find(args.begin(), args.end(), "--password-stdin") != args.end()) {
+      // Feed standard input through a file: the child reads /dev/null otherwise.
+      std::string in = Write("stdin", stdin_text);
+      argv = {"sh", "-c", "exec \"$0\" \"$@\" < " + in, argv[0]};
+      argv.insert(argv.end(), args.begin(), args.end());
+    }
+    auto r = proc::Run({.argv = argv, .env = {{"NO_COLOR", "1"}}});
+    EXPECT_TRUE(r);
+    return {r->status.code, r->output};
+  }
+
+  // One error in PostgreSQL's style, with the given exit code.
+  void ExpectError(const Outcome& o, int code, const std::string& fragment) {
+    EXPECT_EQ(o.code, code) << o.output;
+    EXPECT_EQ(o.output.rfind("pgreplica: error: ", 0), 0u) << o.output;
+    EXPECT_NE(o.output.find(fragment), std::string::npos) << o.output;
+    // Lower case, except for acronyms such as "OS".
+    std::string word = o.output.substr(18, 2);
+    EXPECT_FALSE(word.size() == 2 && std::isupper(static_cast<unsigned char>(word[0])) &&
+                 std::islower(static_cast<unsigned char>(word[1])))
+        << o.output;
+    for (const char* crash :
+         {"terminate called", "what():", "Aborted", "Segmentation", "runtime error"})
+      EXPECT_EQ(o.output.find(crash), std::string::npos) << o.output;
+    size_t errors = 0;
+    for (size_t p = 0; (p = o.output.find("error:", p)) != std::string::npos; ++p) ++errors;
+    EXPECT_EQ(errors, 1u) << o.output;
+  }
+
+  std::string Config(const std::string& yaml) { return Write("config.yaml", yaml); }
+
+  std::unique_ptr<TempDir> dir_;
+  std::string user_;
+};
+
+TEST_F(CliTest, HelpOnEveryCommand) {
+  for (std::vector<std::string> cmd : {std::vector<std::string>{"--help"},
+                                       {"doctor", "--help"},
+                                       {"primary", "--help"},
+                                       {"primary", "check", "--help"},
+                                       {"primary", "setup", "--help"},
+                                       {"pgpass", "--help"}}) {
+    auto o = Run(cmd);
+    EXPECT_EQ(o.code, 0) << o.output;
+    EXPECT_NE(o.output.find("Usage:"), std::string::npos) << o.output;
+  }
+  auto v = Run({"--version"});
+  EXPECT_EQ(v.code, 0);
+  EXPECT_EQ(v.output.rfind("pgreplica ", 0), 0u);
+}
+
+TEST_F(CliTest, UsageErrors) {
+  ExpectError(Run({}), 2, "invalid command line");
+  ExpectError(Run({"frobnicate"}), 2, "invalid command line");
+  ExpectError(Run({"doctor", "--frobnicate"}), 2, "--frobnicate");
+  ExpectError(Run({"doctor", "--output", "xml"}), 2, "xml");
+  ExpectError(Run({"pgpass", "--config", Config(""), "--set", "noequals"}), 2,
+              "invalid --set argument");
+  ExpectError(Run({"pgpass", "--config", Config(""), "--set", "primary.hots=x"}), 2,
+              "Did you mean \"primary.host\"?");
+  ExpectError(Run({"pgpass", "--config", Config(""), "--port", "70000"}), 2,
+              "invalid value for --port: \"70000\"");
+  ExpectError(Run({"pgpass", "--config", Config(""), "--port", "0"}), 2, "from 1 to 65535");
+  ExpectError(Run({"pgpass", "--config", Config(""), "--host", "db'1"}), 2,
+              "invalid value for --host");
+  ExpectError(Run({"pgpass", "--config", Config(""), "--host", "db 1"}), 2, "a space");
+}
+
+TEST_F(CliTest, ConfigFileErrors) {
+  ExpectError(Run({"pgpass", "--config", dir_->path() + "/missing.yaml"}), 5,
+              "could not read configuration file");
+  ExpectError(Run({"pgpass", "--config", dir_->path()}), 5, "could not read configuration file");
+  ExpectError(Run({"pgpass", "--config", Config("primary: [unclosed\n")}), 3,
+              "could not parse configuration file");
+  ExpectError(Run({"pgpass", "--config", Config("primary:\n\thost: x\n")}), 3, "could not parse");
+  ExpectError(Run({"pgpass", "--config", Config("primary:\n  hots: x\n")}), 4, "line 2");
+  ExpectError(Run({"pgpass", "--config", Config("secondary:\n  host: x\n")}), 4, "\"secondary\"");
+  ExpectError(Run({"pgpass", "--config", Config("primary:\n  port: abc\n")}), 4,
+              "\"primary.port\"");
+  ExpectError(Run({"pgpass", "--config", Config("primary:\n  port: 70000\n")}), 4, "line 2");
+  ExpectError(Run({"pgpass", "--config", Config("primary:\n  host: \"a b\"\n")}), 4,
+              "\"primary.host\"");
+  ExpectError(Run({"pgpass", "--config", Config("local:\n  bindir: /nonexistent/bin\n")}), 4,
+              "\"local.bindir\"");
+  ExpectError(Run({"pgpass", "--config", Config("- a\n- b\n")}), 4, "Expected a mapping");
+  ExpectError(Run({"pgpass", "--config", Config("connect_timeout: 1\nconnect_timeout: 2\n")}), 4,
+              "duplicate");
+  ExpectError(Run({"pgpass", "--config", Config("replication:\n  slot: Node-A\n")}), 4,
+              "\"replication.slot\"");
+}
+
+TEST_F(CliTest, SecretErrors) {
+  std::string base = "primary:\n  host: db1\nlocal:\n  os_user: " + user_ +
+                     "\n  pgpass_file: " + dir_->path() + "/pgpass\n";
+  std::string open = Write("open.secret", "pw\n", 0640);
+  ExpectError(Run({"pgpass", "--config", Config(base), "--password-file", open}), 6,
+              "is not private");
+  std::string empty = Write("empty.secret", "\n", 0600);
+  ExpectError(Run({"pgpass", "--config", Config(base), "--password-file", empty}), 4,
+              "empty password");
+  ExpectError(Run({"pgpass", "--config", Config(base), "--password-file", dir_->path() + "/none"}),
+              5, "could not open secrets file");
+  ExpectError(Run({"pgpass", "--config", Config(base), "--password-stdin"}, ""), 2,
+              "no password on standard input");
+  ExpectError(Run({"pgpass", "--config", Config(base)}), 4, "no replication password given");
+  ExpectError(
+      Run({"pgpass", "--config", Config("local:\n  os_user: " + user_ + "\n"), "--password-stdin"},
+          "x\n"),
+      4, "no primary host given");
+  ExpectError(
+      Run({"pgpass", "--config", Config(base), "--os-user", "no_such_user_pgr", "--password-stdin"},
+          "x\n"),
+      10, "OS user \"no_such_user_pgr\" does not exist");
+  // None of these runs wrote the password file.
+  EXPECT_FALSE(*StatPath(dir_->path() + "/pgpass"));
+}
+
+TEST_F(CliTest, UnreachablePrimaryIsAConnectionError) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
+  int port = ntohs(addr.sin_port);
+  close(s);  // nothing listens there now
+  auto o = Run({"primary", "check", "--config", Config(""), "--host", "127.0.0.1", "--port",
+                std::to_string(port), "--connect-timeout", "3"});
+  ExpectError(o, 7, "could not connect to primary \"127.0.0.1\" port " + std::to_string(port));
+  EXPECT_NE(o.output.find("DETAIL:  "), std::string::npos);
+  EXPECT_NE(o.output.find("HINT:  "), std::string::npos);
+}
+
+TEST_F(CliTest, ErrorsAsJson) {
+  auto o = Run({"pgpass", "--config", Config("primary:\n  port: abc\n"), "--output", "json"});
+  EXPECT_EQ(o.code, 4);
+  EXPECT_NE(o.output.find("\"kind\": \"config_invalid\""), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("\"exit_code\": 4"), std::string::npos) << o.output;
+  EXPECT_EQ(o.output.find("pgreplica: error"), std::string::npos) << o.output;
+}
+
+TEST_F(CliTest, PgpassWritesTheEntry) {
+  std::string pgpass = dir_->path() + "/pgpass";
+  std::string base =
+      "primary:\n  host: db-1.example.com\n  port: 5433\nreplication:\n  user: rep\nlocal:\n"
+      "  os_user: " +
+      user_ + "\n  pgpass_file: " + pgpass + "\n";
+  auto o = Run({"pgpass", "--config", Config(base), "--password-stdin"}, "p:w\\d\n");
+  EXPECT_EQ(o.code, 0) << o.output;
+  EXPECT_EQ(*ReadFile(pgpass), "db-1.example.com:5433:replication:rep:p\\:w\\\\d\n");
+  EXPECT_EQ(o.output.find("p:w"), std::string::npos) << "the password was printed";
+  auto again =
+      Run({"pgpass", "--config", Config(base), "--password-stdin", "--output", "json"}, "p:w\\d\n");
+  EXPECT_EQ(again.code, 0);
+  EXPECT_NE(again.output.find("\"changed\": false"), std::string::npos) << again.output;
+}
+
+TEST_F(CliTest, DoctorReportsAMissingBindirProgram) {
+  std::string bindir = dir_->path() + "/bin";
+  ASSERT_TRUE(MakeDirs(bindir, 0755));
+  auto o = Run({"doctor", "--config", Config(""), "--bindir", bindir, "--os-user", user_});
+  EXPECT_EQ(o.code, 1) << o.output;
+  EXPECT_NE(o.output.find("FAIL  pg_basebackup"), std::string::npos) << o.output;
+}
+
+}  // namespace
+}  // namespace pgreplica

@@ -1,0 +1,15 @@
+#pragma once
+// One entry point per command; each lives in its own file and registers a
+// subcommand whose callback sets the Runner that main runs.
+
+#include <CLI/CLI.hpp>
+
+#include "cli/common.h"
+
+namespace pgreplica::cli {
+
+void AddDoctorCommand(CLI::App& app, Runner& runner);
+void AddPrimaryCommand(CLI::App& app, Runner& runner);
+void AddPgpassCommand(CLI::App& app, Runner& runner);
+
+}  // namespace pgreplica::cli

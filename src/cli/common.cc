@@ -1,0 +1,177 @@
+#include "cli/common.h"
+
+#include <unistd.h>
+
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "conf/secrets.h"
+#include "proc/user.h"
+
+namespace pgreplica::cli {
+
+namespace {
+
+struct OverrideDef {
+  const char* flags;
+  const char* key;
+  const char* help;
+};
+
+// Options that set one configuration key; commands pick the ones they use.
+constexpr OverrideDef kOverrides[] = {
+    {"--host", "primary.host", "primary host name or address"},
+    {"--port", "primary.port", "primary port"},
+    {"--dbname", "primary.dbname", "database for admin queries on the primary"},
+    {"--admin-user", "primary.admin_user", "superuser (or monitoring user) on the primary"},
+    {"--admin-passfile", "primary.admin_passfile", "libpq password file for the admin user"},
+    {"--user", "replication.user", "replication role"},
+    {"--password-file", "replication.password_file", "secrets file with the replication password"},
+    {"--slot", "replication.slot", "replication slot name"},
+    {"--allowed-address", "replication.allowed_address", "address (CIDR) allowed to replicate"},
+    {"--os-user", "local.os_user", "OS user PostgreSQL runs as"},
+    {"--bindir", "local.bindir", "directory of the PostgreSQL programs"},
+    {"-D,--data-directory", "local.data_directory", "data directory of the local standby"},
+    {"--local-port", "local.port", "port of the local standby"},
+    {"--pgpass-file", "local.pgpass_file", "password file of the OS user"},
+    {"--service", "local.service.type", "service control: pg_ctl, systemd, service, custom"},
+    {"--service-unit", "local.service.unit", "systemd unit or rc script name"},
+    {"--log-file", "local.service.log_file", "server log file (service pg_ctl)"},
+    {"--state-directory", "state_directory", "where job records are kept"},
+    {"--connect-timeout", "connect_timeout", "seconds to wait for a connection"},
+    {"--max-rate", "clone.max_rate", "pg_basebackup --max-rate"},
+    {"--compress", "clone.compress", "pg_basebackup --compress"},
+    {"--keep-old", "clone.keep_old", "old data directories to keep"},
+    {"--confirm-timeout", "clone.confirm_timeout", "seconds to wait for streaming after start"},
+};
+
+}  // namespace
+
+void AddCommonOptions(CLI::App* cmd, CommonOptions& o, const std::vector<std::string>& keys,
+                      const std::vector<std::string>& outputs) {
+  cmd->add_option(
+         "-c,--config", o.config_path,
+         fmt::format("configuration file (default {} when it exists)", conf::kDefaultConfigPath))
+      ->type_name("FILE");
+  cmd->add_option("--set", o.sets, "set a configuration key, e.g. --set primary.port=5433")
+      ->type_name("KEY=VALUE")
+      ->allow_extra_args(false);
+  std::string formats;
+  for (const auto& f : outputs) formats += (formats.empty() ? "" : "|") + f;
+  cmd->add_option("-o,--output", o.output, "output format: " + formats)
+      ->check(CLI::IsMember(outputs))
+      ->type_name("FORMAT");
+  cmd->add_flag("-q,--quiet", o.quiet, "no progress or notices");
+  cmd->add_flag("--no-color", o.no_color, "no colour (NO_COLOR in the environment does the same)");
+  for (const auto& key : keys) {
+    for (const auto& d : kOverrides) {
+      if (key == d.key) {
+        CLI::Option* opt =
+            cmd->add_option(d.flags, o.values[key], fmt::format("{} ({})", d.help, key));
+        opt->type_name("VALUE")->group("Configuration overrides");
+        o.overrides.emplace_back(opt, key);
+      }
+    }
+  }
+}
+
+Result<conf::Config> LoadEffectiveConfig(const CommonOptions& o) {
+  auto config = conf::LoadConfig(o.config_path);
+  if (!config) return config;
+  for (const auto& s : o.sets) {
+    if (auto ok = conf::ApplyOverride(*config, s); !ok) return std::unexpected(ok.error());
+  }
+  for (const auto& [opt, key] : o.overrides) {
+    if (opt->count() == 0) continue;
+    std::string name = opt->get_name();
+    auto ok = conf::SetKey(*config, key, o.values.at(key), name);
+    if (!ok) return std::unexpected(ok.error());
+  }
+  return config;
+}
+
+Result<std::string> ReadReplicationPassword(const conf::Config& config, bool from_stdin) {
+  if (from_stdin) return conf::ReadSecretFromFd(STDIN_FILENO);
+  if (config.replication.password_file.empty()) return std::string();
+  std::vector<uid_t> owners = {0, geteuid()};
+  if (auto user = proc::LookupUser(config.local.os_user)) owners.push_back(user->uid);
+  return conf::ReadSecretFile(config.replication.password_file, owners);
+}
+
+Printer::Printer(const CommonOptions& o)
+    : json_(o.output == "json"), quiet_(o.quiet), out_(1, o.no_color), err_(2, o.no_color) {}
+
+void Printer::Line(std::string_view text) const {
+  if (!json_) std::cout << text << '\n' << std::flush;
+}
+
+void Printer::Notice(std::string_view text) const {
+  if (!json_ && !quiet_) std::cerr << text << '\n' << std::flush;
+}
+
+void Printer::Json(const nlohmann::json& doc) const {
+  std::cout << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n'
+            << std::flush;
+}
+
+void Printer::PrintError(const Error& e) const {
+  if (json_) {
+    nlohmann::json err = {
+        {"kind", KindName(e.kind)}, {"exit_code", ExitCode(e.kind)}, {"message", e.message}};
+    if (!e.detail.empty()) err["detail"] = e.detail;
+    if (!e.hint.empty()) err["hint"] = e.hint;
+    Json({{"ok", false}, {"error", err}});
+    return;
+  }
+  std::cerr << "pgreplica: " << err_.Paint("error:", "1;31") << ' ' << e.message << '\n';
+  if (!e.detail.empty()) std::cerr << "DETAIL:  " << e.detail << '\n';
+  if (!e.hint.empty()) std::cerr << "HINT:  " << e.hint << '\n';
+  std::cerr << std::flush;
+}
+
+void Printer::Report(const CheckReport& report, std::string_view title,
+                     const nlohmann::json& extra) const {
+  if (json_) {
+    nlohmann::json doc = ToJson(report);
+    doc.update(extra);
+    Json(doc);
+    return;
+  }
+  Line(title);
+  for (const auto& i : report.items) {
+    std::string mark;
+    switch (i.status) {
+      case CheckStatus::kOk:
+        mark = out_.Paint("ok  ", "32");
+        break;
+      case CheckStatus::kWarning:
+        mark = out_.Paint("warn", "33");
+        break;
+      case CheckStatus::kFail:
+        mark = out_.Paint("FAIL", "1;31");
+        break;
+      case CheckStatus::kSkipped:
+        mark = "skip";
+        break;
+    }
+    std::string value = i.value.empty() ? "" : fmt::format(" [{}]", i.value);
+    Line(fmt::format("  {}  {:<24} {}{}", mark, i.name, i.message, value));
+    if (!i.fix.empty()) Line(fmt::format("        fix: {}", i.fix));
+  }
+  Line(fmt::format("{} failed, {} warnings, {} checks", report.Count(CheckStatus::kFail),
+                   report.Count(CheckStatus::kWarning), report.items.size()));
+}
+
+int Finish(const Printer& printer, const Result<int>& outcome) {
+  if (outcome) return *outcome;
+  printer.PrintError(outcome.error());
+  return ExitCode(outcome.error().kind);
+}
+
+void PrintPlainError(const Error& e) {
+  CommonOptions o;
+  Printer(o).PrintError(e);
+}
+
+}  // namespace pgreplica::cli

@@ -1,0 +1,42 @@
+// pgreplica doctor: is this host ready for pgreplica?
+
+#include <memory>
+
+#include "cli/commands.h"
+#include "replica/doctor.h"
+
+namespace pgreplica::cli {
+
+namespace {
+
+struct DoctorOptions {
+  CommonOptions common;
+};
+
+Result<int> RunDoctor(const DoctorOptions& o, const Printer& printer) {
+  auto config = LoadEffectiveConfig(o.common);
+  std::optional<Error> config_error;
+  if (!config) {
+    // A bad override on the command line is a usage error, not a finding.
+    if (config.error().kind == ErrorKind::kUsage) return std::unexpected(config.error());
+    config_error = config.error();
+  }
+  CheckReport report = replica::RunDoctor(config ? *config : conf::Config{}, config_error);
+  printer.Report(report, "pgreplica doctor");
+  return report.ok() ? kExitOk : ExitCode(ErrorKind::kCheckFailed);
+}
+
+}  // namespace
+
+void AddDoctorCommand(CLI::App& app, Runner& runner) {
+  auto o = std::make_shared<DoctorOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "doctor", "check this host: PostgreSQL programs and versions, OS user, permissions, config");
+  AddCommonOptions(cmd, o->common,
+                   {"primary.host", "primary.port", "replication.user", "replication.password_file",
+                    "local.os_user", "local.bindir", "local.data_directory", "local.pgpass_file",
+                    "state_directory"});
+  BindRunner(cmd, o, runner, &RunDoctor);
+}
+
+}  // namespace pgreplica::cli

@@ -1,0 +1,45 @@
+// pgreplica: main only dispatches to a command and turns errors into exit codes.
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "cli/commands.h"
+#include "version.h"
+
+using pgreplica::Error;
+using pgreplica::ErrorKind;
+
+int main(int argc, char** argv) {
+  CLI::App app{"pgreplica: safe and boring PostgreSQL hot standbys", "pgreplica"};
+  app.set_version_flag("-V,--version", std::string("pgreplica ") + pgreplica::kVersion);
+  app.require_subcommand(1);
+  app.footer(
+      "Run \"pgreplica COMMAND --help\" for the options of a command.\n"
+      "Exit codes are listed in docs/exit-codes.md.");
+  pgreplica::cli::Runner runner;
+  pgreplica::cli::AddDoctorCommand(app, runner);
+  pgreplica::cli::AddPrimaryCommand(app, runner);
+  pgreplica::cli::AddPgpassCommand(app, runner);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    Error err{ErrorKind::kUsage, "invalid command line", what + (what.ends_with('.') ? "" : "."),
+              "Run \"pgreplica --help\" or \"pgreplica COMMAND --help\" for the options."};
+    pgreplica::cli::PrintPlainError(err);
+    return pgreplica::ExitCode(ErrorKind::kUsage);
+  }
+  if (!runner) {
+    pgreplica::cli::PrintPlainError(
+        {ErrorKind::kUsage, "no command given", "", "Run \"pgreplica --help\"."});
+    return pgreplica::ExitCode(ErrorKind::kUsage);
+  }
+  return runner();
+}

@@ -1,0 +1,78 @@
+// pgreplica pgpass: write the replication credentials into the OS user's password file.
+
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "conf/pgpass.h"
+#include "proc/user.h"
+#include "replica/doctor.h"
+
+namespace pgreplica::cli {
+
+namespace {
+
+struct PgpassOptions {
+  CommonOptions common;
+  std::string file;
+  bool password_stdin = false;
+};
+
+Result<int> RunPgpass(const PgpassOptions& o, const Printer& printer) {
+  auto config = LoadEffectiveConfig(o.common);
+  if (!config) return std::unexpected(config.error());
+  if (config->primary.host.empty()) {
+    return Fail(ErrorKind::kConfigInvalid, "no primary host given",
+                "The entry is written for primary.host, which is not set.",
+                "Set primary.host in the configuration file, or pass --host.");
+  }
+  auto user = proc::LookupUser(config->local.os_user);
+  if (!user) return std::unexpected(user.error());
+  if (auto ok = proc::CanActAs(*user); !ok) return std::unexpected(ok.error());
+  auto password = ReadReplicationPassword(*config, o.password_stdin);
+  if (!password) return std::unexpected(password.error());
+  if (password->empty()) {
+    return Fail(ErrorKind::kConfigInvalid, "no replication password given",
+                "Neither replication.password_file nor --password-stdin was given.",
+                "Set replication.password_file (a file with mode 0600), or pass --password-stdin.");
+  }
+  std::string path = o.file.empty() ? replica::PgpassPath(*config, user->home) : o.file;
+  conf::PgpassEntry entry{config->primary.host, std::to_string(config->primary.port), "replication",
+                          config->replication.user, *password};
+  auto changed = conf::WritePgpassEntry(path, entry, {user->uid, user->gid});
+  if (!changed)
+    return std::unexpected(changed.error().Context("could not write the password file"));
+  std::string what = fmt::format("{}:{}:replication:{}", entry.host, entry.port, entry.user);
+  if (printer.json()) {
+    printer.Json({{"ok", true},
+                  {"changed", *changed},
+                  {"file", path},
+                  {"entry", what},
+                  {"owner", user->name}});
+  } else {
+    printer.Line(*changed
+                     ? fmt::format("wrote the entry for {} to \"{}\" (owner {}, mode 0600)", what,
+                                   path, user->name)
+                     : fmt::format("no change: \"{}\" already has the entry for {}", path, what));
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddPgpassCommand(CLI::App& app, Runner& runner) {
+  auto o = std::make_shared<PgpassOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "pgpass", "write the replication credentials into the PostgreSQL OS user's password file");
+  AddCommonOptions(cmd, o->common,
+                   {"primary.host", "primary.port", "replication.user", "replication.password_file",
+                    "local.os_user", "local.pgpass_file"});
+  cmd->add_option("--file", o->file,
+                  "password file to write (default: local.pgpass_file, else ~OS_USER/.pgpass)")
+      ->type_name("FILE");
+  cmd->add_flag("--password-stdin", o->password_stdin, "read the password from standard input");
+  BindRunner(cmd, o, runner, &RunPgpass);
+}
+
+}  // namespace pgreplica::cli

@@ -1,0 +1,130 @@
+// pgreplica primary check | primary setup: what a primary needs for streaming replication.
+
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "proc/user.h"
+#include "replica/doctor.h"
+#include "replica/primary.h"
+#include "replica/target.h"
+
+namespace pgreplica::cli {
+
+namespace {
+
+struct PrimaryOptions {
+  CommonOptions common;
+  bool password_stdin = false;
+};
+
+const std::vector<std::string> kKeys = {"primary.host",
+                                        "primary.port",
+                                        "primary.dbname",
+                                        "primary.admin_user",
+                                        "primary.admin_passfile",
+                                        "replication.user",
+                                        "replication.password_file",
+                                        "replication.allowed_address",
+                                        "local.os_user",
+                                        "local.pgpass_file",
+                                        "connect_timeout"};
+
+Status RequireHost(const conf::Config& c) {
+  if (!c.primary.host.empty()) return {};
+  return Fail(ErrorKind::kConfigInvalid, "no primary host given",
+              "primary.host is not set in the configuration and --host was not given.",
+              "Set primary.host in the configuration file, or pass --host.");
+}
+
+// The replication connection for checks: the password from the secrets file
+// or stdin when given, else the OS user's password file.
+Result<replica::PrimaryTarget> Target(const conf::Config& c, const std::string& password) {
+  replica::PrimaryTarget t;
+  t.admin = replica::PrimaryAdminParams(c);
+  std::string passfile;
+  if (password.empty()) {
+    auto user = proc::LookupUser(c.local.os_user);
+    if (user) passfile = replica::PgpassPath(c, user->home);
+  }
+  t.replication = replica::PrimaryReplicationParams(c, password, passfile);
+  t.allowed_address = c.replication.allowed_address;
+  return t;
+}
+
+Result<int> RunCheck(const PrimaryOptions& o, const Printer& printer) {
+  auto config = LoadEffectiveConfig(o.common);
+  if (!config) return std::unexpected(config.error());
+  if (auto ok = RequireHost(*config); !ok) return std::unexpected(ok.error());
+  auto password = ReadReplicationPassword(*config, o.password_stdin);
+  if (!password) return std::unexpected(password.error());
+  auto target = Target(*config, *password);
+  if (!target) return std::unexpected(target.error());
+  auto report = replica::CheckPrimary(*target);
+  if (!report) return std::unexpected(report.error());
+  printer.Report(*report,
+                 fmt::format("pgreplica primary check: \"{}\" port {}", config->primary.host,
+                             config->primary.port),
+                 {{"primary", {{"host", config->primary.host}, {"port", config->primary.port}}}});
+  return report->ok() ? kExitOk : ExitCode(ErrorKind::kCheckFailed);
+}
+
+Result<int> RunSetup(const PrimaryOptions& o, const Printer& printer) {
+  auto config = LoadEffectiveConfig(o.common);
+  if (!config) return std::unexpected(config.error());
+  if (auto ok = RequireHost(*config); !ok) return std::unexpected(ok.error());
+  auto password = ReadReplicationPassword(*config, o.password_stdin);
+  if (!password) return std::unexpected(password.error());
+  if (password->empty()) {
+    return Fail(ErrorKind::kConfigInvalid, "no replication password given",
+                "primary setup sets the replication role's password.",
+                "Set replication.password_file (a file with mode 0600), or pass --password-stdin.");
+  }
+  auto target = Target(*config, *password);
+  if (!target) return std::unexpected(target.error());
+  auto result = replica::SetupPrimary(*target, *password);
+  if (!result) return std::unexpected(result.error());
+  if (printer.json()) {
+    printer.Json(replica::ToJson(*result));
+  } else {
+    printer.Line(fmt::format("pgreplica primary setup: \"{}\" port {}", config->primary.host,
+                             config->primary.port));
+    for (const auto& a : result->actions)
+      printer.Line(fmt::format(
+          "  {}  {}", a.changed ? printer.out().Paint("changed", "33") : "ok     ", a.message));
+    if (!result->changed()) printer.Line("no changes: the primary was already set up");
+    if (result->restart_required())
+      printer.Line("restart the primary to apply the settings marked above");
+  }
+  if (!result->replication_works && !result->restart_required())
+    return ExitCode(ErrorKind::kCheckFailed);
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddPrimaryCommand(CLI::App& app, Runner& runner) {
+  CLI::App* group =
+      app.add_subcommand("primary", "verify or prepare a primary for streaming replication");
+  group->require_subcommand(1);
+
+  auto check_opts = std::make_shared<PrimaryOptions>();
+  CLI::App* check = group->add_subcommand(
+      "check", "report each prerequisite of streaming replication on the primary, with the fix");
+  AddCommonOptions(check, check_opts->common, kKeys);
+  check->add_flag("--password-stdin", check_opts->password_stdin,
+                  "read the replication password from standard input");
+  BindRunner(check, check_opts, runner, &RunCheck);
+
+  auto setup_opts = std::make_shared<PrimaryOptions>();
+  CLI::App* setup = group->add_subcommand(
+      "setup",
+      "idempotently apply settings, the replication role and its pg_hba.conf line, reload");
+  AddCommonOptions(setup, setup_opts->common, kKeys);
+  setup->add_flag("--password-stdin", setup_opts->password_stdin,
+                  "read the replication password from standard input");
+  BindRunner(setup, setup_opts, runner, &RunSetup);
+}
+
+}  // namespace pgreplica::cli

@@ -1,0 +1,68 @@
+#pragma once
+// Files and directories: atomic writes, owned temporary directories,
+// permission checks. Errors carry the path.
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+
+#include "common/error.h"
+
+namespace pgreplica {
+
+struct Owner {
+  uid_t uid;
+  gid_t gid;
+};
+
+// Writes `contents` to `path` atomically: a temporary file in the same
+// directory with `mode` (and owner, if given), fsync, rename, fsync of the
+// directory. Readers see the old file or the new one, never a part.
+Status WriteFileAtomic(const std::string& path, const std::string& contents, mode_t mode,
+                       std::optional<Owner> owner = std::nullopt);
+
+// Reads a whole file (at most max_bytes). kFileAccess when missing/unreadable.
+Result<std::string> ReadFile(const std::string& path, size_t max_bytes = 16 << 20);
+
+// stat(2) with the path in the error; nullopt when the path does not exist.
+Result<std::optional<struct stat>> StatPath(const std::string& path);
+
+// Creates the directory (and parents) if needed, with `mode` on those created.
+Status MakeDirs(const std::string& path, mode_t mode, std::optional<Owner> owner = std::nullopt);
+
+// Removes a tree; missing is fine.
+Status RemoveTree(const std::string& path);
+
+// Changes owner of every file below and including `path` (no symlink follow).
+Status ChownTree(const std::string& path, Owner owner);
+
+// Free bytes for unprivileged users on the filesystem holding `path`.
+Result<unsigned long long> FreeBytes(const std::string& path);
+
+// The directory part of a path ("/a/b/c" -> "/a/b"; "c" -> ".").
+std::string DirName(const std::string& path);
+
+// A directory created with mkdtemp() and removed with its contents when the
+// owner goes out of scope, unless Release()d.
+class TempDir {
+ public:
+  // Creates `<parent>/<prefix>XXXXXX` with mode 0700.
+  static Result<TempDir> Create(const std::string& parent, const std::string& prefix);
+  TempDir(TempDir&& other) noexcept;
+  TempDir& operator=(TempDir&& other) noexcept;
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir();
+
+  const std::string& path() const { return path_; }
+  // Stops owning the directory; it stays on disk.
+  std::string Release();
+
+ private:
+  TempDir() = default;
+  std::string path_;
+};
+
+}  // namespace pgreplica

@@ -1,0 +1,401 @@
+#include "conf/config.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+#include <set>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "common/fs.h"
+#include "conf/validate.h"
+
+namespace pgreplica::conf {
+
+namespace {
+
+enum class Type { kString, kInt, kBool, kStringList };
+
+const char* TypeName(Type t) {
+  switch (t) {
+    case Type::kString:
+      return "string";
+    case Type::kInt:
+      return "integer";
+    case Type::kBool:
+      return "boolean";
+    case Type::kStringList:
+      return "list of strings";
+  }
+  return "?";
+}
+
+// A setter validates the value (already converted to the key's type) and
+// stores it; it returns the reason when the value is not acceptable.
+struct Value {
+  std::string text;
+  long long number = 0;
+  bool flag = false;
+  std::vector<std::string> list;
+};
+using Setter = std::function<Problem(Config&, const Value&)>;
+
+struct KeyDef {
+  const char* key;
+  Type type;
+  const char* description;
+  Setter set;
+};
+
+template <typename Field>
+Setter Str(Field field, std::function<Problem(const std::string&)> check = {}) {
+  return [field, check](Config& c, const Value& v) -> Problem {
+    if (check) {
+      if (auto p = check(v.text)) return p;
+    }
+    field(c) = v.text;
+    return std::nullopt;
+  };
+}
+
+template <typename Field>
+Setter Int(Field field, long long lo, long long hi) {
+  return [field, lo, hi](Config& c, const Value& v) -> Problem {
+    if (v.number < lo || v.number > hi)
+      return fmt::format("The value must be an integer from {} to {}.", lo, hi);
+    field(c) = static_cast<int>(v.number);
+    return std::nullopt;
+  };
+}
+
+template <typename Field>
+Setter Bool(Field field) {
+  return [field](Config& c, const Value& v) -> Problem {
+    field(c) = v.flag;
+    return std::nullopt;
+  };
+}
+
+template <typename Field>
+Setter List(Field field) {
+  return [field](Config& c, const Value& v) -> Problem {
+    for (const auto& s : v.list)
+      if (auto p = CheckNoControl(s)) return p;
+    field(c) = v.list;
+    return std::nullopt;
+  };
+}
+
+#define FIELD(expr) \
+  [](Config & c) -> auto& { return c.expr; }
+
+// The schema: every key pgreplica reads, once.
+const std::vector<KeyDef>& Schema() {
+  static const std::vector<KeyDef> schema = {
+      {"primary.host", Type::kString, "host name or address of the primary",
+       Str(FIELD(primary.host), CheckHost)},
+      {"primary.port", Type::kInt, "port of the primary", Int(FIELD(primary.port), 1, 65535)},
+      {"primary.dbname", Type::kString, "database for admin and monitoring queries",
+       Str(FIELD(primary.dbname), CheckIdentifierText)},
+      {"primary.admin_user", Type::kString, "superuser for primary check/setup",
+       Str(FIELD(primary.admin_user), CheckIdentifierText)},
+      {"primary.admin_passfile", Type::kString, "libpq password file for admin_user",
+       Str(FIELD(primary.admin_passfile), CheckOptionalAbsolutePath)},
+      {"replication.user", Type::kString, "replication role",
+       Str(FIELD(replication.user), CheckIdentifierText)},
+      {"replication.password_file", Type::kString, "secrets file holding the replication password",
+       Str(FIELD(replication.password_file), CheckOptionalAbsolutePath)},
+      {"replication.slot", Type::kString, "slot name; empty: node_<short hostname>_slot",
+       Str(FIELD(replication.slot), CheckOptionalSlotName)},
+      {"replication.allowed_address", Type::kString,
+       "address (CIDR) allowed to replicate, for primary setup",
+       Str(FIELD(replication.allowed_address), CheckOptionalCidr)},
+      {"local.os_user", Type::kString, "OS user PostgreSQL runs as",
+       Str(FIELD(local.os_user), CheckOsUserName)},
+      {"local.bindir", Type::kString, "directory of the PostgreSQL programs",
+       Str(FIELD(local.bindir), CheckOptionalDirectory)},
+      {"local.data_directory", Type::kString, "data directory of the local standby",
+       Str(FIELD(local.data_directory), CheckOptionalAbsolutePath)},
+      {"local.port", Type::kInt, "port of the local standby", Int(FIELD(local.port), 1, 65535)},
+      {"local.pgpass_file", Type::kString, "password file of the OS user",
+       Str(FIELD(local.pgpass_file), CheckOptionalAbsolutePath)},
+      {"local.service.type", Type::kString, "pg_ctl, systemd, service or custom",
+       Str(FIELD(local.service.type), CheckServiceType)},
+      {"local.service.unit", Type::kString, "systemd unit or rc script name",
+       Str(FIELD(local.service.unit), CheckNoControl)},
+      {"local.service.log_file", Type::kString, "server log file when type is pg_ctl",
+       Str(FIELD(local.service.log_file), CheckOptionalAbsolutePath)},
+      {"local.service.start", Type::kStringList, "argv that starts the server (custom)",
+       List(FIELD(local.service.start))},
+      {"local.service.stop", Type::kStringList, "argv that stops the server (custom)",
+       List(FIELD(local.service.stop))},
+      {"local.service.status", Type::kStringList, "argv that exits 0 when the server runs (custom)",
+       List(FIELD(local.service.status))},
+      {"clone.keep_old", Type::kInt, "old data directories kept after a clone",
+       Int(FIELD(clone.keep_old), 0, 100)},
+      {"clone.verify", Type::kBool, "verify the copy with pg_verifybackup",
+       Bool(FIELD(clone.verify))},
+      {"clone.max_rate", Type::kString, "pg_basebackup --max-rate (e.g. 100M)",
+       Str(FIELD(clone.max_rate), CheckOptionalRate)},
+      {"clone.compress", Type::kString, "pg_basebackup --compress (e.g. server-zstd)",
+       Str(FIELD(clone.compress), CheckOptionalToken)},
+      {"clone.confirm_timeout", Type::kInt, "seconds to wait for streaming after start",
+       Int(FIELD(clone.confirm_timeout), 1, 86400)},
+      {"clone.space_margin_percent", Type::kInt, "free space required beyond the primary's size",
+       Int(FIELD(clone.space_margin_percent), 0, 1000)},
+      {"state_directory", Type::kString, "where job records and logs are kept",
+       Str(FIELD(state_directory), CheckAbsolutePath)},
+      {"connect_timeout", Type::kInt, "seconds to wait for a connection",
+       Int(FIELD(connect_timeout), 1, 3600)},
+  };
+  return schema;
+}
+
+#undef FIELD
+
+const KeyDef* FindKey(const std::string& key) {
+  for (const auto& d : Schema())
+    if (key == d.key) return &d;
+  return nullptr;
+}
+
+bool IsSection(const std::string& prefix) {
+  for (const auto& d : Schema())
+    if (std::string_view(d.key).starts_with(prefix + ".")) return true;
+  return false;
+}
+
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+// Converts a text value to the key's type; the reason when it does not fit.
+Problem Convert(Type type, const std::string& text, Value& out) {
+  out.text = text;
+  switch (type) {
+    case Type::kString:
+    case Type::kStringList:
+      return std::nullopt;
+    case Type::kInt: {
+      auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out.number);
+      if (text.empty() || ec != std::errc() || ptr != text.data() + text.size())
+        return fmt::format("\"{}\" is not an integer.", text);
+      return std::nullopt;
+    }
+    case Type::kBool: {
+      static const std::set<std::string> yes = {"true", "yes", "on", "1"};
+      static const std::set<std::string> no = {"false", "no", "off", "0"};
+      if (yes.count(text))
+        out.flag = true;
+      else if (no.count(text))
+        out.flag = false;
+      else
+        return fmt::format("\"{}\" is not a boolean (true or false).", text);
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+const char* NodeKind(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Null:
+      return "nothing (null)";
+    default:
+      return "a scalar";
+  }
+}
+
+class Loader {
+ public:
+  explicit Loader(std::string source) : source_(std::move(source)) {}
+
+  Status Walk(const YAML::Node& node, const std::string& prefix, Config& config) {
+    if (!node.IsMap()) {
+      return Invalid(prefix.empty() ? "(top level)" : prefix, node,
+                     fmt::format("Expected a mapping of keys, found {}.", NodeKind(node)));
+    }
+    std::set<std::string> seen;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      YAML::Node k = it->first;
+      YAML::Node v = it->second;
+      if (!k.IsScalar())
+        return Invalid(prefix.empty() ? "(top level)" : prefix, k, "Keys must be plain names.");
+      std::string name = k.Scalar();
+      std::string path = prefix.empty() ? name : prefix + "." + name;
+      if (!seen.insert(name).second) {
+        return Fail(ErrorKind::kConfigInvalid,
+                    fmt::format("duplicate configuration key \"{}\" {}", path, Where(k)), "",
+                    "Remove one of the two entries.");
+      }
+      if (const KeyDef* def = FindKey(path)) {
+        if (auto ok = SetFromNode(*def, v, config); !ok) return ok;
+      } else if (IsSection(path)) {
+        if (v.IsNull()) continue;
+        if (auto ok = Walk(v, path, config); !ok) return ok;
+      } else {
+        Error e{ErrorKind::kConfigInvalid,
+                fmt::format("unrecognized configuration key \"{}\" {}", path, Where(k)), "", ""};
+        if (auto s = SuggestKey(path))
+          e.hint = fmt::format("Did you mean \"{}\"?", *s);
+        else
+          e.hint = "See docs/configuration.md for the valid keys.";
+        return std::unexpected(e);
+      }
+    }
+    return {};
+  }
+
+  Status SetFromNode(const KeyDef& def, const YAML::Node& v, Config& config) {
+    Value value;
+    if (def.type == Type::kStringList) {
+      if (!v.IsSequence())
+        return Invalid(def.key, v,
+                       fmt::format("Expected a list of strings, found {}.", NodeKind(v)));
+      for (const auto& item : v) {
+        if (!item.IsScalar())
+          return Invalid(def.key, item,
+                         fmt::format("Expected a string, found {}.", NodeKind(item)));
+        value.list.push_back(item.Scalar());
+      }
+    } else if (v.IsNull() && def.type == Type::kString) {
+      value.text.clear();
+    } else if (!v.IsScalar()) {
+      return Invalid(def.key, v,
+                     fmt::format("Expected {} {}, found {}.", def.type == Type::kInt ? "an" : "a",
+                                 TypeName(def.type), NodeKind(v)));
+    } else if (auto p = Convert(def.type, v.Scalar(), value)) {
+      return Invalid(def.key, v, *p);
+    }
+    if (auto p = def.set(config, value)) return Invalid(def.key, v, *p);
+    return {};
+  }
+
+ private:
+  std::string Where(const YAML::Node& n) const {
+    return fmt::format("in file \"{}\" line {}", source_, n.Mark().line + 1);
+  }
+  std::unexpected<Error> Invalid(const std::string& key, const YAML::Node& n,
+                                 const std::string& why) const {
+    return Fail(ErrorKind::kConfigInvalid,
+                fmt::format("invalid value for configuration key \"{}\" {}", key, Where(n)), why,
+                "See docs/configuration.md for the valid keys and values.");
+  }
+
+  std::string source_;
+};
+
+}  // namespace
+
+std::optional<std::string> SuggestKey(const std::string& key) {
+  std::optional<std::string> best;
+  size_t best_d = 3;
+  for (const auto& d : Schema()) {
+    size_t dist = EditDistance(key, d.key);
+    // Also match the last component alone ("hots" vs "host" under the same section).
+    if (dist < best_d) {
+      best_d = dist;
+      best = d.key;
+    }
+  }
+  return best;
+}
+
+Result<Config> ParseConfig(const std::string& text, const std::string& source) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return Fail(
+        ErrorKind::kConfigSyntax, fmt::format("could not parse configuration file \"{}\"", source),
+        fmt::format("Line {}, column {}: {}.", e.mark.line + 1, e.mark.column + 1, e.msg),
+        "The file must be YAML: a mapping of sections such as \"primary:\" and \"local:\".");
+  }
+  Config config;
+  config.source = source;
+  if (root.IsNull()) return config;  // an empty file means all defaults
+  Loader loader(source);
+  if (auto ok = loader.Walk(root, "", config); !ok) return std::unexpected(ok.error());
+  return config;
+}
+
+Result<Config> LoadConfig(const std::string& path) {
+  std::string file = path;
+  if (file.empty()) {
+    struct stat st {};
+    if (stat(kDefaultConfigPath, &st) != 0) return Config{};
+    file = kDefaultConfigPath;
+  }
+  auto text = ReadFile(file, 1 << 20);
+  if (!text) {
+    Error e = text.error();
+    e.message = fmt::format("could not read configuration file \"{}\": {}", file,
+                            e.message.substr(e.message.rfind(": ") + 2));
+    e.kind = ErrorKind::kFileAccess;
+    e.hint = "Check the path given with --config and that the file is readable by this user.";
+    return std::unexpected(e);
+  }
+  return ParseConfig(*text, file);
+}
+
+Status SetKey(Config& config, const std::string& key, const std::string& text,
+              const std::string& option) {
+  const KeyDef* def = FindKey(key);
+  if (def == nullptr) {
+    Error e{ErrorKind::kUsage,
+            fmt::format("unrecognized configuration key \"{}\" in {}", key, option), "", ""};
+    if (auto s = SuggestKey(key)) e.hint = fmt::format("Did you mean \"{}\"?", *s);
+    return std::unexpected(e);
+  }
+  auto bad = [&](const std::string& why) {
+    return Fail(ErrorKind::kUsage, fmt::format("invalid value for {}: \"{}\"", option, text), why);
+  };
+  Value value;
+  if (def->type == Type::kStringList) {
+    try {
+      YAML::Node n = YAML::Load(text);
+      if (!n.IsSequence()) return bad("Expected a list such as [\"a\", \"b\"].");
+      for (const auto& item : n) value.list.push_back(item.as<std::string>());
+    } catch (const YAML::Exception& e) {
+      return bad(fmt::format("Expected a list such as [\"a\", \"b\"]: {}.", e.msg));
+    }
+  } else if (auto p = Convert(def->type, text, value)) {
+    return bad(*p);
+  }
+  if (auto p = def->set(config, value)) return bad(*p);
+  return {};
+}
+
+Status ApplyOverride(Config& config, const std::string& assignment) {
+  auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    return Fail(ErrorKind::kUsage, fmt::format("invalid --set argument \"{}\"", assignment),
+                "The argument must have the form key=value.",
+                "For example: --set primary.port=5433");
+  }
+  std::string key = assignment.substr(0, eq);
+  return SetKey(config, key, assignment.substr(eq + 1), fmt::format("--set {}", key));
+}
+
+std::vector<KeyInfo> ConfigKeys() {
+  std::vector<KeyInfo> out;
+  for (const auto& d : Schema()) out.push_back({d.key, TypeName(d.type), d.description});
+  return out;
+}
+
+}  // namespace pgreplica::conf

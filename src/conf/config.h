@@ -1,0 +1,94 @@
+#pragma once
+// pgreplica's configuration: one YAML file (default /etc/pgreplica/pgreplica.yaml)
+// plus command-line overrides. Every key is declared once in the schema table
+// (config.cc), which drives parsing, validation, overrides and the key list
+// in `pgreplica doctor`; docs/configuration.md documents each key.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+
+namespace pgreplica::conf {
+
+inline constexpr const char* kDefaultConfigPath = "/etc/pgreplica/pgreplica.yaml";
+
+struct PrimaryConfig {
+  std::string host;  // required by commands that reach the primary
+  int port = 5432;
+  std::string dbname = "postgres";  // database for admin and monitoring queries
+  std::string admin_user = "postgres";
+  std::string admin_passfile;  // libpq password file for admin_user; empty: libpq default
+};
+
+struct ReplicationConfig {
+  std::string user = "replicator";
+  std::string password_file;    // secrets file with the replication password
+  std::string slot;             // empty: node_<short hostname>_slot
+  std::string allowed_address;  // pg_hba.conf address for `primary setup`
+};
+
+struct ServiceConfig {
+  std::string type = "pg_ctl";  // pg_ctl | systemd | service | custom
+  std::string unit;             // systemd unit or rc script name
+  std::string log_file;         // pg_ctl log file; empty: <data_directory>/../<name>.log
+  std::vector<std::string> start, stop, status;  // custom argv
+};
+
+struct LocalConfig {
+  std::string os_user = "postgres";
+  std::string bindir;  // empty: PATH, then /usr/lib/postgresql/<major>/bin
+  std::string data_directory;
+  int port = 5432;
+  std::string pgpass_file;  // empty: <home of os_user>/.pgpass
+  ServiceConfig service;
+};
+
+struct CloneConfig {
+  int keep_old = 1;
+  bool verify = true;
+  std::string max_rate;       // passed to pg_basebackup --max-rate
+  std::string compress;       // passed to pg_basebackup --compress (e.g. server-zstd)
+  int confirm_timeout = 120;  // seconds to wait for streaming after start
+  int space_margin_percent = 10;
+};
+
+struct Config {
+  std::string source = "(built-in defaults)";  // file the values came from
+  PrimaryConfig primary;
+  ReplicationConfig replication;
+  LocalConfig local;
+  CloneConfig clone;
+  std::string state_directory = "/var/lib/pgreplica";
+  int connect_timeout = 10;
+};
+
+// Loads the file at `path`. When `path` is empty the default path is used if
+// it exists, else the built-in defaults. Errors name the file, the line and
+// the key: kFileAccess (missing/unreadable), kConfigSyntax (not YAML),
+// kConfigInvalid (unknown key, wrong type, bad value).
+Result<Config> LoadConfig(const std::string& path);
+
+// Parses YAML text as if read from `source` (for tests and for LoadConfig).
+Result<Config> ParseConfig(const std::string& text, const std::string& source);
+
+// Applies "key=value" (dotted key as in the file) on top of a config.
+// kUsage errors name the option.
+Status ApplyOverride(Config& config, const std::string& assignment);
+// Applies one key with a value given on the command line as `option`.
+Status SetKey(Config& config, const std::string& key, const std::string& value,
+              const std::string& option);
+
+// Every key of the schema with its one-line description, in file order.
+struct KeyInfo {
+  std::string key;
+  std::string type;
+  std::string description;
+};
+std::vector<KeyInfo> ConfigKeys();
+
+// Suggests the known key closest to `key`, if any is close.
+std::optional<std::string> SuggestKey(const std::string& key);
+
+}  // namespace pgreplica::conf

@@ -1,0 +1,93 @@
+#include "conf/pgpass.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "common/fs.h"
+
+namespace pgreplica::conf {
+
+TEST(Pgpass, EscapesColonAndBackslash) {
+  EXPECT_EQ(EscapePgpassField("a:b\\c"), "a\\:b\\\\c");
+  EXPECT_EQ(EscapePgpassField("plain 'quoted' \"x\" #"), "plain 'quoted' \"x\" #");
+}
+
+TEST(Pgpass, RoundTripsHostilePasswords) {
+  for (std::string pw : {"p:a\\ss", "a'b\"c d#e", "пароль:ü", "\\\\::", "end\\"}) {
+    PgpassEntry e{"db-1.example.com", "5432", "replication", "rep:user", pw};
+    auto parsed = ParsePgpassLine(FormatPgpassLine(e));
+    ASSERT_TRUE(parsed) << pw;
+    EXPECT_EQ(parsed->password, pw);
+    EXPECT_EQ(parsed->user, "rep:user");
+    EXPECT_EQ(parsed->host, "db-1.example.com");
+  }
+}
+
+TEST(Pgpass, ParseSkipsCommentsAndShortLines) {
+  EXPECT_FALSE(ParsePgpassLine("# comment"));
+  EXPECT_FALSE(ParsePgpassLine(""));
+  EXPECT_FALSE(ParsePgpassLine("a:b:c:d"));
+  // The password field takes the rest, colons included, as libpq does.
+  auto e = ParsePgpassLine("h:1:db:u:pw:with:colons");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->password, "pw:with:colons");
+}
+
+TEST(Pgpass, MergeReplacesOnlyTheMatchingLine) {
+  std::string existing =
+      "# my file\n"
+      "other:5432:*:bob:x\n"
+      "db1:5432:replication:rep:old\n"
+      "db1:5433:replication:rep:keep\n"
+      "db1:5432:replication:rep:duplicate\n";
+  bool changed = false;
+  std::string merged =
+      MergePgpass(existing, {"db1", "5432", "replication", "rep", "new"}, &changed);
+  EXPECT_TRUE(changed);
+  EXPECT_EQ(merged,
+            "# my file\n"
+            "other:5432:*:bob:x\n"
+            "db1:5432:replication:rep:new\n"
+            "db1:5433:replication:rep:keep\n");
+  std::string again = MergePgpass(merged, {"db1", "5432", "replication", "rep", "new"}, &changed);
+  EXPECT_FALSE(changed);
+  EXPECT_EQ(again, merged);
+}
+
+TEST(Pgpass, MergeAppendsToFileWithoutFinalNewline) {
+  bool changed = false;
+  std::string merged = MergePgpass("a:1:b:c:d", {"h", "1", "replication", "u", "p"}, &changed);
+  EXPECT_EQ(merged, "a:1:b:c:d\nh:1:replication:u:p\n");
+}
+
+TEST(Pgpass, WritesAtomicallyWithMode0600) {
+  auto dir = TempDir::Create("/tmp", "pgreplica-unit-");
+  ASSERT_TRUE(dir);
+  std::string path = dir->path() + "/pgpass";
+  ASSERT_TRUE(WriteFileAtomic(path, "keep:1:2:3:4\n", 0644));
+  Owner me{geteuid(), getegid()};
+  auto changed = WritePgpassEntry(path, {"h", "5432", "replication", "u", "p:w"}, me);
+  ASSERT_TRUE(changed) << changed.error().message;
+  EXPECT_TRUE(*changed);
+  struct stat st {};
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_EQ(*ReadFile(path), "keep:1:2:3:4\nh:5432:replication:u:p\\:w\n");
+  auto again = WritePgpassEntry(path, {"h", "5432", "replication", "u", "p:w"}, me);
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again);
+}
+
+TEST(Pgpass, RefusesADirectory) {
+  auto dir = TempDir::Create("/tmp", "pgreplica-unit-");
+  ASSERT_TRUE(dir);
+  auto r =
+      WritePgpassEntry(dir->path(), {"h", "1", "replication", "u", "p"}, {geteuid(), getegid()});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::kFileAccess);
+  EXPECT_EQ(r.error().message.find("p\""), std::string::npos);
+}
+
+}  // namespace pgreplica::conf

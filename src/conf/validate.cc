@@ -1,0 +1,129 @@
+#include "conf/validate.h"
+
+#include <arpa/inet.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+
+namespace pgreplica::conf {
+
+namespace {
+bool HasControl(const std::string& v) {
+  return std::any_of(v.begin(), v.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+}
+constexpr size_t kMaxIdentifier = 63;  // NAMEDATALEN - 1
+}  // namespace
+
+Problem CheckNoControl(const std::string& v) {
+  if (HasControl(v)) return "The value must not contain control characters or line breaks.";
+  return std::nullopt;
+}
+
+Problem CheckHost(const std::string& v) {
+  if (v.empty()) return std::nullopt;
+  if (v.front() == '/') {
+    if (HasControl(v) || v.find_first_of("'\" ") != std::string::npos)
+      return "A socket directory must not contain spaces, quotes or control characters.";
+    return std::nullopt;
+  }
+  if (v.size() > 253) return "A host name has at most 253 characters.";
+  for (unsigned char c : v) {
+    if (!(std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == ':')) {
+      return fmt::format(
+          "A host name may contain only letters, digits, \".\", \"-\", \"_\" and \":\"; found {}.",
+          c == ' ' ? std::string("a space") : fmt::format("\"{}\"", static_cast<char>(c)));
+    }
+  }
+  return std::nullopt;
+}
+
+Problem CheckIdentifierText(const std::string& v) {
+  if (v.empty()) return "The name must not be empty.";
+  if (v.size() > kMaxIdentifier) return "The name must have at most 63 bytes.";
+  return CheckNoControl(v);
+}
+
+Problem CheckOsUserName(const std::string& v) {
+  if (v.empty()) return "The user name must not be empty.";
+  for (unsigned char c : v)
+    if (!(std::isalnum(c) || c == '_' || c == '-' || c == '.'))
+      return "An OS user name may contain only letters, digits, \"_\", \"-\" and \".\".";
+  return std::nullopt;
+}
+
+Problem CheckAbsolutePath(const std::string& v) {
+  if (v.empty() || v.front() != '/') return fmt::format("\"{}\" is not an absolute path.", v);
+  return CheckNoControl(v);
+}
+
+Problem CheckOptionalAbsolutePath(const std::string& v) {
+  return v.empty() ? std::nullopt : CheckAbsolutePath(v);
+}
+
+Problem CheckOptionalDirectory(const std::string& v) {
+  if (v.empty()) return std::nullopt;
+  if (auto p = CheckAbsolutePath(v)) return p;
+  struct stat st {};
+  if (stat(v.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return fmt::format("The directory \"{}\" does not exist.", v);
+  return std::nullopt;
+}
+
+Problem CheckSlotName(const std::string& v) {
+  if (v.empty()) return "A slot name must not be empty.";
+  if (v.size() > kMaxIdentifier) return "A slot name has at most 63 bytes.";
+  for (unsigned char c : v)
+    if (!(std::islower(c) || std::isdigit(c) || c == '_'))
+      return "A slot name may contain only lower-case letters, digits and underscores.";
+  return std::nullopt;
+}
+
+Problem CheckOptionalSlotName(const std::string& v) {
+  return v.empty() ? std::nullopt : CheckSlotName(v);
+}
+
+Problem CheckOptionalCidr(const std::string& v) {
+  if (v.empty() || v == "samehost" || v == "samenet") return std::nullopt;
+  auto slash = v.find('/');
+  std::string addr = v.substr(0, slash);
+  unsigned char buf[16];
+  bool v4 = inet_pton(AF_INET, addr.c_str(), buf) == 1;
+  bool v6 = !v4 && inet_pton(AF_INET6, addr.c_str(), buf) == 1;
+  if (!v4 && !v6) return fmt::format("\"{}\" is not an IP address or CIDR block.", v);
+  if (slash != std::string::npos) {
+    std::string bits = v.substr(slash + 1);
+    int max = v4 ? 32 : 128;
+    if (bits.empty() || bits.size() > 3 ||
+        !std::all_of(bits.begin(), bits.end(), [](unsigned char c) { return std::isdigit(c); }) ||
+        std::stoi(bits) > max)
+      return fmt::format("\"{}\" has an invalid prefix length.", v);
+  }
+  return std::nullopt;
+}
+
+Problem CheckServiceType(const std::string& v) {
+  if (v == "pg_ctl" || v == "systemd" || v == "service" || v == "custom") return std::nullopt;
+  return fmt::format("\"{}\" is not a service type; use pg_ctl, systemd, service or custom.", v);
+}
+
+Problem CheckOptionalRate(const std::string& v) {
+  if (v.empty()) return std::nullopt;
+  size_t digits = 0;
+  while (digits < v.size() && std::isdigit(static_cast<unsigned char>(v[digits]))) ++digits;
+  std::string unit = v.substr(digits);
+  if (digits == 0 || digits > 9 || !(unit.empty() || unit == "k" || unit == "M"))
+    return fmt::format("\"{}\" is not a rate; use kilobytes per second, or a number with k or M.",
+                       v);
+  return std::nullopt;
+}
+
+Problem CheckOptionalToken(const std::string& v) {
+  if (HasControl(v) || v.find(' ') != std::string::npos)
+    return "The value must be one word, without spaces.";
+  return std::nullopt;
+}
+
+}  // namespace pgreplica::conf

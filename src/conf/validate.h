@@ -1,0 +1,33 @@
+#pragma once
+// Value checks shared by the configuration schema and the command line.
+// Each returns the reason (a complete sentence) when the value is not
+// acceptable, or nullopt.
+
+#include <optional>
+#include <string>
+
+namespace pgreplica::conf {
+
+using Problem = std::optional<std::string>;
+
+Problem CheckNoControl(const std::string& v);
+// A host name, an IP address, or an absolute socket directory; no spaces or quotes.
+Problem CheckHost(const std::string& v);
+// A database or role name: 1 to 63 bytes, no control characters.
+Problem CheckIdentifierText(const std::string& v);
+Problem CheckOsUserName(const std::string& v);
+Problem CheckAbsolutePath(const std::string& v);
+Problem CheckOptionalAbsolutePath(const std::string& v);
+// Empty, or an existing directory.
+Problem CheckOptionalDirectory(const std::string& v);
+// Empty, or a valid physical slot name: [a-z0-9_], 1 to 63 bytes.
+Problem CheckOptionalSlotName(const std::string& v);
+Problem CheckSlotName(const std::string& v);
+Problem CheckOptionalCidr(const std::string& v);
+Problem CheckServiceType(const std::string& v);
+// pg_basebackup --max-rate: digits with an optional k or M.
+Problem CheckOptionalRate(const std::string& v);
+// A single word without spaces or control characters.
+Problem CheckOptionalToken(const std::string& v);
+
+}  // namespace pgreplica::conf

@@ -1,0 +1,127 @@
+#include "pg/connection.h"
+
+#include <fmt/format.h>
+
+namespace pgreplica::pg {
+
+std::string TrimMessage(std::string_view text) {
+  std::string out(text);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  // libpq separates severity and text with two spaces ("FATAL:  password ...").
+  for (size_t pos; (pos = out.find(":  ")) != std::string::npos;) out.erase(pos + 1, 1);
+  return out;
+}
+
+std::optional<std::string> QueryResult::Get(int row, std::string_view column) const {
+  int col = Column(column);
+  if (col < 0 || row >= rows() || IsNull(row, col)) return std::nullopt;
+  return Get(row, col);
+}
+
+int QueryResult::Column(std::string_view name) const {
+  return PQfnumber(res_.get(), std::string(name).c_str());
+}
+
+Result<Connection> Connection::Open(const ConnParams& params, std::string_view role) {
+  Keywords kw = ToKeywords(params);
+  std::vector<const char*> keys, values;
+  for (const auto& [k, v] : kw) {
+    keys.push_back(k.c_str());
+    values.push_back(v.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  PGconn* raw = PQconnectdbParams(keys.data(), values.data(), 0);
+  if (raw == nullptr) return Fail(ErrorKind::kSystem, "out of memory connecting to the server");
+  Connection conn(raw, params, std::string(role));
+  if (PQstatus(raw) == CONNECTION_OK) return conn;
+
+  std::string reason = TrimMessage(PQerrorMessage(raw));
+  std::string what = fmt::format("could not connect to {} {}", role, DescribeServer(params));
+  if (params.replication) what += " for replication";
+  if (PQconnectionNeedsPassword(raw)) {
+    return Fail(ErrorKind::kAuth, what, reason,
+                params.replication
+                    ? "No password was found for this user. Write it with \"pgreplica pgpass\"."
+                    : "No password was found for this user. Add it to the password file "
+                      "(~/.pgpass or PGPASSFILE).");
+  }
+  if (PQconnectionUsedPassword(raw)) {
+    return Fail(ErrorKind::kAuth, what, reason,
+                "Check the user name and password, and the server's pg_hba.conf.");
+  }
+  return Fail(ErrorKind::kConnection, what, reason,
+              "Check that the server is running and accepts connections from this host "
+              "(listen_addresses, pg_hba.conf, firewall).");
+}
+
+Result<QueryResult> Connection::Check(PGresult* res, std::string_view sql) {
+  QueryResult result(res);
+  auto status = PQresultStatus(res);
+  if (res != nullptr && (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)) return result;
+  auto field = [&](int code) -> std::string {
+    const char* v = res ? PQresultErrorField(res, code) : nullptr;
+    return v ? v : "";
+  };
+  std::string reason = field(PG_DIAG_MESSAGE_PRIMARY);
+  if (reason.empty()) reason = TrimMessage(PQerrorMessage(conn_.get()));
+  std::string sqlstate = field(PG_DIAG_SQLSTATE);
+  std::string first_word(sql.substr(0, sql.find_first_of(" \n(")));
+  Error e{
+      ErrorKind::kQuery,
+      fmt::format("query failed on {} {}: {}", role_, DescribeServer(params_), reason),
+      sqlstate.empty() ? "" : fmt::format("SQLSTATE {} in a {} statement.", sqlstate, first_word),
+      ""};
+  if (sqlstate == "42501")
+    e.hint = "The user needs more privileges (a superuser, or pg_monitor for monitoring).";
+  return std::unexpected(e);
+}
+
+Result<QueryResult> Connection::Exec(std::string_view sql, const Params& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  std::string q(sql);
+  PGresult* res = PQexecParams(conn_.get(), q.c_str(), static_cast<int>(values.size()), nullptr,
+                               values.data(), nullptr, nullptr, 0);
+  return Check(res, sql);
+}
+
+Result<QueryResult> Connection::ExecSimple(std::string_view sql) {
+  std::string q(sql);
+  return Check(PQexec(conn_.get(), q.c_str()), sql);
+}
+
+Result<std::string> Connection::QuoteIdent(std::string_view ident) {
+  char* q = PQescapeIdentifier(conn_.get(), ident.data(), ident.size());
+  if (q == nullptr)
+    return Fail(ErrorKind::kInternal, "could not quote an identifier",
+                TrimMessage(PQerrorMessage(conn_.get())));
+  std::string out(q);
+  PQfreemem(q);
+  return out;
+}
+
+Result<std::string> Connection::QuoteLiteral(std::string_view literal) {
+  char* q = PQescapeLiteral(conn_.get(), literal.data(), literal.size());
+  if (q == nullptr)
+    return Fail(ErrorKind::kInternal, "could not quote a literal",
+                TrimMessage(PQerrorMessage(conn_.get())));
+  std::string out(q);
+  PQfreemem(q);
+  return out;
+}
+
+Result<std::string> Connection::ScramVerifier(const std::string& password,
+                                              const std::string& user) {
+  char* v = PQencryptPasswordConn(conn_.get(), password.c_str(), user.c_str(), "scram-sha-256");
+  if (v == nullptr) {
+    return Fail(ErrorKind::kInternal, "could not compute the SCRAM verifier of the password",
+                TrimMessage(PQerrorMessage(conn_.get())));
+  }
+  std::string out(v);
+  PQfreemem(v);
+  return out;
+}
+
+}  // namespace pgreplica::pg

@@ -1,0 +1,73 @@
+#pragma once
+// libpq behind RAII: a Connection owns a PGconn, a QueryResult owns a
+// PGresult. Values travel only as query parameters, never spliced into SQL.
+
+#include <libpq-fe.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.h"
+#include "pg/conninfo.h"
+
+namespace pgreplica::pg {
+
+class QueryResult {
+ public:
+  explicit QueryResult(PGresult* res) : res_(res, &PQclear) {}
+  int rows() const { return PQntuples(res_.get()); }
+  int columns() const { return PQnfields(res_.get()); }
+  bool IsNull(int row, int col) const { return PQgetisnull(res_.get(), row, col) != 0; }
+  std::string Get(int row, int col) const { return PQgetvalue(res_.get(), row, col); }
+  // Value by column name; nullopt when NULL. kInternal-safe: empty for unknown names.
+  std::optional<std::string> Get(int row, std::string_view column) const;
+  int Column(std::string_view name) const;
+
+ private:
+  std::unique_ptr<PGresult, decltype(&PQclear)> res_;
+};
+
+using Params = std::vector<std::optional<std::string>>;
+
+class Connection {
+ public:
+  // Connects. `role` names the server in messages ("primary", "standby").
+  // kAuth when the server rejected the credentials or a password was needed
+  // and none was found; kConnection otherwise.
+  static Result<Connection> Open(const ConnParams& params, std::string_view role);
+
+  // Runs one statement with parameters ($1, $2, ...) through the extended protocol.
+  Result<QueryResult> Exec(std::string_view sql, const Params& params = {});
+  // Runs a statement through the simple protocol: for replication commands
+  // (IDENTIFY_SYSTEM), which the extended protocol does not support. No parameters.
+  Result<QueryResult> ExecSimple(std::string_view sql);
+
+  // Quoting through libpq (PQescapeIdentifier/PQescapeLiteral), for the few
+  // statements that take no parameters (DDL, ALTER SYSTEM).
+  Result<std::string> QuoteIdent(std::string_view ident);
+  Result<std::string> QuoteLiteral(std::string_view literal);
+  // The SCRAM-SHA-256 verifier of a password, computed here: the password
+  // itself never travels to the server or into its logs.
+  Result<std::string> ScramVerifier(const std::string& password, const std::string& user);
+
+  int server_version() const { return PQserverVersion(conn_.get()); }
+  const ConnParams& params() const { return params_; }
+  PGconn* raw() { return conn_.get(); }
+
+ private:
+  Connection(PGconn* conn, ConnParams params, std::string role)
+      : conn_(conn, &PQfinish), params_(std::move(params)), role_(std::move(role)) {}
+  Result<QueryResult> Check(PGresult* res, std::string_view sql);
+
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn_;
+  ConnParams params_;
+  std::string role_;
+};
+
+// Strips trailing newlines and libpq's doubled spaces from a server message.
+std::string TrimMessage(std::string_view text);
+
+}  // namespace pgreplica::pg

@@ -1,0 +1,53 @@
+#include "pg/conninfo.h"
+
+#include <fmt/format.h>
+
+namespace pgreplica::pg {
+
+Keywords ToKeywords(const ConnParams& p) {
+  Keywords kw;
+  auto add = [&](const char* k, const std::string& v) {
+    if (!v.empty()) kw.emplace_back(k, v);
+  };
+  add("host", p.host);
+  if (p.port > 0) kw.emplace_back("port", std::to_string(p.port));
+  add("user", p.user);
+  // As pg_basebackup and the WAL receiver do: a physical replication
+  // connection names the database "replication", which is also the name
+  // its ~/.pgpass entry matches.
+  add("dbname", p.replication ? std::string("replication") : p.dbname);
+  add("passfile", p.passfile);
+  add("password", p.password);
+  if (p.connect_timeout > 0) kw.emplace_back("connect_timeout", std::to_string(p.connect_timeout));
+  add("application_name", p.application_name);
+  if (p.replication) kw.emplace_back("replication", "true");
+  return kw;
+}
+
+std::string QuoteConninfoValue(std::string_view value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\\' || c == '\'') out += '\\';
+    out += c;
+  }
+  out += '\'';
+  return out;
+}
+
+std::string ToConninfo(const ConnParams& p) {
+  std::string out;
+  for (const auto& [k, v] : ToKeywords(p)) {
+    if (k == "password" || k == "replication") continue;
+    if (!out.empty()) out += ' ';
+    out += k + "=" + QuoteConninfoValue(v);
+  }
+  return out;
+}
+
+std::string DescribeServer(const ConnParams& p) {
+  std::string host = p.host.empty() ? "(default host)" : p.host;
+  if (p.port > 0) return fmt::format("\"{}\" port {}", host, p.port);
+  return fmt::format("\"{}\"", host);
+}
+
+}  // namespace pgreplica::pg

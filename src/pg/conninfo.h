@@ -1,0 +1,40 @@
+#pragma once
+// Connection parameters and the conninfo strings built from them. Values are
+// always quoted; a password is never part of a rendered string.
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace pgreplica::pg {
+
+struct ConnParams {
+  std::string host;      // empty: libpq default (PGHOST, then the local socket)
+  int port = 0;          // 0: libpq default (PGPORT, then 5432)
+  std::string user;      // empty: libpq default (PGUSER, then the OS user)
+  std::string dbname;    // empty: libpq default; "replication" for physical replication
+  std::string passfile;  // empty: libpq default (PGPASSFILE, then ~/.pgpass)
+  std::string password;  // in memory only; empty: from passfile
+  int connect_timeout = 10;
+  std::string application_name = "pgreplica";
+  bool replication = false;  // a physical replication connection (replication=true)
+};
+
+using Keywords = std::vector<std::pair<std::string, std::string>>;
+
+// The keyword/value pairs for PQconnectdbParams, empty values left out so
+// that libpq's environment defaults apply. Includes the password if set.
+Keywords ToKeywords(const ConnParams& params);
+
+// A conninfo string ("host='db1' port='5432' ...") for other programs;
+// never contains the password. `with_replication` adds replication=true.
+std::string ToConninfo(const ConnParams& params);
+
+// Quotes one conninfo value: single quotes, with \ and ' escaped.
+std::string QuoteConninfoValue(std::string_view value);
+
+// `"db1.example.com" port 5432` for messages.
+std::string DescribeServer(const ConnParams& params);
+
+}  // namespace pgreplica::pg

@@ -1,0 +1,155 @@
+#include "replica/doctor.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <set>
+
+#include <fmt/format.h>
+
+#include "common/fs.h"
+#include "conf/pgpass.h"
+#include "pg/binaries.h"
+#include "proc/user.h"
+
+namespace pgreplica::replica {
+
+std::string PgpassPath(const conf::Config& config, const std::string& home) {
+  if (!config.local.pgpass_file.empty()) return config.local.pgpass_file;
+  return home + "/.pgpass";
+}
+
+namespace {
+
+void CheckPrograms(const conf::Config& config, CheckReport& r) {
+  auto bindir = pg::ChooseBindir(config.local.bindir, std::nullopt);
+  if (!bindir) {
+    r.Add({"bindir", CheckStatus::kFail, "", bindir.error().message, bindir.error().hint});
+    return;
+  }
+  r.Add({"bindir", CheckStatus::kOk, *bindir, "PostgreSQL programs are taken from this directory",
+         ""});
+  std::set<int> majors;
+  for (const auto& name : pg::kRequiredPrograms) {
+    pg::Program p = pg::InspectProgram(*bindir, name);
+    if (p.path.empty()) {
+      r.Add({name, CheckStatus::kFail, "missing", fmt::format("{} is not in {}", name, *bindir),
+             "Install the PostgreSQL server package, or set local.bindir."});
+    } else if (p.major == 0) {
+      r.Add({name, CheckStatus::kFail, p.path, "it does not report a PostgreSQL version",
+             "Check that this is a PostgreSQL program."});
+    } else {
+      majors.insert(p.major);
+      r.Add({name, CheckStatus::kOk, p.version_text, fmt::format("found at {}", p.path), ""});
+    }
+  }
+  if (majors.size() > 1) {
+    r.Add({"program_versions", CheckStatus::kFail, "",
+           "the PostgreSQL programs are of different major versions",
+           "Set local.bindir to one PostgreSQL installation."});
+  }
+}
+
+void CheckMode(CheckReport& r, const std::string& name, const std::string& path, uid_t owner,
+               const std::string& owner_name, mode_t want, bool required) {
+  auto st = StatPath(path);
+  if (!st || !*st) {
+    r.Add({name, required ? CheckStatus::kFail : CheckStatus::kWarning, path, "does not exist",
+           name == "pgpass_file" ? "Write it with \"pgreplica pgpass\"." : "Create it."});
+    return;
+  }
+  const struct stat& s = **st;
+  mode_t mode = s.st_mode & 07777;
+  if (s.st_uid != owner) {
+    r.Add({name, CheckStatus::kFail, path,
+           fmt::format("is owned by user id {}, not by \"{}\"", s.st_uid, owner_name),
+           fmt::format("chown {} {}", owner_name, path)});
+  } else if ((mode & ~want) != 0) {
+    r.Add({name, CheckStatus::kFail, path,
+           fmt::format("has mode {:04o}; at most {:04o} is allowed", mode, want),
+           fmt::format("chmod {:o} {}", want, path)});
+  } else {
+    r.Add({name, CheckStatus::kOk, path,
+           fmt::format("owned by \"{}\", mode {:04o}", owner_name, mode), ""});
+  }
+}
+
+void CheckPgpassEntry(const conf::Config& config, const std::string& path, CheckReport& r) {
+  if (config.primary.host.empty()) return;
+  auto text = ReadFile(path);
+  if (!text) return;  // reported by CheckMode
+  bool found = false;
+  size_t start = 0;
+  while (start <= text->size() && !found) {
+    size_t end = text->find('\n', start);
+    auto e = conf::ParsePgpassLine(std::string_view(*text).substr(start, end - start));
+    auto match = [](const std::string& field, const std::string& want) {
+      return field == "*" || field == want;
+    };
+    found = e && match(e->host, config.primary.host) &&
+            match(e->port, std::to_string(config.primary.port)) &&
+            match(e->database, "replication") && match(e->user, config.replication.user);
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  r.Add({"pgpass_entry", found ? CheckStatus::kOk : CheckStatus::kFail,
+         fmt::format("{}:{}:replication:{}", config.primary.host, config.primary.port,
+                     config.replication.user),
+         found ? "the password file has an entry for the primary"
+               : "the password file has no entry for the primary",
+         found ? "" : "Run \"pgreplica pgpass\"."});
+}
+
+}  // namespace
+
+CheckReport RunDoctor(const conf::Config& config, const std::optional<Error>& config_error) {
+  CheckReport r;
+  if (config_error) {
+    r.Add({"config", CheckStatus::kFail, "", config_error->message, config_error->hint});
+  } else {
+    r.Add({"config", CheckStatus::kOk, config.source, "the configuration is valid", ""});
+  }
+  CheckPrograms(config, r);
+  auto user = proc::LookupUser(config.local.os_user);
+  if (!user) {
+    r.Add({"os_user", CheckStatus::kFail, config.local.os_user, user.error().message,
+           user.error().hint});
+    return r;
+  }
+  r.Add({"os_user", CheckStatus::kOk, config.local.os_user,
+         fmt::format("uid {}, home {}", user->uid, user->home), ""});
+  auto can = proc::CanActAs(*user);
+  r.Add({"privileges", can ? CheckStatus::kOk : CheckStatus::kFail,
+         proc::RunningAsRoot() ? "root" : "",
+         can ? fmt::format("pgreplica can act as \"{}\"", user->name) : can.error().message,
+         can ? "" : can.error().hint});
+  if (config.local.data_directory.empty()) {
+    r.Add({"data_directory", CheckStatus::kWarning, "", "local.data_directory is not set",
+           "Set it to the standby's data directory; clone needs it."});
+  } else {
+    CheckMode(r, "data_directory", config.local.data_directory, user->uid, user->name, 0750, false);
+  }
+  std::string pgpass = PgpassPath(config, user->home);
+  CheckMode(r, "pgpass_file", pgpass, user->uid, user->name, 0600, !config.primary.host.empty());
+  CheckPgpassEntry(config, pgpass, r);
+  if (!config.replication.password_file.empty()) {
+    auto st = StatPath(config.replication.password_file);
+    uid_t owner = st && *st && (*st)->st_uid == 0 ? 0 : user->uid;
+    CheckMode(r, "password_file", config.replication.password_file, owner,
+              owner == 0 ? "root" : user->name, 0600, true);
+  }
+  auto st = StatPath(config.state_directory);
+  bool exists = st && *st;
+  bool writable = exists && access(config.state_directory.c_str(), W_OK) == 0;
+  r.Add({"state_directory", writable ? CheckStatus::kOk : CheckStatus::kWarning,
+         config.state_directory,
+         writable ? "job records are written here"
+         : exists ? "is not writable by this user"
+                  : "does not exist yet",
+         writable
+             ? ""
+             : "It is created by the first clone run as root; or create it and make it writable."});
+  return r;
+}
+
+}  // namespace pgreplica::replica

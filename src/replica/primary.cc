@@ -1,0 +1,360 @@
+#include "replica/primary.h"
+
+#include <sys/stat.h>
+
+#include <fmt/format.h>
+
+#include "common/fs.h"
+#include "pg/connection.h"
+#include "pg/version.h"
+#include "replica/hba.h"
+
+namespace pgreplica::replica {
+
+namespace {
+
+struct Facts {
+  int version = 0;
+  std::string wal_level;
+  int max_wal_senders = 0;
+  int walsenders = 0;
+  int max_replication_slots = 0;
+  int slots = 0;
+  std::string hot_standby;
+  std::string max_slot_wal_keep_size;
+  bool role_exists = false;
+  bool role_login = false;
+  bool role_replication = false;
+  std::string hba_file;
+  bool superuser = false;
+};
+
+constexpr const char* kFactsSql = R"SQL(
+SELECT current_setting('server_version_num')::int,
+       current_setting('wal_level'),
+       current_setting('max_wal_senders')::int,
+       (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'walsender')::int,
+       current_setting('max_replication_slots')::int,
+       (SELECT count(*) FROM pg_replication_slots)::int,
+       current_setting('hot_standby'),
+       current_setting('max_slot_wal_keep_size'),
+       r.rolname IS NOT NULL, coalesce(r.rolcanlogin, false), coalesce(r.rolreplication, false),
+       current_setting('hba_file'),
+       (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+FROM (SELECT 1) AS one LEFT JOIN pg_roles r ON r.rolname = $1
+)SQL";
+
+Result<Facts> GatherFacts(pg::Connection& conn, const std::string& role) {
+  auto res = conn.Exec(kFactsSql, {role});
+  if (!res) return std::unexpected(res.error());
+  Facts f;
+  f.version = std::stoi(res->Get(0, 0));
+  f.wal_level = res->Get(0, 1);
+  f.max_wal_senders = std::stoi(res->Get(0, 2));
+  f.walsenders = std::stoi(res->Get(0, 3));
+  f.max_replication_slots = std::stoi(res->Get(0, 4));
+  f.slots = std::stoi(res->Get(0, 5));
+  f.hot_standby = res->Get(0, 6);
+  f.max_slot_wal_keep_size = res->Get(0, 7);
+  f.role_exists = res->Get(0, 8) == "t";
+  f.role_login = res->Get(0, 9) == "t";
+  f.role_replication = res->Get(0, 10) == "t";
+  f.hba_file = res->Get(0, 11);
+  f.superuser = res->Get(0, 12) == "t";
+  return f;
+}
+
+// Tries a replication connection and IDENTIFY_SYSTEM; returns the system identifier.
+Result<std::string> TryReplication(const pg::ConnParams& params) {
+  auto conn = pg::Connection::Open(params, "primary");
+  if (!conn) return std::unexpected(conn.error());
+  auto res = conn->ExecSimple("IDENTIFY_SYSTEM");
+  if (!res) return std::unexpected(res.error());
+  return res->Get(0, 0);
+}
+
+CheckItem Judge(std::string name, bool ok, std::string value, std::string message,
+                std::string fix) {
+  return {std::move(name), ok ? CheckStatus::kOk : CheckStatus::kFail, std::move(value),
+          std::move(message), ok ? std::string() : std::move(fix)};
+}
+
+}  // namespace
+
+Result<CheckReport> CheckPrimary(const PrimaryTarget& t) {
+  auto conn = pg::Connection::Open(t.admin, "primary");
+  if (!conn) return std::unexpected(conn.error());
+  const std::string& user = t.replication.user;
+  auto facts = GatherFacts(*conn, user);
+  if (!facts) return std::unexpected(facts.error());
+  const Facts& f = *facts;
+  CheckReport r;
+  r.Add(Judge("server_version", f.version >= pg::kMinServerVersion, std::to_string(f.version),
+              fmt::format("PostgreSQL {} (pgreplica needs {} or newer)",
+                          pg::MajorVersion(f.version), pg::MajorVersion(pg::kMinServerVersion)),
+              "Upgrade the primary."));
+  r.Add(Judge("wal_level", f.wal_level == "replica" || f.wal_level == "logical", f.wal_level,
+              "wal_level must be replica or logical for streaming replication",
+              "ALTER SYSTEM SET wal_level = 'replica', then restart the primary "
+              "(or run \"pgreplica primary setup\")."));
+  int free_senders = f.max_wal_senders - f.walsenders;
+  r.Add(Judge("max_wal_senders", free_senders >= kSendersPerClone,
+              fmt::format("{} ({} in use)", f.max_wal_senders, f.walsenders),
+              fmt::format("a clone needs {} free WAL senders; {} are free", kSendersPerClone,
+                          std::max(free_senders, 0)),
+              fmt::format("ALTER SYSTEM SET max_wal_senders = {}, then restart the primary.",
+                          std::max(kDefaultMaxWalSenders, f.walsenders + kSendersPerClone))));
+  int free_slots = f.max_replication_slots - f.slots;
+  r.Add(Judge(
+      "max_replication_slots", free_slots >= 1,
+      fmt::format("{} ({} in use)", f.max_replication_slots, f.slots),
+      fmt::format("a standby needs a free replication slot; {} are free", std::max(free_slots, 0)),
+      fmt::format("ALTER SYSTEM SET max_replication_slots = {}, then restart the primary, "
+                  "or drop unused slots.",
+                  std::max(kDefaultMaxReplicationSlots, f.slots + 1))));
+  r.Add(Judge(
+      "replication_role", f.role_exists && f.role_login && f.role_replication,
+      f.role_exists ? fmt::format("login={} replication={}", f.role_login, f.role_replication)
+                    : "missing",
+      fmt::format("role \"{}\" must exist with LOGIN and REPLICATION", user),
+      "Run \"pgreplica primary setup\", or CREATE ROLE ... WITH LOGIN REPLICATION PASSWORD ..."));
+  auto rep = TryReplication(t.replication);
+  if (rep) {
+    r.Add({"replication_connection", CheckStatus::kOk, "system identifier " + *rep,
+           fmt::format("a replication connection as \"{}\" succeeds", user), ""});
+  } else {
+    r.Add({"replication_connection", CheckStatus::kFail, std::string(KindName(rep.error().kind)),
+           rep.error().message + (rep.error().detail.empty() ? "" : ": " + rep.error().detail),
+           fmt::format("Check the password, and that pg_hba.conf has \"host replication {} <this "
+                       "host's address> scram-sha-256\" (\"pgreplica primary setup "
+                       "--allowed-address ...\" adds it).",
+                       user)});
+  }
+  bool hot = f.hot_standby == "on";
+  r.Add({"hot_standby", hot ? CheckStatus::kOk : CheckStatus::kWarning, f.hot_standby,
+         "hot_standby is copied to standbys; off means they refuse read queries",
+         hot ? "" : "ALTER SYSTEM SET hot_standby = on."});
+  bool bounded = f.max_slot_wal_keep_size != "-1";
+  r.Add({"max_slot_wal_keep_size", bounded ? CheckStatus::kOk : CheckStatus::kWarning,
+         f.max_slot_wal_keep_size,
+         bounded ? "WAL kept for slots is bounded"
+                 : "WAL kept for slots is unbounded: an abandoned slot can fill the primary's disk",
+         bounded ? ""
+                 : "ALTER SYSTEM SET max_slot_wal_keep_size = '<size>' and reload, and "
+                   "decommission replicas you retire."});
+  return r;
+}
+
+bool SetupResult::changed() const {
+  for (const auto& a : actions)
+    if (a.changed) return true;
+  return false;
+}
+
+bool SetupResult::restart_required() const {
+  for (const auto& a : actions)
+    if (a.restart_required) return true;
+  return false;
+}
+
+nlohmann::json ToJson(const SetupResult& r) {
+  nlohmann::json actions = nlohmann::json::array();
+  for (const auto& a : r.actions)
+    actions.push_back({{"name", a.name},
+                       {"changed", a.changed},
+                       {"restart_required", a.restart_required},
+                       {"message", a.message}});
+  return {{"changed", r.changed()},
+          {"restart_required", r.restart_required()},
+          {"replication_works", r.replication_works},
+          {"actions", actions}};
+}
+
+namespace {
+
+// The value a setting will have after the next restart/reload: the last valid
+// entry of the configuration files (ALTER SYSTEM writes postgresql.auto.conf).
+Result<std::string> FileValue(pg::Connection& conn, const std::string& name) {
+  auto res = conn.Exec(
+      "SELECT coalesce((SELECT setting FROM pg_file_settings WHERE name = $1 AND error IS NULL "
+      "ORDER BY seqno DESC LIMIT 1), (SELECT boot_val FROM pg_settings WHERE name = $1))",
+      {name});
+  if (!res) return std::unexpected(res.error());
+  return res->Get(0, 0);
+}
+
+// Sets `name` with ALTER SYSTEM when `adequate(file value)` is false.
+Result<SetupAction> EnsureSetting(pg::Connection& conn, const std::string& name,
+                                  const std::function<bool(const std::string&)>& adequate,
+                                  const std::string& wanted, const std::string& live) {
+  auto current = FileValue(conn, name);
+  if (!current) return std::unexpected(current.error());
+  SetupAction a{name, false, false, ""};
+  if (adequate(*current)) {
+    a.restart_required = !adequate(live);
+    a.message = a.restart_required
+                    ? fmt::format("{} is set to {}; a restart is pending", name, *current)
+                    : fmt::format("{} = {} already", name, live);
+    return a;
+  }
+  auto literal = conn.QuoteLiteral(wanted);
+  if (!literal) return std::unexpected(literal.error());
+  auto res = conn.Exec(fmt::format("ALTER SYSTEM SET {} = {}", name, *literal));
+  if (!res) return std::unexpected(res.error());
+  a.changed = true;
+  a.restart_required = true;
+  a.message =
+      fmt::format("set {} = {} (was {}); restart the primary to apply it", name, wanted, *current);
+  return a;
+}
+
+Result<SetupAction> EnsureRole(pg::Connection& conn, const Facts& f, const std::string& user,
+                               const std::string& password) {
+  SetupAction a{"replication_role", false, false, ""};
+  auto ident = conn.QuoteIdent(user);
+  if (!ident) return std::unexpected(ident.error());
+  if (!f.role_exists) {
+    auto verifier = conn.ScramVerifier(password, user);
+    if (!verifier) return std::unexpected(verifier.error());
+    auto lit = conn.QuoteLiteral(*verifier);
+    if (!lit) return std::unexpected(lit.error());
+    auto res =
+        conn.Exec(fmt::format("CREATE ROLE {} WITH LOGIN REPLICATION PASSWORD {}", *ident, *lit));
+    if (!res) return std::unexpected(res.error());
+    a.changed = true;
+    a.message =
+        fmt::format("created role \"{}\" with LOGIN REPLICATION and a SCRAM password", user);
+    return a;
+  }
+  if (!f.role_login || !f.role_replication) {
+    auto res = conn.Exec(fmt::format("ALTER ROLE {} WITH LOGIN REPLICATION", *ident));
+    if (!res) return std::unexpected(res.error());
+    a.changed = true;
+    a.message = fmt::format("granted LOGIN REPLICATION to role \"{}\"", user);
+    return a;
+  }
+  a.message = fmt::format("role \"{}\" exists with LOGIN REPLICATION", user);
+  return a;
+}
+
+Result<SetupAction> EnsureHba(pg::Connection& conn, const Facts& f, const std::string& user,
+                              const std::string& address) {
+  SetupAction a{"pg_hba", false, false, ""};
+  if (address.empty()) {
+    a.message = "pg_hba.conf left alone: no replication.allowed_address (--allowed-address) given";
+    return a;
+  }
+  HbaRule rule{user, address};
+  auto remote = conn.Exec("SELECT pg_read_file($1)", {f.hba_file});
+  if (!remote) return std::unexpected(remote.error());
+  std::string contents = remote->Get(0, 0);
+  if (HbaHasRule(contents, rule)) {
+    a.message =
+        fmt::format("pg_hba.conf already allows replication for \"{}\" from {}", user, address);
+    return a;
+  }
+  auto local = ReadFile(f.hba_file);
+  if (!local || *local != contents) {
+    return Fail(
+        ErrorKind::kEnvironment,
+        fmt::format("cannot edit pg_hba.conf of the primary from this host"),
+        fmt::format("\"{}\" is not on this host (or differs from the server's copy).", f.hba_file),
+        fmt::format("Run \"pgreplica primary setup\" on the primary, or add this line to "
+                    "pg_hba.conf there and reload: {}",
+                    FormatHbaLine(rule)));
+  }
+  auto st = StatPath(f.hba_file);
+  if (!st) return std::unexpected(st.error());
+  std::string updated = InsertHbaRule(contents, rule);
+  Owner owner{(*st)->st_uid, (*st)->st_gid};
+  if (auto ok = WriteFileAtomic(f.hba_file, updated, (*st)->st_mode & 07777, owner); !ok)
+    return std::unexpected(ok.error());
+  // Reload only a file the server accepts; otherwise put the old one back.
+  auto errors = conn.Exec("SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL");
+  if (!errors || errors->Get(0, 0) != "0") {
+    (void)WriteFileAtomic(f.hba_file, contents, (*st)->st_mode & 07777, owner);
+    return Fail(
+        ErrorKind::kEnvironment, "pg_hba.conf would not be valid with the new line",
+        "The previous file was restored.",
+        "Check the file for errors: SELECT * FROM pg_hba_file_rules WHERE error IS NOT NULL");
+  }
+  a.changed = true;
+  a.message = fmt::format("added to \"{}\": {}", f.hba_file, FormatHbaLine(rule));
+  return a;
+}
+
+}  // namespace
+
+Result<SetupResult> SetupPrimary(const PrimaryTarget& t, const std::string& password) {
+  auto conn = pg::Connection::Open(t.admin, "primary");
+  if (!conn) return std::unexpected(conn.error());
+  const std::string& user = t.replication.user;
+  auto facts = GatherFacts(*conn, user);
+  if (!facts) return std::unexpected(facts.error());
+  if (!facts->superuser) {
+    return Fail(ErrorKind::kAuth, fmt::format("user \"{}\" is not a superuser", t.admin.user),
+                "primary setup changes settings, roles and pg_hba.conf.",
+                "Set primary.admin_user to a superuser (such as postgres).");
+  }
+  SetupResult result;
+  auto add = [&](Result<SetupAction> a) -> Status {
+    if (!a) return std::unexpected(a.error());
+    result.actions.push_back(std::move(*a));
+    return {};
+  };
+  auto at_least = [](int n) {
+    return [n](const std::string& v) { return std::atoi(v.c_str()) >= n; };
+  };
+  const Facts& f = *facts;
+  Status ok = add(EnsureSetting(
+      *conn, "wal_level", [](const std::string& v) { return v == "replica" || v == "logical"; },
+      "replica", f.wal_level));
+  if (ok)
+    ok = add(EnsureSetting(*conn, "max_wal_senders", at_least(kSendersPerClone + 1),
+                           std::to_string(kDefaultMaxWalSenders),
+                           std::to_string(f.max_wal_senders)));
+  if (ok)
+    ok = add(EnsureSetting(*conn, "max_replication_slots", at_least(1),
+                           std::to_string(kDefaultMaxReplicationSlots),
+                           std::to_string(f.max_replication_slots)));
+  if (ok)
+    ok = add(EnsureSetting(
+        *conn, "hot_standby", [](const std::string& v) { return v == "on"; }, "on", f.hot_standby));
+  if (ok) ok = add(EnsureRole(*conn, f, user, password));
+  if (ok) ok = add(EnsureHba(*conn, f, user, t.allowed_address));
+  if (!ok) return std::unexpected(ok.error());
+  if (result.changed()) {
+    auto res = conn->Exec("SELECT pg_reload_conf()");
+    if (!res) return std::unexpected(res.error());
+    result.actions.push_back({"reload", true, false, "reloaded the configuration"});
+  }
+  // Prove the password: if the role existed with another one, replace it.
+  pg::ConnParams rep = t.replication;
+  rep.password = password;
+  rep.passfile = "/dev/null";
+  auto tried = TryReplication(rep);
+  if (!tried && tried.error().kind == ErrorKind::kAuth && f.role_exists) {
+    auto ident = conn->QuoteIdent(user);
+    auto verifier = conn->ScramVerifier(password, user);
+    if (!ident || !verifier) return std::unexpected(!ident ? ident.error() : verifier.error());
+    auto lit = conn->QuoteLiteral(*verifier);
+    if (!lit) return std::unexpected(lit.error());
+    auto res = conn->Exec(fmt::format("ALTER ROLE {} WITH PASSWORD {}", *ident, *lit));
+    if (!res) return std::unexpected(res.error());
+    result.actions.push_back(
+        {"password", true, false, fmt::format("set a new SCRAM password for \"{}\"", user)});
+    tried = TryReplication(rep);
+  } else if (tried) {
+    result.actions.push_back({"password", false, false, "the replication password works"});
+  }
+  result.replication_works = tried.has_value();
+  if (!tried) {
+    result.actions.push_back(
+        {"replication_connection", false, false,
+         "a replication connection still fails: " + tried.error().message +
+             (tried.error().detail.empty() ? "" : " (" + tried.error().detail + ")")});
+  }
+  return result;
+}
+
+}  // namespace pgreplica::replica

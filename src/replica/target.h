@@ -1,0 +1,21 @@
+#pragma once
+// Connection parameters derived from the configuration.
+
+#include <string>
+
+#include "conf/config.h"
+#include "pg/conninfo.h"
+
+namespace pgreplica::replica {
+
+// The admin (superuser or monitoring) connection to the primary.
+pg::ConnParams PrimaryAdminParams(const conf::Config& config);
+// The replication connection to the primary. `password` may be empty, in
+// which case libpq reads `passfile` (the OS user's password file).
+pg::ConnParams PrimaryReplicationParams(const conf::Config& config, const std::string& password,
+                                        const std::string& passfile);
+// A connection to the local server (as the OS user, over the socket or
+// local.port on localhost).
+pg::ConnParams LocalParams(const conf::Config& config, const std::string& socket_dir);
+
+}  // namespace pgreplica::replica

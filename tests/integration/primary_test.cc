@@ -1,0 +1,196 @@
+// primary check, primary setup and pgpass against real clusters.
+
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include "conf/pgpass.h"
+#include "support/cli.h"
+#include "support/cluster.h"
+
+namespace pgreplica::testing {
+namespace {
+
+std::string StatusOf(const nlohmann::json& report, const std::string& name) {
+  for (const auto& c : report["checks"])
+    if (c["name"] == name) return c["status"];
+  return "absent";
+}
+
+class PrimaryTest : public ::testing::Test {
+ protected:
+  Workspace ws_;
+};
+
+TEST_F(PrimaryTest, CheckPassesOnAPreparedCluster) {
+  auto primary = Cluster::Create(ws_, {});
+  ASSERT_TRUE(primary) << primary.error().message << "\n" << primary.error().detail;
+  auto cfg = WriteConfig(ws_, **primary);
+  auto r = RunPgreplica(ws_, {"primary", "check", "--config", cfg.path, "--output", "json"});
+  EXPECT_EQ(r.code, 0) << r.output;
+  auto j = r.Json();
+  ASSERT_TRUE(j.is_object()) << r.output;
+  EXPECT_EQ(j["ok"], true);
+  for (const char* name :
+       {"server_version", "wal_level", "max_wal_senders", "max_replication_slots",
+        "replication_role", "replication_connection", "hot_standby"})
+    EXPECT_EQ(StatusOf(j, name), "ok") << name << "\n" << r.output;
+  // Unbounded max_slot_wal_keep_size (the default) is a warning, not a failure.
+  EXPECT_EQ(StatusOf(j, "max_slot_wal_keep_size"), "warning");
+  auto text = RunPgreplica(ws_, {"primary", "check", "--config", cfg.path});
+  EXPECT_EQ(text.code, 0);
+  EXPECT_NE(text.output.find("0 failed"), std::string::npos) << text.output;
+}
+
+TEST_F(PrimaryTest, CheckNamesEachFailureOfAnUnpreparedCluster) {
+  auto primary = Cluster::Create(ws_, {.replication_role = false,
+                                       .hba_replication = false,
+                                       .settings = {"wal_level = minimal", "max_wal_senders = 0"}});
+  ASSERT_TRUE(primary) << primary.error().message << "\n" << primary.error().detail;
+  auto cfg = WriteConfig(ws_, **primary);
+  auto r = RunPgreplica(ws_, {"primary", "check", "--config", cfg.path, "--output", "json"});
+  EXPECT_EQ(r.code, 1) << r.output;
+  auto j = r.Json();
+  ASSERT_TRUE(j.is_object()) << r.output;
+  EXPECT_EQ(j["ok"], false);
+  for (const char* name :
+       {"wal_level", "max_wal_senders", "replication_role", "replication_connection"})
+    EXPECT_EQ(StatusOf(j, name), "fail") << name << "\n" << r.output;
+  EXPECT_EQ(StatusOf(j, "max_replication_slots"), "ok");
+  // Each failure says how to fix it.
+  for (const auto& c : j["checks"]) {
+    if (c["status"] == "fail") {
+      EXPECT_TRUE(c.contains("fix")) << c.dump();
+    }
+  }
+}
+
+TEST_F(PrimaryTest, CheckFailsOnAWrongPassword) {
+  auto primary = Cluster::Create(ws_, {});
+  ASSERT_TRUE(primary) << primary.error().message;
+  auto cfg = WriteConfig(ws_, **primary);
+  std::string wrong = ws_.WriteFile("wrong.secret", "not-the-password\n");
+  auto r = RunPgreplica(ws_, {"primary", "check", "--config", cfg.path, "--password-file", wrong,
+                              "--output", "json"});
+  EXPECT_EQ(r.code, 1) << r.output;
+  auto j = r.Json();
+  EXPECT_EQ(StatusOf(j, "replication_connection"), "fail") << r.output;
+  EXPECT_NE(r.output.find("authentication"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("not-the-password"), std::string::npos) << "password printed";
+}
+
+TEST_F(PrimaryTest, CheckFailsWithoutAReplicationLineInPgHba) {
+  auto primary = Cluster::Create(ws_, {.hba_replication = false});
+  ASSERT_TRUE(primary) << primary.error().message;
+  auto cfg = WriteConfig(ws_, **primary);
+  auto r = RunPgreplica(ws_, {"primary", "check", "--config", cfg.path, "--output", "json"});
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_EQ(StatusOf(r.Json(), "replication_connection"), "fail") << r.output;
+  EXPECT_NE(r.output.find("pg_hba.conf"), std::string::npos) << r.output;
+}
+
+TEST_F(PrimaryTest, CheckWithAWrongAdminPasswordIsAnAuthError) {
+  auto primary = Cluster::Create(ws_, {});
+  ASSERT_TRUE(primary) << primary.error().message;
+  std::string bad_passfile = ws_.WriteFile("bad.pgpass", "*:*:*:postgres:wrong\n");
+  auto cfg = WriteConfig(ws_, **primary);
+  auto r = RunPgreplica(
+      ws_, {"primary", "check", "--config", cfg.path, "--admin-passfile", bad_passfile});
+  EXPECT_EQ(r.code, 8) << r.output;
+  EXPECT_EQ(r.output.rfind("pgreplica: error: could not connect to primary \"127.0.0.1\"", 0), 0u)
+      << r.output;
+}
+
+TEST_F(PrimaryTest, SetupFixesAnUnpreparedClusterAndIsIdempotent) {
+  auto primary = Cluster::Create(ws_, {.replication_role = false,
+                                       .hba_replication = false,
+                                       .settings = {"wal_level = minimal", "max_wal_senders = 0"}});
+  ASSERT_TRUE(primary) << primary.error().message << "\n" << primary.error().detail;
+  auto cfg = WriteConfig(ws_, **primary);
+  auto first = RunPgreplica(ws_, {"primary", "setup", "--config", cfg.path, "--allowed-address",
+                                  "127.0.0.1/32", "--output", "json"});
+  EXPECT_EQ(first.code, 0) << first.output;
+  auto j = first.Json();
+  EXPECT_EQ(j["changed"], true) << first.output;
+  EXPECT_EQ(j["restart_required"], true) << first.output;
+  EXPECT_EQ(first.output.find(Cluster::kReplicationPassword), std::string::npos);
+  // The password reached the server only as a SCRAM verifier.
+  auto stored =
+      (*primary)->Scalar("SELECT rolpassword FROM pg_authid WHERE rolname = 'replicator'");
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->rfind("SCRAM-SHA-256$", 0), 0u);
+
+  ASSERT_TRUE((*primary)->Restart());
+  auto check = RunPgreplica(ws_, {"primary", "check", "--config", cfg.path, "--output", "json"});
+  EXPECT_EQ(check.code, 0) << check.output;
+
+  auto second = RunPgreplica(ws_, {"primary", "setup", "--config", cfg.path, "--allowed-address",
+                                   "127.0.0.1/32", "--output", "json"});
+  EXPECT_EQ(second.code, 0) << second.output;
+  EXPECT_EQ(second.Json()["changed"], false) << second.output;
+  auto text = RunPgreplica(
+      ws_, {"primary", "setup", "--config", cfg.path, "--allowed-address", "127.0.0.1/32"});
+  EXPECT_NE(text.output.find("no changes"), std::string::npos) << text.output;
+}
+
+TEST_F(PrimaryTest, SetupReplacesAWrongPassword) {
+  auto primary = Cluster::Create(ws_, {});
+  ASSERT_TRUE(primary) << primary.error().message;
+  ASSERT_TRUE((*primary)->Sql("ALTER ROLE replicator PASSWORD 'something else'"));
+  auto cfg = WriteConfig(ws_, **primary);
+  auto r = RunPgreplica(ws_, {"primary", "setup", "--config", cfg.path, "--output", "json"});
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("set a new SCRAM password"), std::string::npos) << r.output;
+  EXPECT_EQ(r.Json()["replication_works"], true);
+}
+
+TEST_F(PrimaryTest, PgpassRoundTripThroughLibpq) {
+  auto primary = Cluster::Create(ws_, {});
+  ASSERT_TRUE(primary) << primary.error().message;
+  auto cfg = WriteConfig(ws_, **primary);
+  std::string other = "other.example.com:5432:*:someone:keep:me\n";
+  ASSERT_TRUE(WriteFileAtomic(cfg.pgpass_file, other, 0600));
+  auto r = RunPgreplica(ws_, {"pgpass", "--config", cfg.path});
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(r.output.find(Cluster::kReplicationPassword), std::string::npos);
+  auto text = ReadFile(cfg.pgpass_file);
+  ASSERT_TRUE(text);
+  EXPECT_EQ(text->rfind(other, 0), 0u) << "other lines must survive";
+  struct stat st {};
+  ASSERT_EQ(stat(cfg.pgpass_file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_EQ(st.st_uid, TestEnv::Get().os_user.uid);
+  // A real replication connection that finds the password only in that file.
+  pg::ConnParams p{.host = "127.0.0.1",
+                   .port = (*primary)->port(),
+                   .user = Cluster::kReplicationUser,
+                   .passfile = cfg.pgpass_file,
+                   .replication = true};
+  auto conn = pg::Connection::Open(p, "primary");
+  ASSERT_TRUE(conn) << conn.error().message << "\n" << conn.error().detail;
+  auto id = conn->ExecSimple("IDENTIFY_SYSTEM");
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(id->rows(), 1);
+  // The same from stdin, and idempotent.
+  auto again =
+      RunPgreplica(ws_, {"pgpass", "--config", cfg.path, "--password-stdin", "--output", "json"},
+                   Cluster::kReplicationPassword + "\n");
+  EXPECT_EQ(again.code, 0) << again.output;
+  EXPECT_EQ(again.Json()["changed"], false) << again.output;
+}
+
+TEST_F(PrimaryTest, PgpassRefusesAGroupReadableSecret) {
+  auto primary = Cluster::Create(ws_, {});
+  ASSERT_TRUE(primary) << primary.error().message;
+  auto cfg = WriteConfig(ws_, **primary);
+  ASSERT_EQ(chmod(cfg.secret_file.c_str(), 0640), 0);
+  auto r = RunPgreplica(ws_, {"pgpass", "--config", cfg.path});
+  EXPECT_EQ(r.code, 6) << r.output;
+  EXPECT_NE(r.output.find("is not private"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("chmod 600"), std::string::npos) << r.output;
+  struct stat st {};
+  EXPECT_NE(stat(cfg.pgpass_file.c_str(), &st), 0) << "nothing may be written";
+}
+
+}  // namespace
+}  // namespace pgreplica::testing

@@ -1,0 +1,388 @@
+#include "support/cluster.h"
+
+#include <dirent.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "conf/pgpass.h"
+#include "pg/binaries.h"
+
+namespace pgreplica::testing {
+
+namespace {
+
+constexpr const char* kRootPrefix = "/tmp/pgreplica-it-";
+
+// Postmaster pids of this process's servers, for the signal handler only.
+constexpr int kMaxServers = 64;
+volatile std::sig_atomic_t g_servers[kMaxServers];
+
+void Register(pid_t pid) {
+  for (auto& slot : g_servers)
+    if (slot == 0) {
+      slot = pid;
+      return;
+    }
+}
+
+void Unregister(pid_t pid) {
+  for (auto& slot : g_servers)
+    if (slot == pid) slot = 0;
+}
+
+void OnInterrupt(int sig) {
+  for (auto& slot : g_servers)
+    if (slot > 0) kill(slot, SIGQUIT);
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+std::optional<pid_t> PostmasterPid(const std::string& data_dir) {
+  std::ifstream f(data_dir + "/postmaster.pid");
+  pid_t pid = 0;
+  if (f >> pid && pid > 0) return pid;
+  return std::nullopt;
+}
+
+[[noreturn]] void Die(const std::string& why) {
+  std::cerr << "integration tests cannot run: " << why << std::endl;
+  std::exit(2);
+}
+
+Owner OwnerOf(const proc::OsUser& u) { return {u.uid, u.gid}; }
+
+}  // namespace
+
+const TestEnv& TestEnv::Get() {
+  static const TestEnv env = [] {
+    TestEnv e;
+    const char* name = std::getenv("PGREPLICA_TEST_OS_USER");
+    auto user =
+        proc::RunningAsRoot() ? proc::LookupUser(name ? name : "postgres") : proc::CurrentUser();
+    if (!user) Die(user.error().message + " (set PGREPLICA_TEST_OS_USER to an unprivileged user)");
+    e.os_user = *user;
+    auto bindir = pg::ChooseBindir(
+        std::getenv("PGREPLICA_TEST_BINDIR") ? std::getenv("PGREPLICA_TEST_BINDIR") : "",
+        std::nullopt);
+    if (!bindir) Die(bindir.error().message);
+    e.bindir = *bindir;
+    e.major = pg::InspectProgram(e.bindir, "postgres").major;
+    return e;
+  }();
+  return env;
+}
+
+Workspace::Workspace() {
+  const auto& env = TestEnv::Get();
+  auto dir = TempDir::Create("/tmp", fmt::format("pgreplica-it-{}-", getpid()));
+  if (!dir) Die(dir.error().message);
+  path_ = dir->Release();
+  if (chown(path_.c_str(), env.os_user.uid, env.os_user.gid) != 0) Die("could not chown " + path_);
+  chmod(path_.c_str(), 0755);
+}
+
+Workspace::~Workspace() { (void)RemoveTree(path_); }
+
+std::string Workspace::MakeDir(const std::string& name) const {
+  std::string p = path_ + "/" + name;
+  (void)MakeDirs(p, 0700, OwnerOf(TestEnv::Get().os_user));
+  return p;
+}
+
+std::string Workspace::WriteFile(const std::string& name, const std::string& text) const {
+  std::string p = path_ + "/" + name;
+  (void)WriteFileAtomic(p, text, 0600, OwnerOf(TestEnv::Get().os_user));
+  return p;
+}
+
+int FreePort() {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(s);
+  return ntohs(addr.sin_port);
+}
+
+Result<std::unique_ptr<Cluster>> Cluster::Create(const Workspace& ws, const ClusterOptions& o) {
+  const auto& env = TestEnv::Get();
+  std::unique_ptr<Cluster> c(new Cluster());
+  c->name_ = o.name;
+  c->dir_ = ws.MakeDir(o.name);
+  c->data_dir_ = c->dir_ + "/data";
+  c->socket_dir_ = c->dir_ + "/sock";
+  c->log_file_ = c->dir_ + "/server.log";
+  (void)MakeDirs(c->socket_dir_, 0700, OwnerOf(env.os_user));
+  std::string pwfile = ws.WriteFile(o.name + ".pw", kSuperPassword + "\n");
+  auto init = c->RunTool({"initdb", "-D", c->data_dir_, "-U", kSuperuser, "--pwfile=" + pwfile,
+                          "--auth=scram-sha-256", "-E", "UTF8", "--no-instructions", "--no-sync"});
+  unlink(pwfile.c_str());
+  if (!init) return std::unexpected(init.error());
+  if (!init->status.ok())
+    return Fail(ErrorKind::kChildFailed, "initdb " + init->status.Describe(), init->output);
+  c->admin_passfile_ = ws.WriteFile(
+      o.name + ".admin.pgpass",
+      fmt::format("*:*:*:{}:{}\n", kSuperuser, conf::EscapePgpassField(kSuperPassword)));
+  if (auto ok = c->Configure(o); !ok) return std::unexpected(ok.error());
+  if (auto ok = c->Start(); !ok) return std::unexpected(ok.error());
+  if (o.replication_role) {
+    auto conn = c->Connect();
+    if (!conn) return std::unexpected(conn.error());
+    auto verifier = conn->ScramVerifier(kReplicationPassword, kReplicationUser);
+    auto lit = conn->QuoteLiteral(*verifier);
+    auto r = conn->Exec(
+        fmt::format("CREATE ROLE {} LOGIN REPLICATION PASSWORD {}", kReplicationUser, *lit));
+    if (!r) return std::unexpected(r.error());
+  }
+  return c;
+}
+
+std::unique_ptr<Cluster> Cluster::Adopt(const Workspace&, const std::string& name,
+                                        const std::string& data_dir, int port) {
+  std::unique_ptr<Cluster> c(new Cluster());
+  c->name_ = name;
+  c->data_dir_ = data_dir;
+  c->dir_ = DirName(data_dir);
+  c->port_ = port;
+  c->adopted_ = true;
+  c->log_file_ = data_dir + ".log";
+  // The socket directory comes from the copied configuration: the primary's.
+  std::ifstream conf(data_dir + "/postgresql.conf");
+  std::string line;
+  while (std::getline(conf, line)) {
+    if (line.rfind("unix_socket_directories = '", 0) == 0)
+      c->socket_dir_ = line.substr(27, line.find('\'', 27) - 27);
+  }
+  if (auto pid = PostmasterPid(data_dir)) Register(*pid);
+  return c;
+}
+
+Cluster::~Cluster() {
+  if (adopted_) {
+    auto pid = PostmasterPid(data_dir_);
+    if (pid && kill(*pid, 0) == 0) {
+      (void)RunTool({"pg_ctl", "stop", "-D", data_dir_, "-m", "immediate", "-w", "-t", "30"});
+      Unregister(*pid);
+    }
+    return;
+  }
+  if (postmaster_ && postmaster_->running()) {
+    Unregister(postmaster_->pid());
+    kill(postmaster_->pid(), SIGQUIT);
+    postmaster_->Wait({.timeout = std::chrono::seconds(30)});
+  }
+}
+
+Status Cluster::Configure(const ClusterOptions& o) {
+  std::string conf = fmt::format(
+      "\n# pgreplica test cluster\n"
+      "listen_addresses = '127.0.0.1'\n"
+      "unix_socket_directories = '{}'\n"
+      "fsync = off\n"
+      "synchronous_commit = off\n"
+      "full_page_writes = on\n"
+      "shared_buffers = 32MB\n"
+      "max_wal_size = 256MB\n"
+      "logging_collector = off\n"
+      "log_line_prefix = '%m [%p] %u@%d '\n",
+      socket_dir_);
+  for (const auto& s : o.settings) conf += s + "\n";
+  std::ofstream(data_dir_ + "/postgresql.conf", std::ios::app) << conf;
+  if (!o.hba_replication) {
+    std::ifstream in(data_dir_ + "/pg_hba.conf");
+    std::stringstream kept;
+    std::string line;
+    while (std::getline(in, line))
+      if (line.find("replication") == std::string::npos || line.rfind('#', 0) == 0)
+        kept << line << "\n";
+    in.close();
+    std::ofstream(data_dir_ + "/pg_hba.conf", std::ios::trunc) << kept.str();
+  }
+  return {};
+}
+
+Status Cluster::Start() {
+  const auto& env = TestEnv::Get();
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    if (port_ == 0 || attempt > 0) port_ = FreePort();
+    auto child = proc::Child::Start(
+        {.argv = {env.bindir + "/postgres", "-D", data_dir_, "-p", std::to_string(port_)},
+         .run_as = env.os_user,
+         .output_file = log_file_,
+         .die_with_parent = true});
+    if (!child) return std::unexpected(child.error());
+    postmaster_ = std::move(*child);
+    Register(postmaster_->pid());
+    if (auto ok = WaitReady(60); ok) return {};
+    Unregister(postmaster_->pid());
+    postmaster_.reset();
+    // Retry on another port only if the port was taken; else report the log.
+    auto log = ReadFile(log_file_);
+    if (!log || log->find("could not bind") == std::string::npos) {
+      return Fail(ErrorKind::kChildFailed, "test cluster \"" + name_ + "\" did not start",
+                  log ? log->substr(log->size() > 2000 ? log->size() - 2000 : 0) : "");
+    }
+  }
+  return Fail(ErrorKind::kChildFailed, "no free port for test cluster \"" + name_ + "\"");
+}
+
+Status Cluster::WaitReady(int seconds) {
+  for (int i = 0; i < seconds * 10; ++i) {
+    if (postmaster_ && !postmaster_->Poll()) break;
+    if (Connect()) return {};
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return Fail(ErrorKind::kConnection, "test cluster \"" + name_ + "\" did not become ready");
+}
+
+Status Cluster::Stop(const std::string& mode) {
+  if (adopted_) {
+    auto r = RunTool({"pg_ctl", "stop", "-D", data_dir_, "-m", mode, "-w", "-t", "60"});
+    if (!r) return std::unexpected(r.error());
+    if (!r->status.ok())
+      return Fail(ErrorKind::kChildFailed, "pg_ctl stop " + r->status.Describe(), r->output);
+    return {};
+  }
+  if (!postmaster_ || !postmaster_->running()) return {};
+  Unregister(postmaster_->pid());
+  int sig = mode == "immediate" ? SIGQUIT : mode == "smart" ? SIGTERM : SIGINT;
+  // The postmaster alone: it shuts its children down in order.
+  kill(postmaster_->pid(), sig);
+  postmaster_->Wait({.timeout = std::chrono::seconds(60)});
+  postmaster_.reset();
+  return {};
+}
+
+Status Cluster::Restart() {
+  if (auto ok = Stop(); !ok) return ok;
+  return Start();
+}
+
+void Cluster::Kill() {
+  if (adopted_) {
+    if (auto pid = PostmasterPid(data_dir_)) kill(*pid, SIGKILL);
+    return;
+  }
+  if (postmaster_) {
+    Unregister(postmaster_->pid());
+    kill(postmaster_->pid(), SIGKILL);
+    postmaster_->Wait({.timeout = std::chrono::seconds(10)});
+    postmaster_.reset();
+  }
+}
+
+bool Cluster::Running() const {
+  if (adopted_) {
+    auto pid = PostmasterPid(data_dir_);
+    return pid && kill(*pid, 0) == 0;
+  }
+  return postmaster_ && postmaster_->Poll();
+}
+
+Result<pg::Connection> Cluster::Connect(const std::string& dbname) const {
+  pg::ConnParams p;
+  p.host = "127.0.0.1";
+  p.port = port_;
+  p.user = kSuperuser;
+  p.password = kSuperPassword;
+  p.dbname = dbname;
+  p.connect_timeout = 5;
+  p.application_name = "pgreplica-test";
+  return pg::Connection::Open(p, name_);
+}
+
+Result<pg::QueryResult> Cluster::Sql(const std::string& sql, const pg::Params& params) const {
+  auto conn = Connect();
+  if (!conn) return std::unexpected(conn.error());
+  return conn->Exec(sql, params);
+}
+
+Result<std::string> Cluster::Scalar(const std::string& sql, const pg::Params& params) const {
+  auto r = Sql(sql, params);
+  if (!r) return std::unexpected(r.error());
+  if (r->rows() < 1 || r->columns() < 1) return Fail(ErrorKind::kQuery, "no rows from: " + sql);
+  return r->IsNull(0, 0) ? std::string() : r->Get(0, 0);
+}
+
+bool Cluster::WaitFor(const std::string& sql, int seconds) const {
+  for (int i = 0; i < seconds * 5; ++i) {
+    auto v = Scalar(sql);
+    if (v && *v == "t") return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return false;
+}
+
+Result<proc::RunResult> Cluster::RunTool(std::vector<std::string> argv) const {
+  const auto& env = TestEnv::Get();
+  argv[0] = env.bindir + "/" + argv[0];
+  proc::ChildSpec spec{.argv = argv, .run_as = env.os_user, .cwd = "/tmp"};
+  if (!admin_passfile_.empty()) spec.env.emplace_back("PGPASSFILE", admin_passfile_);
+  return proc::Run(spec, {.timeout = std::chrono::minutes(10)});
+}
+
+Status Cluster::PgbenchInit(int scale) const {
+  auto r = RunTool({"pgbench", "-i", "-q", "-s", std::to_string(scale), "-h", "127.0.0.1", "-p",
+                    std::to_string(port_), "-U", kSuperuser, "postgres"});
+  if (!r) return std::unexpected(r.error());
+  if (!r->status.ok())
+    return Fail(ErrorKind::kChildFailed, "pgbench -i " + r->status.Describe(), r->output);
+  return {};
+}
+
+Result<proc::Child> Cluster::PgbenchLoad(int seconds, int rate, int clients) const {
+  const auto& env = TestEnv::Get();
+  return proc::Child::Start(
+      {.argv = {env.bindir + "/pgbench", "-n", "-c", std::to_string(clients), "-T",
+                std::to_string(seconds), "-R", std::to_string(rate), "-h", "127.0.0.1", "-p",
+                std::to_string(port_), "-U", kSuperuser, "postgres"},
+       .env = {{"PGPASSFILE", admin_passfile_}},
+       .run_as = env.os_user,
+       .cwd = "/tmp",
+       .die_with_parent = true});
+}
+
+void InstallInterruptCleanup() {
+  struct sigaction sa {};
+  sa.sa_handler = OnInterrupt;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);
+}
+
+void SweepStrays() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/tmp", ec)) {
+    std::string path = entry.path().string();
+    if (path.rfind(kRootPrefix, 0) != 0) continue;
+    pid_t owner = std::atoi(path.c_str() + std::string(kRootPrefix).size());
+    if (owner <= 0 || owner == getpid() || kill(owner, 0) == 0) continue;
+    // The test process that made it is gone: stop its servers and remove it.
+    for (const auto& sub : fs::recursive_directory_iterator(path, ec)) {
+      if (sub.path().filename() == "postmaster.pid") {
+        if (auto pid = PostmasterPid(sub.path().parent_path().string())) kill(*pid, SIGQUIT);
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    fs::remove_all(path, ec);
+  }
+}
+
+}  // namespace pgreplica::testing

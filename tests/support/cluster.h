@@ -1,0 +1,116 @@
+#pragma once
+// Real PostgreSQL clusters for integration tests: initdb as an unprivileged
+// OS user (PostgreSQL refuses root), free ports on 127.0.0.1, sockets in a
+// private directory, SCRAM authentication, a superuser and a replication
+// role with passwords. Servers started by the fixture are children of the
+// test process that die with it (PR_SET_PDEATHSIG); servers started by
+// pgreplica (pg_ctl) are adopted and stopped by their owner. A sweep at the
+// start of each test binary stops servers that a killed earlier run left.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "common/fs.h"
+#include "pg/connection.h"
+#include "proc/child.h"
+#include "proc/user.h"
+
+namespace pgreplica::testing {
+
+// What every cluster of this test process shares.
+struct TestEnv {
+  proc::OsUser os_user;  // "postgres" when run as root (PGREPLICA_TEST_OS_USER overrides)
+  std::string bindir;    // PostgreSQL programs
+  int major = 0;
+  // Looked up once; aborts the test binary with a clear message when impossible.
+  static const TestEnv& Get();
+};
+
+// A private directory owned by the test OS user, removed at the end.
+class Workspace {
+ public:
+  Workspace();
+  ~Workspace();
+  const std::string& path() const { return path_; }
+  // A new subdirectory owned by the OS user.
+  std::string MakeDir(const std::string& name) const;
+  // Writes a file owned by the OS user with mode 0600.
+  std::string WriteFile(const std::string& name, const std::string& text) const;
+
+ private:
+  std::string path_;
+};
+
+int FreePort();
+
+struct ClusterOptions {
+  std::string name = "primary";
+  bool replication_role = true;       // create "replicator" with LOGIN REPLICATION
+  bool hba_replication = true;        // allow replication connections in pg_hba.conf
+  std::vector<std::string> settings;  // extra postgresql.conf lines
+};
+
+class Cluster {
+ public:
+  static inline const std::string kSuperuser = "postgres";
+  static inline const std::string kSuperPassword = "super:pa\\ss 'w\"d#ü";
+  static inline const std::string kReplicationUser = "replicator";
+  static inline const std::string kReplicationPassword = "rep:l\\ica 'pw\" #ö";
+
+  // initdb + configure + start. Fails the calling test through ASSERTs at the call site.
+  static Result<std::unique_ptr<Cluster>> Create(const Workspace& ws,
+                                                 const ClusterOptions& options);
+  // A data directory started by someone else (pgreplica clone) on `port`.
+  static std::unique_ptr<Cluster> Adopt(const Workspace& ws, const std::string& name,
+                                        const std::string& data_dir, int port);
+  ~Cluster();
+
+  Status Start();
+  Status Stop(const std::string& mode = "fast");
+  Status Restart();
+  // SIGKILL the postmaster (a crash).
+  void Kill();
+  bool Running() const;
+
+  Result<pg::Connection> Connect(const std::string& dbname = "postgres") const;
+  Result<pg::QueryResult> Sql(const std::string& sql, const pg::Params& params = {}) const;
+  // First column of the first row; error when there is none.
+  Result<std::string> Scalar(const std::string& sql, const pg::Params& params = {}) const;
+  // Waits until `sql` returns "t" (or the timeout passes).
+  bool WaitFor(const std::string& sql, int seconds = 60) const;
+
+  Status PgbenchInit(int scale) const;
+  // A pgbench write load in the background, ended by the returned child's destructor.
+  Result<proc::Child> PgbenchLoad(int seconds, int rate, int clients = 2) const;
+  // Runs a program from the bindir as the OS user.
+  Result<proc::RunResult> RunTool(std::vector<std::string> argv) const;
+
+  const std::string& name() const { return name_; }
+  const std::string& data_dir() const { return data_dir_; }
+  const std::string& socket_dir() const { return socket_dir_; }
+  const std::string& log_file() const { return log_file_; }
+  // libpq password file with the superuser's entry, owned by the OS user.
+  const std::string& admin_passfile() const { return admin_passfile_; }
+  int port() const { return port_; }
+
+ private:
+  Cluster() = default;
+  Status Configure(const ClusterOptions& options);
+  Status WaitReady(int seconds);
+
+  std::string name_, dir_, data_dir_, socket_dir_, log_file_, admin_passfile_;
+  int port_ = 0;
+  bool adopted_ = false;
+  mutable std::optional<proc::Child> postmaster_;  // when started by the fixture (Poll reaps)
+};
+
+// Installed by the integration tests' main: SIGINT/SIGTERM stop every server
+// started or adopted by this process, then exit.
+void InstallInterruptCleanup();
+// Stops servers left by test processes that no longer exist.
+void SweepStrays();
+
+}  // namespace pgreplica::testing
