@@ -11,5 +11,8 @@ namespace pgreplica::cli {
 void AddDoctorCommand(CLI::App& app, Runner& runner);
 void AddPrimaryCommand(CLI::App& app, Runner& runner);
 void AddPgpassCommand(CLI::App& app, Runner& runner);
+// `argv` is the whole command line (clone --detach starts itself again).
+void AddCloneCommand(CLI::App& app, Runner& runner, const std::vector<std::string>& argv);
+void AddJobsCommand(CLI::App& app, Runner& runner);
 
 }  // namespace pgreplica::cli

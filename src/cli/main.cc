@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   pgreplica::cli::AddDoctorCommand(app, runner);
   pgreplica::cli::AddPrimaryCommand(app, runner);
   pgreplica::cli::AddPgpassCommand(app, runner);
+  pgreplica::cli::AddCloneCommand(app, runner, std::vector<std::string>(argv, argv + argc));
+  pgreplica::cli::AddJobsCommand(app, runner);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -31,9 +31,10 @@ enum class ErrorKind {
 
 struct Error {
   ErrorKind kind = ErrorKind::kInternal;
-  std::string message;  // lower case, no final period
-  std::string detail;   // complete sentences, may be empty
-  std::string hint;     // complete sentences, may be empty
+  std::string message;   // lower case, no final period
+  std::string detail;    // complete sentences, may be empty
+  std::string hint;      // complete sentences, may be empty
+  std::string sqlstate;  // the server's SQLSTATE for kQuery errors, else empty
 
   // Returns a copy whose message is prefixed with "context: ".
   Error Context(std::string_view context) const;

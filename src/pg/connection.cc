@@ -72,6 +72,7 @@ Result<QueryResult> Connection::Check(PGresult* res, std::string_view sql) {
       fmt::format("query failed on {} {}: {}", role_, DescribeServer(params_), reason),
       sqlstate.empty() ? "" : fmt::format("SQLSTATE {} in a {} statement.", sqlstate, first_word),
       ""};
+  e.sqlstate = sqlstate;
   if (sqlstate == "42501")
     e.hint = "The user needs more privileges (a superuser, or pg_monitor for monitoring).";
   return std::unexpected(e);

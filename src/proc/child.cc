@@ -225,6 +225,14 @@ void Child::KillAndReap() {
   }
 }
 
+void Child::Release() {
+  pid_ = -1;
+  if (out_fd_ >= 0) {
+    close(out_fd_);
+    out_fd_ = -1;
+  }
+}
+
 bool Child::Poll() {
   if (pid_ > 0) {
     ExitStatus ignored;

@@ -65,6 +65,9 @@ class Child {
   // so; in the last two cases the process group gets SIGTERM, then SIGKILL
   // after the grace period. Keeps the last lines of output (see tail()).
   ExitStatus Wait(const WaitOptions& options = {});
+  // Stops owning the child: it keeps running after this object is gone
+  // (detached runs started with new_session).
+  void Release();
   // Reaps the child if it has exited, without waiting; returns running().
   bool Poll();
   // Sends a signal to the child's process group.

@@ -1,0 +1,208 @@
+// pgreplica clone: turn this host into a streaming hot standby of the primary.
+
+#include <unistd.h>
+
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/progress.h"
+#include "proc/child.h"
+#include "proc/interrupt.h"
+#include "replica/clone.h"
+#include "replica/jobs.h"
+
+namespace pgreplica::cli {
+
+namespace {
+
+struct CloneCliOptions {
+  CommonOptions common;
+  bool dry_run = false;
+  bool force = false;
+  bool no_verify = false;
+  bool no_keep_old = false;
+  bool detach = false;
+  std::string job_id;             // set for the detached child
+  std::vector<std::string> argv;  // the whole command line, for --detach
+};
+
+const std::vector<std::string> kKeys = {"primary.host",
+                                        "primary.port",
+                                        "primary.dbname",
+                                        "primary.admin_user",
+                                        "primary.admin_passfile",
+                                        "replication.user",
+                                        "replication.slot",
+                                        "local.os_user",
+                                        "local.bindir",
+                                        "local.data_directory",
+                                        "local.port",
+                                        "local.pgpass_file",
+                                        "local.service.type",
+                                        "local.service.unit",
+                                        "local.service.log_file",
+                                        "state_directory",
+                                        "connect_timeout",
+                                        "clone.max_rate",
+                                        "clone.compress",
+                                        "clone.keep_old",
+                                        "clone.confirm_timeout"};
+
+void PrintText(const Printer& p, const replica::CloneResult& r, const conf::Config& cfg) {
+  const bool show_report = r.preflight && (r.dry_run || !r.preflight->report.ok() ||
+                                           r.preflight->report.Count(CheckStatus::kWarning) > 0);
+  if (show_report) {
+    p.Report(r.preflight->report, "preflight");
+    if (r.dry_run && !r.error) {
+      const auto& plan = r.preflight->plan;
+      p.Line("plan (dry run: nothing was changed)");
+      p.Line(fmt::format("  slot            {} ({})", plan.slot,
+                         plan.create_slot ? "created" : "reused"));
+      if (plan.copy_slot != plan.slot)
+        p.Line(fmt::format("  copy slot       {} (temporary)", plan.copy_slot));
+      p.Line(fmt::format("  staging         {}", plan.staging));
+      if (plan.replace_existing) p.Line(fmt::format("  old data kept   {}", plan.old_directory));
+      p.Line(fmt::format("  service         {}{}", plan.service,
+                         plan.stop_running ? " (stopped at the swap)" : ""));
+      std::string argv;
+      for (const auto& a : plan.basebackup_argv) argv += (argv.empty() ? "" : " ") + a;
+      p.Line(fmt::format("  copy            {}", argv));
+    }
+  }
+  if (r.completed) {
+    std::string lag = r.confirm.replay_lag_bytes
+                          ? fmt::format(", replay lag {} bytes", *r.confirm.replay_lag_bytes)
+                          : "";
+    p.Line(fmt::format("the standby in \"{}\" streams from \"{}\" port {} through slot \"{}\"{}",
+                       cfg.local.data_directory, cfg.primary.host, cfg.primary.port, r.slot, lag));
+    if (!r.old_directory.empty())
+      p.Line(fmt::format("the previous data directory is kept in \"{}\"", r.old_directory));
+  }
+}
+
+std::vector<std::string> ChildArgv(const CloneCliOptions& o, const std::string& id) {
+  std::vector<std::string> argv = {"/proc/self/exe"};
+  for (size_t i = 1; i < o.argv.size(); ++i)
+    if (o.argv[i] != "--detach") argv.push_back(o.argv[i]);
+  argv.push_back("--job-id");
+  argv.push_back(id);
+  return argv;
+}
+
+std::vector<std::string> RecordedArguments(const CloneCliOptions& o) {
+  std::vector<std::string> args;
+  bool after_command = false;
+  for (size_t i = 1; i < o.argv.size(); ++i) {
+    if (after_command) args.push_back(o.argv[i]);
+    if (o.argv[i] == "clone") after_command = true;
+  }
+  return args;
+}
+
+// --detach: start the same clone in a new session, its output in the job log.
+Result<int> Detach(const CloneCliOptions& o, const conf::Config& cfg, const Printer& printer) {
+  replica::JobStore store(cfg.state_directory);
+  auto job = store.Create("clone", RecordedArguments(o));
+  if (!job) return std::unexpected(job.error());
+  auto child = proc::Child::Start(
+      {.argv = ChildArgv(o, job->id), .output_file = job->log_file, .new_session = true});
+  if (!child) return std::unexpected(child.error());
+  job->pid = child->pid();
+  (void)store.Save(*job);
+  child->Release();
+  if (printer.json()) {
+    printer.Json({{"ok", true}, {"job", job->id}, {"log_file", job->log_file}, {"detached", true}});
+  } else {
+    printer.Line(fmt::format("started clone job {}", job->id));
+    printer.Line(fmt::format("follow it with: pgreplica jobs show {} --follow", job->id));
+  }
+  return kExitOk;
+}
+
+Result<int> RunCloneCommand(const CloneCliOptions& o, const Printer& printer) {
+  auto config = LoadEffectiveConfig(o.common);
+  if (!config) return std::unexpected(config.error());
+  if (o.no_verify) config->clone.verify = false;
+  if (o.no_keep_old) config->clone.keep_old = 0;
+  if (o.detach && !o.dry_run) return Detach(o, *config, printer);
+
+  proc::InterruptGuard interrupts;
+  replica::JobStore store(config->state_directory);
+  std::optional<replica::JobRecord> job;
+  if (!o.dry_run) {
+    auto created = store.Create("clone", RecordedArguments(o), o.job_id);
+    if (!created) return std::unexpected(created.error().Context("could not record the job"));
+    job = std::move(*created);
+  }
+  if (!printer.json()) {
+    printer.Line(fmt::format("pgreplica clone: a standby of \"{}\" port {} in \"{}\"{}",
+                             config->primary.host, config->primary.port,
+                             config->local.data_directory, o.dry_run ? " (dry run)" : ""));
+  }
+  ProgressDisplay progress(printer);
+  replica::CloneEvents events{
+      .on_step =
+          [&](const replica::JobStep& s) {
+            if (s.status == "running") return;
+            progress.Finish();
+            printer.Line(fmt::format("  {:<7} {:<10} {} ({:.1f} s)", s.status, s.name, s.message,
+                                     s.seconds));
+          },
+      .on_progress = [&](const replica::CopyProgress& p) { progress.Update(p); },
+      .on_output = {},
+      .cancel = [] { return proc::InterruptGuard::Interrupted(); }};
+  auto result = replica::RunClone(*config, {.dry_run = o.dry_run, .force = o.force}, events,
+                                  job ? &*job : nullptr, &store);
+  progress.Finish();
+  int code = result.error ? ExitCode(result.error->kind) : kExitOk;
+  if (job) {
+    job->state = !result.error                                   ? "succeeded"
+                 : result.error->kind == ErrorKind::kInterrupted ? "interrupted"
+                                                                 : "failed";
+    job->finished_at = replica::UtcNow();
+    job->exit_code = code;
+    job->result = result.ToJson();
+    if (result.error) job->error = job->result["error"];
+    (void)store.Save(*job);
+  }
+  if (printer.json()) {
+    nlohmann::json doc = result.ToJson();
+    if (job) doc["job"] = job->id;
+    printer.Json(doc);
+    return code;
+  }
+  PrintText(printer, result, *config);
+  if (job) printer.Line(fmt::format("job {} (log: {})", job->id, job->log_file));
+  if (result.error) printer.PrintError(*result.error);
+  return code;
+}
+
+}  // namespace
+
+void AddCloneCommand(CLI::App& app, Runner& runner, const std::vector<std::string>& argv) {
+  auto o = std::make_shared<CloneCliOptions>();
+  o->argv = argv;
+  CLI::App* cmd = app.add_subcommand(
+      "clone", "make this host a streaming hot standby of the primary, never losing the old one");
+  cmd->footer(
+      "Sequence: lock, preflight (all checks), slot (WAL reserved), copy into staging with "
+      "pg_basebackup,\n"
+      "verify with pg_verifybackup, swap (stop old, move aside, move copy in, start), confirm "
+      "streaming.\n"
+      "Nothing in the data directory changes before the swap.");
+  AddCommonOptions(cmd, o->common, kKeys);
+  cmd->add_flag("--dry-run", o->dry_run, "run the preflight, print the plan, change nothing");
+  cmd->add_flag("--force", o->force,
+                "replace the data directory even if it holds a running primary");
+  cmd->add_flag("--no-verify", o->no_verify, "skip pg_verifybackup (clone.verify: false)");
+  cmd->add_flag("--no-keep-old", o->no_keep_old,
+                "delete the old data directory after success (clone.keep_old: 0)");
+  cmd->add_flag("--detach", o->detach,
+                "run in the background; follow with \"pgreplica jobs show ID --follow\"");
+  cmd->add_option("--job-id", o->job_id, "job id (used by --detach)")->group("");
+  BindRunner(cmd, o, runner, &RunCloneCommand);
+}
+
+}  // namespace pgreplica::cli

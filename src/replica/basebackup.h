@@ -1,0 +1,54 @@
+#pragma once
+// The copy: pg_basebackup's argv (never a secret in it), its progress lines,
+// and running it as the PostgreSQL OS user.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "pg/conninfo.h"
+#include "proc/user.h"
+
+namespace pgreplica::replica {
+
+struct BasebackupSpec {
+  std::string bindir;
+  std::string staging;     // target directory (must not exist or be empty)
+  pg::ConnParams primary;  // replication connection without a password
+  std::string slot;        // --slot
+  std::string max_rate;    // --max-rate, optional
+  std::string compress;    // --compress, optional
+};
+
+// The argv of pg_basebackup: --checkpoint=fast --wal-method=stream
+// --write-recovery-conf --slot=... --progress --no-password, and the
+// connection as a conninfo string that never holds the password.
+std::vector<std::string> BasebackupArgv(const BasebackupSpec& spec);
+
+struct CopyProgress {
+  std::uint64_t done_bytes = 0;
+  std::uint64_t total_bytes = 0;
+  double rate_bytes_per_second = 0;
+  std::optional<double> eta_seconds;
+  double elapsed_seconds = 0;
+};
+
+// Parses a progress line of pg_basebackup ("12345/67890 kB (18%), ...").
+std::optional<std::pair<std::uint64_t, std::uint64_t>> ParseProgressKb(const std::string& line);
+
+struct CopyHooks {
+  std::function<void(const CopyProgress&)> on_progress;
+  std::function<void(const std::string&)> on_output;  // every line pg_basebackup prints
+  std::function<bool()> cancel;
+};
+
+// Runs pg_basebackup as `user` with PGPASSFILE=`passfile`. kChildFailed
+// (with its last lines as detail) when it fails, kInterrupted when cancelled.
+Status RunBasebackup(const BasebackupSpec& spec, const proc::OsUser& user,
+                     const std::string& passfile, const CopyHooks& hooks);
+
+}  // namespace pgreplica::replica

@@ -1,0 +1,435 @@
+#include "replica/clone.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "common/fs.h"
+#include "proc/child.h"
+#include "replica/lock.h"
+#include "replica/service.h"
+#include "replica/slot.h"
+#include "replica/swap.h"
+#include "replica/target.h"
+
+namespace pgreplica::replica {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void AppendLog(const JobRecord* job, const std::string& line) {
+  if (job == nullptr || job->log_file.empty()) return;
+  int fd = open(job->log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd < 0) return;
+  std::string text = UtcNow() + " " + line + "\n";
+  ssize_t ignored = write(fd, text.data(), text.size());
+  (void)ignored;
+  close(fd);
+}
+
+// Records steps in the result, the job record and its log, and tells the observer.
+class Steps {
+ public:
+  Steps(CloneResult& result, const CloneEvents& events, JobRecord* job, const JobStore* store)
+      : result_(result), events_(events), job_(job), store_(store) {}
+
+  void Begin(const std::string& name) {
+    start_ = Clock::now();
+    result_.steps.push_back({name, "running", UtcNow(), 0, ""});
+    Publish();
+  }
+  void End(const std::string& status, const std::string& message) {
+    JobStep& s = result_.steps.back();
+    s.status = status;
+    s.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
+    s.message = message;
+    Publish();
+  }
+  // Ends the current step with the error's message and returns it.
+  std::unexpected<Error> Failed(const Error& e) {
+    End("failed", e.message);
+    return std::unexpected(e);
+  }
+  void Log(const std::string& line) {
+    AppendLog(job_, line);
+    if (events_.on_output) events_.on_output(line);
+  }
+
+ private:
+  void Publish() {
+    const JobStep& s = result_.steps.back();
+    AppendLog(job_, fmt::format("step {}: {}{}", s.name, s.status,
+                                s.message.empty() ? "" : " (" + s.message + ")"));
+    if (job_ != nullptr) {
+      job_->steps = result_.steps;
+      if (store_ != nullptr) (void)store_->Save(*job_);
+    }
+    if (events_.on_step) events_.on_step(s);
+  }
+
+  CloneResult& result_;
+  const CloneEvents& events_;
+  JobRecord* job_;
+  const JobStore* store_;
+  Clock::time_point start_;
+};
+
+// Drops the slots this run created unless the run got far enough to keep them.
+class SlotGuard {
+ public:
+  explicit SlotGuard(pg::ConnParams params) : params_(std::move(params)) {}
+  ~SlotGuard() {
+    for (const auto& name : drop_) {
+      if (auto conn = pg::Connection::Open(params_, "primary")) (void)DropSlot(*conn, name);
+    }
+  }
+  void DropOnExit(const std::string& name) { drop_.push_back(name); }
+  void Keep(const std::string& name) { std::erase(drop_, name); }
+
+ private:
+  pg::ConnParams params_;
+  std::vector<std::string> drop_;
+};
+
+// Removes the staging directory unless it was moved into place.
+class StagingGuard {
+ public:
+  explicit StagingGuard(std::string path) : path_(std::move(path)) {}
+  ~StagingGuard() {
+    if (!path_.empty()) (void)RemoveTree(path_);
+  }
+  void Release() { path_.clear(); }
+
+ private:
+  std::string path_;
+};
+
+bool Cancelled(const CloneEvents& e) { return e.cancel && e.cancel(); }
+
+Error InterruptedError(const std::string& where) {
+  return Error{ErrorKind::kInterrupted, fmt::format("clone interrupted {}", where),
+               "The data directory was not changed; the staging directory and the slots this run "
+               "created were "
+               "removed.",
+               "Run the clone again when you are ready."};
+}
+
+Status PrepareSlots(const conf::Config& cfg, const ClonePlan& plan, SlotGuard& guard,
+                    Steps& steps) {
+  steps.Begin("slot");
+  auto conn = pg::Connection::Open(PrimaryReplicationParams(cfg, "", plan.pgpass_file), "primary");
+  if (!conn) return steps.Failed(conn.error());
+  std::string message;
+  auto created = CreatePhysicalSlot(*conn, plan.slot);
+  if (!created) return steps.Failed(created.error());
+  if (*created) guard.DropOnExit(plan.slot);
+  message = *created ? fmt::format("created slot \"{}\" with WAL reserved", plan.slot)
+                     : fmt::format("reusing slot \"{}\"", plan.slot);
+  if (plan.copy_slot != plan.slot) {
+    (void)DropSlot(*conn, plan.copy_slot);  // a leftover of a killed run
+    auto copy = CreatePhysicalSlot(*conn, plan.copy_slot);
+    if (!copy) return steps.Failed(copy.error());
+    guard.DropOnExit(plan.copy_slot);
+    message += fmt::format("; created temporary copy slot \"{}\"", plan.copy_slot);
+  }
+  steps.End("ok", message);
+  return {};
+}
+
+std::string FormatBytes(std::uint64_t b) {
+  return b >= (1u << 20) ? fmt::format("{:.1f} MB", b / 1048576.0)
+                         : fmt::format("{:.1f} kB", b / 1024.0);
+}
+
+Status Copy(const conf::Config& cfg, const ClonePlan& plan, const proc::OsUser& user,
+            const CloneEvents& events, Steps& steps) {
+  steps.Begin("copy");
+  if (auto ok = MakeDirs(plan.staging, 0700, Owner{user.uid, user.gid}); !ok)
+    return steps.Failed(ok.error());
+  CopyProgress last;
+  CopyHooks hooks{.on_progress =
+                      [&](const CopyProgress& p) {
+                        last = p;
+                        if (events.on_progress) events.on_progress(p);
+                      },
+                  .on_output = [&](const std::string& l) { steps.Log("pg_basebackup: " + l); },
+                  .cancel = events.cancel};
+  auto ok = RunBasebackup(BasebackupSpecFor(cfg, plan), user, plan.pgpass_file, hooks);
+  if (!ok) {
+    Error e = ok.error().kind == ErrorKind::kInterrupted ? InterruptedError("during the copy")
+                                                         : ok.error();
+    return steps.Failed(e);
+  }
+  if (plan.copy_slot != plan.slot) {
+    // pg_basebackup named the copy slot in primary_slot_name; the standby uses the host's slot.
+    int fd =
+        open((plan.staging + "/postgresql.auto.conf").c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    std::string line = fmt::format("primary_slot_name = '{}'\n", plan.slot);
+    bool written =
+        fd >= 0 && write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+    if (fd >= 0) close(fd);
+    if (!written)
+      return steps.Failed(ErrnoError(errno, "could not set primary_slot_name in the copy"));
+  }
+  steps.End("ok", fmt::format("copied {} in {:.1f} s", FormatBytes(last.done_bytes),
+                              last.elapsed_seconds));
+  return {};
+}
+
+Status Verify(const ClonePlan& plan, const proc::OsUser& user, const CloneEvents& events,
+              Steps& steps) {
+  steps.Begin("verify");
+  auto r = proc::Run(
+      {.argv = {plan.bindir + "/pg_verifybackup", plan.staging}, .run_as = user, .cwd = "/"},
+      {.on_line = [&](const std::string& l) { steps.Log("pg_verifybackup: " + l); },
+       .cancel = events.cancel});
+  if (!r) return steps.Failed(r.error());
+  if (r->status.cancelled) return steps.Failed(InterruptedError("during verification"));
+  if (!r->status.ok()) {
+    return steps.Failed(
+        Error{ErrorKind::kChildFailed, "the copy failed verification against its backup manifest",
+              r->output, "The copy was removed and nothing was changed; run the clone again."});
+  }
+  steps.End("ok", "pg_verifybackup: the copy matches its manifest");
+  return {};
+}
+
+}  // namespace
+
+std::string ResolveSlotName(const conf::Config& config) {
+  return config.replication.slot.empty() ? DefaultSlotName(ShortHostname())
+                                         : config.replication.slot;
+}
+
+nlohmann::json ConfirmFacts::ToJson() const {
+  nlohmann::json j = {{"verified", verified},
+                      {"receiver_status", receiver_status},
+                      {"sender", sender},
+                      {"receiver_slot", receiver_slot},
+                      {"walsender_state", walsender_state}};
+  j["in_recovery"] = in_recovery ? nlohmann::json(*in_recovery) : nlohmann::json();
+  j["slot_active"] = slot_active ? nlohmann::json(*slot_active) : nlohmann::json();
+  j["replay_lag_bytes"] = replay_lag_bytes ? nlohmann::json(*replay_lag_bytes) : nlohmann::json();
+  j["replay_lag_seconds"] =
+      replay_lag_seconds ? nlohmann::json(*replay_lag_seconds) : nlohmann::json();
+  return j;
+}
+
+nlohmann::json CloneResult::ToJson() const {
+  nlohmann::json steps_json = nlohmann::json::array();
+  for (const auto& s : steps)
+    steps_json.push_back(
+        {{"name", s.name}, {"status", s.status}, {"seconds", s.seconds}, {"message", s.message}});
+  nlohmann::json j = {{"ok", !error.has_value()},  {"dry_run", dry_run},
+                      {"completed", completed},    {"slot", slot},
+                      {"steps", steps_json},       {"confirm", confirm.ToJson()},
+                      {"removed_old", removed_old}};
+  j["old_directory"] = old_directory.empty() ? nlohmann::json() : nlohmann::json(old_directory);
+  if (preflight) {
+    j["preflight"] = pgreplica::ToJson(preflight->report);
+    j["plan"] = preflight->plan.ToJson();
+  }
+  if (error) {
+    j["error"] = {{"kind", KindName(error->kind)},
+                  {"exit_code", ExitCode(error->kind)},
+                  {"message", error->message}};
+    if (!error->detail.empty()) j["error"]["detail"] = error->detail;
+    if (!error->hint.empty()) j["error"]["hint"] = error->hint;
+  }
+  return j;
+}
+
+namespace {
+
+// Asks the new standby and the primary whether it streams through its slot.
+ConfirmFacts AskOnce(const conf::Config& cfg, const std::string& slot) {
+  ConfirmFacts f;
+  pg::ConnParams local = PrimaryAdminParams(cfg);
+  local.host = "127.0.0.1";
+  local.port = cfg.local.port;
+  local.connect_timeout = 3;
+  if (auto conn = pg::Connection::Open(local, "standby")) {
+    auto r = conn->Exec(
+        "SELECT pg_is_in_recovery(), coalesce(w.status, ''), coalesce(w.sender_host, ''), "
+        "coalesce(w.sender_port, 0), coalesce(w.slot_name, '') "
+        "FROM (SELECT 1) AS one LEFT JOIN pg_stat_wal_receiver w ON true");
+    if (r && r->rows() == 1) {
+      f.verified = true;
+      f.in_recovery = r->Get(0, 0) == "t";
+      f.receiver_status = r->Get(0, 1);
+      f.sender = r->Get(0, 2) + ":" + r->Get(0, 3);
+      f.receiver_slot = r->Get(0, 4);
+    }
+  }
+  pg::ConnParams primary = PrimaryAdminParams(cfg);
+  primary.connect_timeout = 3;
+  if (auto conn = pg::Connection::Open(primary, "primary")) {
+    auto r = conn->Exec(
+        "SELECT s.active, coalesce(r.state, ''), pg_wal_lsn_diff(pg_current_wal_lsn(), "
+        "r.replay_lsn)::bigint, "
+        "extract(epoch FROM r.replay_lag)::float8 "
+        "FROM pg_replication_slots s LEFT JOIN pg_stat_replication r ON r.pid = s.active_pid "
+        "WHERE s.slot_name = $1",
+        {slot});
+    if (r && r->rows() == 1) {
+      f.verified = true;
+      f.slot_active = r->Get(0, 0) == "t";
+      f.walsender_state = r->Get(0, 1);
+      if (!r->IsNull(0, 2)) f.replay_lag_bytes = std::stoll(r->Get(0, 2));
+      if (!r->IsNull(0, 3)) f.replay_lag_seconds = std::stod(r->Get(0, 3));
+    }
+  }
+  return f;
+}
+
+bool Streaming(const ConfirmFacts& f, const std::string& slot) {
+  bool local_ok = !f.in_recovery ||
+                  (*f.in_recovery && f.receiver_status == "streaming" && f.receiver_slot == slot);
+  bool primary_ok = !f.slot_active || (*f.slot_active && f.walsender_state == "streaming" &&
+                                       f.replay_lag_bytes.has_value());
+  return f.verified && local_ok && primary_ok;
+}
+
+Status Confirm(const conf::Config& cfg, const ClonePlan& plan, const CloneEvents& events,
+               CloneResult& result, Steps& steps) {
+  steps.Begin("confirm");
+  auto deadline = Clock::now() + std::chrono::seconds(cfg.clone.confirm_timeout);
+  ConfirmFacts f;
+  while (true) {
+    f = AskOnce(cfg, plan.slot);
+    if (Streaming(f, plan.slot) || Clock::now() > deadline || Cancelled(events)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  result.confirm = f;
+  if (!f.verified) {
+    steps.End("skipped",
+              "could not connect to the standby or the primary with the admin login to confirm");
+    return {};
+  }
+  if (!Streaming(f, plan.slot)) {
+    return steps.Failed(Error{
+        ErrorKind::kCheckFailed, "the new standby runs but does not stream from the primary",
+        fmt::format("In recovery: {}; WAL receiver: \"{}\" via slot \"{}\"; slot active on the "
+                    "primary: {}.",
+                    f.in_recovery ? (*f.in_recovery ? "yes" : "no") : "unknown", f.receiver_status,
+                    f.receiver_slot, f.slot_active ? (*f.slot_active ? "yes" : "no") : "unknown"),
+        fmt::format("See the server log ({}). The previous data directory is kept in \"{}\".",
+                    ServiceLogFile(cfg.local.service, plan.data_directory),
+                    result.old_directory.empty() ? "(none)" : result.old_directory)});
+  }
+  std::string lag =
+      f.replay_lag_bytes ? fmt::format("; replay lag {} bytes", *f.replay_lag_bytes) : "";
+  steps.End("ok", fmt::format("in recovery and streaming through slot \"{}\"{}", plan.slot, lag));
+  return {};
+}
+
+// Keeps the newest `keep` old data directories (none when keep is 0).
+std::vector<std::string> PruneOld(const std::string& data_directory, int keep) {
+  std::vector<std::string> removed;
+  auto old = OldDirectories(data_directory);
+  while (static_cast<int>(old.size()) > keep) {
+    if (RemoveTree(old.front())) removed.push_back(old.front());
+    old.erase(old.begin());
+  }
+  return removed;
+}
+
+Status Validate(const conf::Config& cfg) {
+  if (cfg.local.data_directory.empty()) {
+    return Fail(ErrorKind::kConfigInvalid, "no data directory given",
+                "local.data_directory is not set and --data-directory was not given.",
+                "Set local.data_directory to the standby's data directory.");
+  }
+  if (cfg.primary.host.empty()) {
+    return Fail(ErrorKind::kConfigInvalid, "no primary host given",
+                "primary.host is not set in the configuration and --host was not given.",
+                "Set primary.host in the configuration file, or pass --host.");
+  }
+  return {};
+}
+
+Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEvents& events,
+           CloneResult& result, Steps& steps) {
+  if (auto ok = Validate(cfg); !ok) return ok;
+  auto user = proc::LookupUser(cfg.local.os_user);
+  if (!user) return std::unexpected(user.error());
+  if (auto ok = proc::CanActAs(*user); !ok) return ok;
+  steps.Begin("lock");
+  auto lock = FileLock::Acquire(LockPathFor(cfg.local.data_directory),
+                                fmt::format("data directory \"{}\"", cfg.local.data_directory));
+  if (!lock) return steps.Failed(lock.error());
+  steps.End("ok", LockPathFor(cfg.local.data_directory));
+
+  steps.Begin("preflight");
+  result.preflight = RunPreflight({cfg, *user, result.slot, options.force});
+  const ClonePlan& plan = result.preflight->plan;
+  const CheckReport& report = result.preflight->report;
+  if (!report.ok()) {
+    return steps.Failed(Error{
+        ErrorKind::kCheckFailed,
+        fmt::format("preflight failed: {} problem(s) found", report.Count(CheckStatus::kFail)),
+        "Nothing was changed.", "Fix the items marked FAIL and run again."});
+  }
+  steps.End("ok", fmt::format("{} checks passed, {} warnings",
+                              report.items.size() - report.Count(CheckStatus::kWarning),
+                              report.Count(CheckStatus::kWarning)));
+  if (options.dry_run) return {};
+  if (Cancelled(events)) return std::unexpected(InterruptedError("before the copy"));
+
+  if (plan.remove_leftover_staging) (void)RemoveTree(plan.staging);
+  SlotGuard slots(PrimaryReplicationParams(cfg, "", plan.pgpass_file));
+  if (auto ok = PrepareSlots(cfg, plan, slots, steps); !ok) return ok;
+  StagingGuard staging(plan.staging);
+  if (auto ok = Copy(cfg, plan, *user, events, steps); !ok) return ok;
+  if (cfg.clone.verify) {
+    if (auto ok = Verify(plan, *user, events, steps); !ok) return ok;
+  } else {
+    steps.Begin("verify");
+    steps.End("skipped", "--no-verify");
+  }
+  if (Cancelled(events)) return std::unexpected(InterruptedError("before the swap"));
+
+  steps.Begin("swap");
+  auto service = MakeService(cfg.local.service, {plan.bindir, plan.data_directory, *user,
+                                                 cfg.local.port, cfg.clone.confirm_timeout});
+  if (!service) return steps.Failed(service.error());
+  auto swapped =
+      SwapIn({plan.data_directory, plan.staging, plan.old_directory, plan.replace_existing, *user},
+             **service);
+  if (!swapped) return steps.Failed(swapped.error());
+  staging.Release();
+  slots.Keep(plan.slot);  // from here on the new standby uses it
+  result.old_directory = swapped->old_directory;
+  steps.End("ok", fmt::format("{}started with {} in {:.1f} s",
+                              swapped->was_running ? "stopped the old standby, " : "",
+                              (*service)->Describe(), swapped->downtime_seconds));
+
+  if (auto ok = Confirm(cfg, plan, events, result, steps); !ok) return ok;
+  steps.Begin("cleanup");
+  result.removed_old = PruneOld(plan.data_directory, cfg.clone.keep_old);
+  if (cfg.clone.keep_old == 0) result.old_directory.clear();
+  steps.End("ok", fmt::format("{} old data director{} removed{}", result.removed_old.size(),
+                              result.removed_old.size() == 1 ? "y" : "ies",
+                              plan.copy_slot != plan.slot ? "; temporary copy slot dropped" : ""));
+  result.completed = true;
+  return {};
+}
+
+}  // namespace
+
+CloneResult RunClone(const conf::Config& config, const CloneOptions& options,
+                     const CloneEvents& events, JobRecord* job, const JobStore* store) {
+  CloneResult result;
+  result.dry_run = options.dry_run;
+  result.slot = ResolveSlotName(config);
+  Steps steps(result, events, job, store);
+  if (auto ok = Run(config, options, events, result, steps); !ok) result.error = ok.error();
+  return result;
+}
+
+}  // namespace pgreplica::replica

@@ -1,0 +1,70 @@
+#pragma once
+// `pgreplica clone`: turn this host into a streaming hot standby of the
+// primary, following the sequence in DESIGN.md: lock, preflight, slot,
+// copy into staging, verify, swap, confirm, record. Nothing in the data
+// directory changes before the swap; a failure before it removes staging
+// and the slots this run created and leaves the old standby as it was; a
+// failure at the swap puts the old data directory back.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "conf/config.h"
+#include "replica/basebackup.h"
+#include "replica/jobs.h"
+#include "replica/preflight.h"
+
+namespace pgreplica::replica {
+
+struct CloneOptions {
+  bool dry_run = false;
+  bool force = false;  // replace a running primary's data directory
+};
+
+struct CloneEvents {
+  std::function<void(const JobStep&)> on_step;  // a step starts (status "running") or ends
+  std::function<void(const CopyProgress&)> on_progress;
+  std::function<void(const std::string&)> on_output;  // lines of the programs run
+  std::function<bool()> cancel;                       // true: stop as soon as it is safe
+};
+
+struct ConfirmFacts {
+  bool verified = false;  // at least one side could be asked
+  std::optional<bool> in_recovery;
+  std::string receiver_status;  // "streaming", ...
+  std::string sender;           // host:port the WAL receiver streams from
+  std::string receiver_slot;
+  std::optional<bool> slot_active;  // on the primary
+  std::string walsender_state;
+  std::optional<long long> replay_lag_bytes;
+  std::optional<double> replay_lag_seconds;
+  nlohmann::json ToJson() const;
+};
+
+struct CloneResult {
+  std::string slot;
+  std::optional<PreflightResult> preflight;
+  bool dry_run = false;
+  bool completed = false;
+  std::vector<JobStep> steps;
+  std::optional<Error> error;
+  std::string old_directory;             // where the previous data directory is kept, if any
+  std::vector<std::string> removed_old;  // older copies removed after success
+  ConfirmFacts confirm;
+  nlohmann::json ToJson() const;
+};
+
+// Runs the clone. `job` (may be null) is updated after every step and its
+// log receives the steps and the programs' output.
+CloneResult RunClone(const conf::Config& config, const CloneOptions& options,
+                     const CloneEvents& events, JobRecord* job, const JobStore* store);
+
+// The slot this host's standby uses: replication.slot, else DefaultSlotName(short hostname).
+std::string ResolveSlotName(const conf::Config& config);
+
+}  // namespace pgreplica::replica

@@ -1,0 +1,38 @@
+#pragma once
+// What is in a local data directory, read from its files without starting
+// or connecting to anything.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+
+namespace pgreplica::replica {
+
+struct DataDirState {
+  bool exists = false;
+  bool empty = true;
+  bool is_pgdata = false;                          // has PG_VERSION
+  bool is_standby = false;                         // has standby.signal
+  int major = 0;                                   // from PG_VERSION
+  std::optional<std::uint64_t> system_identifier;  // from global/pg_control
+  bool postmaster_pid_alive = false;               // postmaster.pid names a live process
+  std::string primary_slot_name;                   // last setting in the configuration files
+};
+
+Result<DataDirState> InspectDataDir(const std::string& path);
+
+// The last value of `name` in a postgresql.conf-style file ("" if absent).
+std::string ReadConfSetting(const std::string& text, const std::string& name);
+
+// Directories named <data_directory>.old-<stamp>, oldest first.
+std::vector<std::string> OldDirectories(const std::string& data_directory);
+
+// The staging directory of a clone: beside the data directory, so the final
+// rename stays on one filesystem, and at a fixed name, so a killed run's
+// leftover is found again: <data_directory>.pgreplica-staging
+std::string StagingPathFor(const std::string& data_directory);
+
+}  // namespace pgreplica::replica

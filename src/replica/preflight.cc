@@ -1,0 +1,387 @@
+#include "replica/preflight.h"
+
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "common/fs.h"
+#include "pg/binaries.h"
+#include "pg/version.h"
+#include "replica/basebackup.h"
+#include "replica/doctor.h"
+#include "replica/jobs.h"
+#include "replica/primary.h"
+#include "replica/service.h"
+#include "replica/target.h"
+
+namespace pgreplica::replica {
+
+namespace {
+
+CheckItem Item(std::string name, CheckStatus status, std::string value, std::string message,
+               std::string fix = {}) {
+  if (status == CheckStatus::kOk) fix.clear();
+  return {std::move(name), status, std::move(value), std::move(message), std::move(fix)};
+}
+
+std::string Human(std::uint64_t bytes) {
+  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) v /= 1024, ++u;
+  return fmt::format("{:.1f} {}", v, units[u]);
+}
+
+struct Context {
+  const PreflightInputs& in;
+  PreflightResult& out;
+  std::optional<pg::Connection> replication;
+  std::optional<pg::Connection> catalog;
+};
+
+void CheckPasswordFile(Context& c) {
+  const std::string& path = c.out.plan.pgpass_file;
+  auto st = StatPath(path);
+  if (!st || !*st) {
+    c.out.report.Add(
+        Item("pgpass_file", CheckStatus::kFail, path, "the OS user's password file does not exist",
+             "Run \"pgreplica pgpass\" first: the standby reads its password from there."));
+    return;
+  }
+  bool ok = ((*st)->st_mode & 077) == 0 && (*st)->st_uid == c.in.os_user.uid;
+  c.out.report.Add(Item(
+      "pgpass_file", ok ? CheckStatus::kOk : CheckStatus::kFail, path,
+      ok ? "the standby's password file is private to the OS user"
+         : "libpq ignores a password file that others can read or that belongs to another user",
+      ok ? "" : fmt::format("chown {0} {1} && chmod 600 {1}", c.in.os_user.name, path)));
+}
+
+void CheckPrimary(Context& c) {
+  const auto& cfg = c.in.config;
+  auto params = PrimaryReplicationParams(cfg, "", c.out.plan.pgpass_file);
+  params.application_name = "pgreplica";
+  auto conn = pg::Connection::Open(params, "primary");
+  if (!conn) {
+    const Error& e = conn.error();
+    c.out.report.Add(Item("replication_connection", CheckStatus::kFail,
+                          std::string(KindName(e.kind)),
+                          e.message + (e.detail.empty() ? "" : ": " + e.detail), e.hint));
+    return;
+  }
+  auto id = conn->ExecSimple("IDENTIFY_SYSTEM");
+  if (!id) {
+    c.out.report.Add(Item("replication_connection", CheckStatus::kFail, "", id.error().message));
+    return;
+  }
+  c.out.facts.system_identifier = id->Get(0, 0);
+  c.out.report.Add(
+      Item("replication_connection", CheckStatus::kOk,
+           "system identifier " + c.out.facts.system_identifier,
+           fmt::format("replication connection as \"{}\" works", cfg.replication.user)));
+  auto show = [&](const char* name) -> std::string {
+    auto r = conn->ExecSimple(fmt::format("SHOW {}", name));
+    return r && r->rows() > 0 ? r->Get(0, 0) : "";
+  };
+  c.out.facts.primary_version = std::atoi(show("server_version_num").c_str());
+  std::string wal_level = show("wal_level");
+  c.out.report.Add(
+      Item("wal_level",
+           wal_level == "replica" || wal_level == "logical" ? CheckStatus::kOk : CheckStatus::kFail,
+           wal_level, "the primary writes enough WAL for a standby",
+           "Run \"pgreplica primary setup\" on the primary and restart it."));
+  c.replication = std::move(*conn);
+}
+
+void CheckLocalPrograms(Context& c) {
+  int major = pg::MajorVersion(c.out.facts.primary_version);
+  std::optional<int> want = major > 0 ? std::optional<int>(major) : std::nullopt;
+  auto bindir = pg::ChooseBindir(c.in.config.local.bindir, want);
+  if (!bindir) {
+    c.out.report.Add(Item("local_programs", CheckStatus::kFail, "", bindir.error().message,
+                          bindir.error().hint));
+    return;
+  }
+  c.out.plan.bindir = *bindir;
+  auto tools = pg::InspectToolset(*bindir, want);
+  if (!tools) {
+    c.out.report.Add(Item("local_programs", CheckStatus::kFail, *bindir, tools.error().message,
+                          tools.error().detail + " " + tools.error().hint));
+    return;
+  }
+  c.out.report.Add(Item("local_programs", CheckStatus::kOk, tools->front().version_text,
+                        fmt::format("the local PostgreSQL {} programs in {} match the primary",
+                                    tools->front().major, *bindir)));
+}
+
+void CheckCatalog(Context& c) {
+  auto conn = pg::Connection::Open(PrimaryAdminParams(c.in.config), "primary");
+  if (!conn) {
+    c.out.report.Add(Item(
+        "primary_catalog", CheckStatus::kWarning, conn.error().message,
+        "could not query the primary's catalog, so free WAL senders, free slots, whether the slot "
+        "is active elsewhere and the primary's size are not checked",
+        "Give pgreplica a monitoring or superuser login (primary.admin_user, "
+        "primary.admin_passfile)."));
+    return;
+  }
+  c.out.facts.catalog_available = true;
+  auto r = conn->Exec(
+      "SELECT current_setting('max_wal_senders')::int - (SELECT count(*) FROM "
+      "pg_stat_replication)::int, "
+      "current_setting('max_replication_slots')::int - (SELECT count(*) FROM "
+      "pg_replication_slots)::int, "
+      "(SELECT sum(pg_database_size(oid))::bigint FROM pg_database WHERE datallowconn)");
+  if (!r) {
+    c.out.report.Add(Item("primary_catalog", CheckStatus::kWarning, "", r.error().message));
+    return;
+  }
+  int free_senders = std::stoi(r->Get(0, 0));
+  int free_slots = std::stoi(r->Get(0, 1));
+  c.out.facts.primary_size_bytes = std::stoull(r->Get(0, 2));
+  c.out.report.Add(Item(
+      "wal_senders", free_senders >= kSendersPerClone ? CheckStatus::kOk : CheckStatus::kFail,
+      std::to_string(free_senders),
+      fmt::format("the copy needs {} free WAL senders", kSendersPerClone),
+      "Raise max_wal_senders on the primary (restart needed), or wait for other copies to end."));
+  auto slot = ReadSlot(*conn, c.in.slot);
+  if (slot) c.out.facts.slot = *slot;
+  int needed = (c.out.facts.slot.exists ? 0 : 1) + (c.out.facts.slot.active ? 1 : 0);
+  c.out.report.Add(Item("replication_slots",
+                        free_slots >= needed ? CheckStatus::kOk : CheckStatus::kFail,
+                        std::to_string(free_slots),
+                        fmt::format("the clone needs {} free replication slot(s)", needed),
+                        "Drop unused slots (pgreplica decommission), or raise "
+                        "max_replication_slots on the primary."));
+  c.catalog = std::move(*conn);
+}
+
+void CheckLocalDirectory(Context& c) {
+  const auto& cfg = c.in.config;
+  auto& plan = c.out.plan;
+  auto state = InspectDataDir(plan.data_directory);
+  if (!state) {
+    c.out.report.Add(
+        Item("data_directory", CheckStatus::kFail, plan.data_directory, state.error().message));
+    return;
+  }
+  c.out.facts.local = *state;
+  const auto& s = *state;
+  ServiceContext sc{plan.bindir.empty() ? cfg.local.bindir : plan.bindir, plan.data_directory,
+                    c.in.os_user, cfg.local.port, cfg.clone.confirm_timeout};
+  auto service = MakeService(cfg.local.service, sc);
+  if (!service) {
+    c.out.report.Add(Item("service", CheckStatus::kFail, cfg.local.service.type,
+                          service.error().message, service.error().hint));
+    return;
+  }
+  plan.service = (*service)->Describe();
+  bool running = s.postmaster_pid_alive;
+  if (s.is_pgdata && !plan.bindir.empty()) {
+    auto r = (*service)->IsRunning();
+    if (r) running = *r;
+  }
+  c.out.facts.local_running = running && s.is_pgdata;
+  plan.replace_existing = s.exists && !s.empty;
+  plan.stop_running = c.out.facts.local_running;
+  plan.old_directory = plan.data_directory + ".old-" + UtcStamp();
+  if (!s.exists || s.empty) {
+    c.out.report.Add(Item("data_directory", CheckStatus::kOk, plan.data_directory,
+                          s.exists ? "empty: the new standby goes here"
+                                   : "does not exist yet: the new standby goes here"));
+  } else if (!s.is_pgdata) {
+    c.out.report.Add(
+        Item("data_directory", CheckStatus::kFail, plan.data_directory,
+             "is not empty and is not a PostgreSQL data directory",
+             "Point local.data_directory at the standby's data directory, or empty it."));
+  } else if (!s.is_standby && c.out.facts.local_running) {
+    bool self = s.system_identifier &&
+                std::to_string(*s.system_identifier) == c.out.facts.system_identifier;
+    if (self) {
+      c.out.report.Add(Item(
+          "data_directory", CheckStatus::kFail, plan.data_directory,
+          "is the primary itself (same system identifier, running, not in recovery)",
+          "Run clone on the standby host, with local.data_directory set to the standby's data."));
+    } else {
+      c.out.report.Add(Item(
+          "data_directory", c.in.force ? CheckStatus::kWarning : CheckStatus::kFail,
+          plan.data_directory,
+          fmt::format("is a running primary (PostgreSQL {}); the clone would stop it and move its "
+                      "data to {}",
+                      s.major, plan.old_directory),
+          c.in.force ? ""
+                     : "If this server really is to become a standby, run again with --force."));
+    }
+  } else {
+    c.out.report.Add(
+        Item("data_directory", CheckStatus::kOk, plan.data_directory,
+             fmt::format("a {} {}; it keeps running during the copy and is moved to {} at the swap",
+                         s.is_standby ? "standby" : "stopped server",
+                         c.out.facts.local_running ? "that runs" : "that is stopped",
+                         plan.old_directory)));
+  }
+  auto leftover = StatPath(plan.staging);
+  plan.remove_leftover_staging = leftover && *leftover;
+  if (plan.remove_leftover_staging) {
+    c.out.report.Add(
+        Item("staging", CheckStatus::kOk, plan.staging,
+             "a staging directory left by an interrupted run is removed before the copy"));
+  }
+  std::string parent = DirName(plan.data_directory);
+  auto pst = StatPath(parent);
+  if (!pst || !*pst || !S_ISDIR((*pst)->st_mode)) {
+    c.out.report.Add(Item("staging", CheckStatus::kFail, parent,
+                          "the parent directory of the data directory does not exist",
+                          fmt::format("Create {} (owned by {}).", parent, c.in.os_user.name)));
+  }
+}
+
+void CheckNotSelf(Context& c) {
+  const auto& cfg = c.in.config;
+  bool self = IsLocalHost(cfg.primary.host) && cfg.primary.port == cfg.local.port;
+  c.out.report.Add(
+      Item("not_self", self ? CheckStatus::kFail : CheckStatus::kOk,
+           fmt::format("{}:{}", cfg.primary.host, cfg.primary.port),
+           self ? "the primary's address is this host and the standby's own port"
+                : "the primary is not this standby's own address",
+           self ? "Set primary.host to the primary, or local.port to the standby's port." : ""));
+}
+
+void CheckSlot(Context& c) {
+  auto& plan = c.out.plan;
+  const SlotInfo& s = c.out.facts.slot;
+  const DataDirState& local = c.out.facts.local;
+  bool ours = c.out.facts.local_running && local.is_standby && local.primary_slot_name == c.in.slot;
+  plan.copy_slot = c.in.slot;
+  plan.create_slot = !s.exists;
+  if (!c.out.facts.catalog_available) {
+    // Without the catalog, trust the local configuration: our running standby holds the slot.
+    if (ours) {
+      plan.copy_slot = CloneSlotName(c.in.slot);
+      plan.create_copy_slot = true;
+    }
+    plan.create_slot = true;  // created if missing (an existing one is reused)
+    c.out.report.Add(Item("slot", CheckStatus::kWarning, c.in.slot,
+                          "whether the slot exists or is active elsewhere could not be checked"));
+    return;
+  }
+  if (s.exists && s.slot_type != "physical") {
+    c.out.report.Add(Item("slot", CheckStatus::kFail, c.in.slot,
+                          fmt::format("is a {} slot", s.slot_type),
+                          "Choose another slot name with --slot."));
+  } else if (s.active && !ours) {
+    c.out.report.Add(Item(
+        "slot", CheckStatus::kFail, c.in.slot,
+        fmt::format("is active, held by another client (walsender pid {})", s.active_pid),
+        "Decommission the replica that uses it (pgreplica decommission), or choose another name "
+        "with --slot."));
+  } else if (s.active) {
+    plan.copy_slot = CloneSlotName(c.in.slot);
+    plan.create_copy_slot = true;
+    c.out.report.Add(
+        Item("slot", CheckStatus::kOk, c.in.slot,
+             fmt::format("held by the local standby, which keeps it; the copy streams through the "
+                         "temporary slot \"{}\"",
+                         plan.copy_slot)));
+  } else {
+    c.out.report.Add(Item("slot", CheckStatus::kOk, c.in.slot,
+                          s.exists
+                              ? "exists and is inactive: it is reused"
+                              : "does not exist: it is created with WAL reserved before the copy"));
+  }
+}
+
+void CheckSpace(Context& c) {
+  if (!c.out.facts.primary_size_bytes) return;
+  auto free = FreeBytes(DirName(c.out.plan.data_directory));
+  if (!free) {
+    c.out.report.Add(Item("disk_space", CheckStatus::kFail, "", free.error().message));
+    return;
+  }
+  std::uint64_t size = *c.out.facts.primary_size_bytes;
+  std::uint64_t need =
+      size + size * static_cast<std::uint64_t>(c.in.config.clone.space_margin_percent) / 100;
+  bool ok = *free >= need;
+  c.out.report.Add(
+      Item("disk_space", ok ? CheckStatus::kOk : CheckStatus::kFail,
+           fmt::format("{} free, {} needed", Human(*free), Human(need)),
+           fmt::format("the staging filesystem must hold the primary's {} plus {}%", Human(size),
+                       c.in.config.clone.space_margin_percent),
+           ok ? "" : "Free space beside the data directory, or remove old copies (*.old-*)."));
+}
+
+}  // namespace
+
+bool IsLocalHost(const std::string& host) {
+  if (host.empty() || host.front() == '/' || host == "localhost" || host == "127.0.0.1" ||
+      host == "::1")
+    return true;
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) == 0 && host == name) return true;
+  ifaddrs* addrs = nullptr;
+  if (getifaddrs(&addrs) != 0) return false;
+  bool found = false;
+  for (ifaddrs* a = addrs; a && !found; a = a->ifa_next) {
+    if (!a->ifa_addr || (a->ifa_addr->sa_family != AF_INET && a->ifa_addr->sa_family != AF_INET6))
+      continue;
+    char buf[NI_MAXHOST];
+    socklen_t len = a->ifa_addr->sa_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+    if (getnameinfo(a->ifa_addr, len, buf, sizeof buf, nullptr, 0, NI_NUMERICHOST) == 0 &&
+        host == buf)
+      found = true;
+  }
+  freeifaddrs(addrs);
+  return found;
+}
+
+nlohmann::json ClonePlan::ToJson() const {
+  return {{"data_directory", data_directory},
+          {"staging", staging},
+          {"old_directory", replace_existing ? nlohmann::json(old_directory) : nlohmann::json()},
+          {"slot", slot},
+          {"copy_slot", copy_slot},
+          {"create_slot", create_slot},
+          {"replace_existing", replace_existing},
+          {"stop_running", stop_running},
+          {"bindir", bindir},
+          {"pgpass_file", pgpass_file},
+          {"service", service},
+          {"pg_basebackup", basebackup_argv}};
+}
+
+BasebackupSpec BasebackupSpecFor(const conf::Config& cfg, const ClonePlan& plan) {
+  BasebackupSpec spec{plan.bindir,    plan.staging,       PrimaryReplicationParams(cfg, "", ""),
+                      plan.copy_slot, cfg.clone.max_rate, cfg.clone.compress};
+  // The standby shows up on the primary under its slot's name.
+  spec.primary.application_name = plan.slot;
+  return spec;
+}
+
+PreflightResult RunPreflight(const PreflightInputs& in) {
+  PreflightResult out;
+  const auto& cfg = in.config;
+  out.plan.data_directory = cfg.local.data_directory;
+  out.plan.staging = StagingPathFor(cfg.local.data_directory);
+  out.plan.slot = in.slot;
+  out.plan.pgpass_file = PgpassPath(cfg, in.os_user.home);
+  Context c{in, out, std::nullopt, std::nullopt};
+  CheckPasswordFile(c);
+  CheckPrimary(c);
+  CheckLocalPrograms(c);
+  CheckNotSelf(c);
+  if (c.replication) CheckCatalog(c);
+  CheckLocalDirectory(c);
+  if (c.replication) {
+    CheckSlot(c);
+    CheckSpace(c);
+  }
+  if (!out.plan.bindir.empty())
+    out.plan.basebackup_argv = BasebackupArgv(BasebackupSpecFor(cfg, out.plan));
+  return out;
+}
+
+}  // namespace pgreplica::replica

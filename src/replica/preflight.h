@@ -1,0 +1,73 @@
+#pragma once
+// Clone step 2: everything is checked before anything is touched, and every
+// check is reported (not only the first failure). The outcome is a report
+// and, when it passed, the plan the clone will follow.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/report.h"
+#include "conf/config.h"
+#include "pg/connection.h"
+#include "proc/user.h"
+#include "replica/datadir.h"
+#include "replica/slot.h"
+
+namespace pgreplica::replica {
+
+struct ClonePlan {
+  std::string data_directory;
+  std::string staging;
+  std::string old_directory;  // where the current data directory goes (if it exists)
+  std::string slot;           // the host's slot, named in primary_slot_name
+  std::string copy_slot;  // the slot pg_basebackup streams through (slot, or a temporary copy slot)
+  bool create_slot = false;  // slot does not exist yet: created with WAL reserved before the copy
+  bool create_copy_slot = false;
+  bool replace_existing = false;  // a data directory exists and is moved aside
+  bool stop_running = false;      // the local server runs and is stopped at the swap
+  bool remove_leftover_staging = false;
+  std::string bindir;
+  std::string pgpass_file;
+  std::string service;  // description
+  std::vector<std::string> basebackup_argv;
+  nlohmann::json ToJson() const;
+};
+
+struct PreflightFacts {
+  int primary_version = 0;
+  std::string system_identifier;
+  std::optional<std::uint64_t> primary_size_bytes;
+  SlotInfo slot;
+  bool catalog_available = false;  // an SQL connection to the primary worked
+  DataDirState local;
+  bool local_running = false;
+};
+
+struct PreflightResult {
+  CheckReport report;
+  PreflightFacts facts;
+  ClonePlan plan;
+};
+
+struct PreflightInputs {
+  const conf::Config& config;
+  proc::OsUser os_user;
+  std::string slot;  // resolved slot name
+  bool force = false;
+};
+
+// The pg_basebackup invocation of a plan (the same for --dry-run and the real copy).
+struct BasebackupSpec;
+BasebackupSpec BasebackupSpecFor(const conf::Config& config, const ClonePlan& plan);
+
+// Never fails as a whole: every problem is an item of the report.
+PreflightResult RunPreflight(const PreflightInputs& in);
+
+// The local host's addresses for "the primary is this host" checks.
+bool IsLocalHost(const std::string& host);
+
+}  // namespace pgreplica::replica

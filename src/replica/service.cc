@@ -1,0 +1,129 @@
+#include "replica/service.h"
+
+#include <fmt/format.h>
+
+#include "proc/child.h"
+
+namespace pgreplica::replica {
+
+namespace {
+
+// Runs argv (as the OS user when given) and returns its outcome.
+Result<proc::RunResult> RunArgv(const std::vector<std::string>& argv,
+                                const std::optional<proc::OsUser>& user, int timeout_seconds) {
+  return proc::Run({.argv = argv, .run_as = user, .cwd = "/"},
+                   {.timeout = std::chrono::seconds(timeout_seconds + 30)});
+}
+
+Status Expect(const Result<proc::RunResult>& r, const std::string& what) {
+  if (!r) return std::unexpected(r.error());
+  if (r->status.ok()) return {};
+  return Fail(ErrorKind::kChildFailed, fmt::format("could not {}", what),
+              fmt::format("The command {}. Its output: {}", r->status.Describe(), r->output),
+              "Look at the server log for the reason.");
+}
+
+class PgCtlService : public Service {
+ public:
+  PgCtlService(ServiceContext c, std::string log_file)
+      : c_(std::move(c)), log_(std::move(log_file)) {}
+  Result<bool> IsRunning() override {
+    auto r = RunArgv({pg_ctl(), "status", "-D", c_.data_directory}, c_.os_user, 30);
+    if (!r) return std::unexpected(r.error());
+    // pg_ctl status: 0 running, 3 not running, 4 no accessible data directory.
+    if (r->status.code == 0) return true;
+    if (r->status.code == 3 || r->status.code == 4) return false;
+    return Fail(ErrorKind::kChildFailed, "could not learn whether the local server runs",
+                fmt::format("pg_ctl status {}: {}", r->status.Describe(), r->output));
+  }
+  Status Start() override {
+    // -p: this host's port wins over the port in the copied postgresql.conf.
+    return Expect(
+        RunArgv({pg_ctl(), "start", "-D", c_.data_directory, "-l", log_, "-w", "-t",
+                 std::to_string(c_.timeout_seconds), "-o", fmt::format("-p {}", c_.port)},
+                c_.os_user, c_.timeout_seconds),
+        fmt::format("start the server in \"{}\" with pg_ctl (log: {})", c_.data_directory, log_));
+  }
+  Status Stop() override {
+    return Expect(RunArgv({pg_ctl(), "stop", "-D", c_.data_directory, "-m", "fast", "-w", "-t",
+                           std::to_string(c_.timeout_seconds)},
+                          c_.os_user, c_.timeout_seconds),
+                  fmt::format("stop the server in \"{}\" with pg_ctl", c_.data_directory));
+  }
+  std::string Describe() const override { return "pg_ctl"; }
+
+ private:
+  std::string pg_ctl() const { return c_.bindir + "/pg_ctl"; }
+  ServiceContext c_;
+  std::string log_;
+};
+
+// systemd, rc scripts and custom commands share one shape: three argv vectors.
+class CommandService : public Service {
+ public:
+  CommandService(std::string description, std::vector<std::string> start,
+                 std::vector<std::string> stop, std::vector<std::string> status, int timeout)
+      : description_(std::move(description)),
+        start_(std::move(start)),
+        stop_(std::move(stop)),
+        status_(std::move(status)),
+        timeout_(timeout) {}
+  Result<bool> IsRunning() override {
+    auto r = RunArgv(status_, std::nullopt, 30);
+    if (!r) return std::unexpected(r.error());
+    return r->status.ok();
+  }
+  Status Start() override {
+    return Expect(RunArgv(start_, std::nullopt, timeout_), "start " + description_);
+  }
+  Status Stop() override {
+    return Expect(RunArgv(stop_, std::nullopt, timeout_), "stop " + description_);
+  }
+  std::string Describe() const override { return description_; }
+
+ private:
+  std::string description_;
+  std::vector<std::string> start_, stop_, status_;
+  int timeout_;
+};
+
+}  // namespace
+
+std::string ServiceLogFile(const conf::ServiceConfig& config, const std::string& data_directory) {
+  return config.log_file.empty() ? data_directory + ".log" : config.log_file;
+}
+
+Result<std::unique_ptr<Service>> MakeService(const conf::ServiceConfig& s,
+                                             const ServiceContext& c) {
+  if (s.type == "pg_ctl")
+    return std::make_unique<PgCtlService>(c, ServiceLogFile(s, c.data_directory));
+  if (s.type == "systemd" || s.type == "service") {
+    if (s.unit.empty()) {
+      return Fail(ErrorKind::kConfigInvalid,
+                  fmt::format("service type \"{}\" needs a unit name", s.type), "",
+                  "Set local.service.unit (e.g. postgresql@15-main for systemd, postgresql for an "
+                  "rc script).");
+    }
+    if (s.type == "systemd") {
+      return std::make_unique<CommandService>(
+          fmt::format("systemd unit \"{}\"", s.unit),
+          std::vector<std::string>{"systemctl", "start", s.unit},
+          std::vector<std::string>{"systemctl", "stop", s.unit},
+          std::vector<std::string>{"systemctl", "is-active", "--quiet", s.unit}, c.timeout_seconds);
+    }
+    return std::make_unique<CommandService>(fmt::format("rc script \"{}\"", s.unit),
+                                            std::vector<std::string>{"service", s.unit, "start"},
+                                            std::vector<std::string>{"service", s.unit, "stop"},
+                                            std::vector<std::string>{"service", s.unit, "status"},
+                                            c.timeout_seconds);
+  }
+  if (s.start.empty() || s.stop.empty() || s.status.empty()) {
+    return Fail(
+        ErrorKind::kConfigInvalid, "service type \"custom\" needs start, stop and status commands",
+        "", "Set local.service.start, local.service.stop and local.service.status to argv lists.");
+  }
+  return std::make_unique<CommandService>("custom service commands", s.start, s.stop, s.status,
+                                          c.timeout_seconds);
+}
+
+}  // namespace pgreplica::replica

@@ -1,0 +1,44 @@
+#pragma once
+// Starting, stopping and asking about the local PostgreSQL server, the way
+// this host does it: pg_ctl, systemd, an rc script (`service`, as on
+// FreeBSD) or custom argv vectors from the configuration.
+
+#include <memory>
+#include <string>
+
+#include "common/error.h"
+#include "conf/config.h"
+#include "proc/user.h"
+
+namespace pgreplica::replica {
+
+class Service {
+ public:
+  virtual ~Service() = default;
+  // Whether the server runs. Errors only when the answer cannot be had.
+  virtual Result<bool> IsRunning() = 0;
+  // Starts and waits until it accepts connections (or fails).
+  virtual Status Start() = 0;
+  // Stops (fast shutdown) and waits until it is down.
+  virtual Status Stop() = 0;
+  // "pg_ctl", "systemd unit postgresql@15-main", ...
+  virtual std::string Describe() const = 0;
+};
+
+struct ServiceContext {
+  std::string bindir;
+  std::string data_directory;
+  proc::OsUser os_user;
+  int port = 5432;
+  int timeout_seconds = 120;
+};
+
+// The service the configuration describes. kConfigInvalid when it is
+// incomplete (systemd without a unit, custom without argv).
+Result<std::unique_ptr<Service>> MakeService(const conf::ServiceConfig& config,
+                                             const ServiceContext& context);
+
+// The pg_ctl log file: local.service.log_file, else <data_directory>.log.
+std::string ServiceLogFile(const conf::ServiceConfig& config, const std::string& data_directory);
+
+}  // namespace pgreplica::replica

@@ -1,0 +1,49 @@
+#pragma once
+// Physical replication slots: the name a host's slot gets, and creating,
+// reading and dropping slots on the primary.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/error.h"
+#include "pg/connection.h"
+#include "pg/lsn.h"
+
+namespace pgreplica::replica {
+
+// node_<short hostname>_slot, made valid for any host name: lower case, every
+// character outside [a-z0-9_] becomes '_', at most 63 bytes (the tail is
+// replaced by a short hash when truncated, so different long names stay
+// different). "replica-01.example.com" -> "node_replica_01_slot".
+std::string DefaultSlotName(std::string_view hostname);
+
+// The short host name of this machine (up to the first '.').
+std::string ShortHostname();
+
+// The slot a clone uses for its copy while our own standby still holds the
+// host's slot: deterministic, so a killed run's leftover is found again.
+std::string CloneSlotName(std::string_view slot);
+
+struct SlotInfo {
+  bool exists = false;
+  bool active = false;
+  int active_pid = 0;
+  std::string slot_type;
+  std::optional<pg::Lsn> restart_lsn;
+  std::string wal_status;
+};
+
+// Reads a slot through SQL (pg_replication_slots).
+Result<SlotInfo> ReadSlot(pg::Connection& sql, const std::string& name);
+
+// Creates a physical slot with WAL reserved now, through a replication
+// connection (needs only the REPLICATION attribute). Returns false when it
+// already existed.
+Result<bool> CreatePhysicalSlot(pg::Connection& replication, const std::string& name);
+
+// Drops a slot through a replication connection; absent is fine; an active
+// slot is an error (SQLSTATE 55006).
+Status DropSlot(pg::Connection& replication, const std::string& name);
+
+}  // namespace pgreplica::replica
