@@ -181,6 +181,7 @@ Result<Child> Child::Start(const ChildSpec& spec) {
   close(err_pipe[0]);
   Child child;
   child.pid_ = pid;
+  child.pgid_ = spec.new_session ? -1 : pid;
   child.out_fd_ = out_pipe[0];
   if (n == static_cast<ssize_t>(sizeof payload)) {
     int status;
@@ -201,6 +202,7 @@ Child& Child::operator=(Child&& other) noexcept {
   if (this != &other) {
     KillAndReap();
     pid_ = std::exchange(other.pid_, -1);
+    pgid_ = std::exchange(other.pgid_, -1);
     out_fd_ = std::exchange(other.out_fd_, -1);
     partial_ = std::move(other.partial_);
     tail_ = std::move(other.tail_);
@@ -225,8 +227,13 @@ void Child::KillAndReap() {
   }
 }
 
+void Child::KillGroup() {
+  if (pgid_ > 0) kill(-pgid_, SIGKILL);
+}
+
 void Child::Release() {
   pid_ = -1;
+  pgid_ = -1;
   if (out_fd_ >= 0) {
     close(out_fd_);
     out_fd_ = -1;

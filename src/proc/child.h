@@ -70,6 +70,10 @@ class Child {
   void Release();
   // Reaps the child if it has exited, without waiting; returns running().
   bool Poll();
+  // SIGKILLs what is left of the child's process group after the child itself
+  // exited (programs such as pg_basebackup fork helpers that would otherwise
+  // outlive a failed parent).
+  void KillGroup();
   // Sends a signal to the child's process group.
   void Signal(int sig) const;
   // Last lines of captured output (at most 40), for error details.
@@ -83,6 +87,7 @@ class Child {
   void KillAndReap();
 
   pid_t pid_ = -1;
+  pid_t pgid_ = -1;  // stays set after the child is reaped, for KillGroup()
   int out_fd_ = -1;
   std::string partial_;
   std::vector<std::string> tail_;

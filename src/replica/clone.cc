@@ -21,6 +21,7 @@ namespace pgreplica::replica {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr const char* kObjectInUse = "55006";
 
 void AppendLog(const JobRecord* job, const std::string& line) {
   if (job == nullptr || job->log_file.empty()) return;
@@ -79,20 +80,52 @@ class Steps {
   Clock::time_point start_;
 };
 
-// Drops the slots this run created unless the run got far enough to keep them.
+// Drops the slots this run created unless the run got far enough to keep
+// them. What could not be dropped is reported in `leftovers`.
 class SlotGuard {
  public:
-  explicit SlotGuard(pg::ConnParams params) : params_(std::move(params)) {}
+  SlotGuard(pg::ConnParams params, pg::ConnParams admin, std::vector<std::string>& leftovers)
+      : params_(std::move(params)), admin_(std::move(admin)), leftovers_(leftovers) {}
   ~SlotGuard() {
     for (const auto& name : drop_) {
-      if (auto conn = pg::Connection::Open(params_, "primary")) (void)DropSlot(*conn, name);
+      if (auto failed = DropWithRetry(name))
+        leftovers_.push_back(fmt::format("\"{}\" ({})", name, *failed));
     }
   }
   void DropOnExit(const std::string& name) { drop_.push_back(name); }
   void Keep(const std::string& name) { std::erase(drop_, name); }
 
  private:
+  // The walsender of a killed pg_basebackup may hold the slot for a while
+  // (it notices the lost client late); after a few tries it is ended
+  // through the admin login, if there is one. Only slots this run created
+  // get here.
+  std::optional<std::string> DropWithRetry(const std::string& name) {
+    std::string why;
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      auto conn = pg::Connection::Open(params_, "primary");
+      if (!conn) return conn.error().message;
+      auto dropped = DropSlot(*conn, name);
+      if (dropped) return std::nullopt;
+      why = dropped.error().message;
+      if (dropped.error().sqlstate != kObjectInUse) break;
+      if (attempt == 10) TerminateHolder(name);
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return why;
+  }
+  void TerminateHolder(const std::string& name) {
+    if (auto admin = pg::Connection::Open(admin_, "primary")) {
+      (void)admin->Exec(
+          "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots "
+          "WHERE slot_name = $1 AND active_pid IS NOT NULL",
+          {name});
+    }
+  }
+
   pg::ConnParams params_;
+  pg::ConnParams admin_;
+  std::vector<std::string>& leftovers_;
   std::vector<std::string> drop_;
 };
 
@@ -225,10 +258,10 @@ nlohmann::json CloneResult::ToJson() const {
   for (const auto& s : steps)
     steps_json.push_back(
         {{"name", s.name}, {"status", s.status}, {"seconds", s.seconds}, {"message", s.message}});
-  nlohmann::json j = {{"ok", !error.has_value()},  {"dry_run", dry_run},
-                      {"completed", completed},    {"slot", slot},
-                      {"steps", steps_json},       {"confirm", confirm.ToJson()},
-                      {"removed_old", removed_old}};
+  nlohmann::json j = {{"ok", !error.has_value()},   {"dry_run", dry_run},
+                      {"completed", completed},     {"slot", slot},
+                      {"steps", steps_json},        {"confirm", confirm.ToJson()},
+                      {"removed_old", removed_old}, {"leftover_slots", leftover_slots}};
   j["old_directory"] = old_directory.empty() ? nlohmann::json() : nlohmann::json(old_directory);
   if (preflight) {
     j["preflight"] = pgreplica::ToJson(preflight->report);
@@ -306,6 +339,14 @@ Status Confirm(const conf::Config& cfg, const ClonePlan& plan, const CloneEvents
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
   result.confirm = f;
+  if (Cancelled(events) && !Streaming(f, plan.slot)) {
+    return steps.Failed(Error{
+        ErrorKind::kInterrupted, "clone interrupted after the swap",
+        fmt::format("The new standby is in place and was started; streaming was not confirmed. "
+                    "The previous data directory is kept in \"{}\".",
+                    result.old_directory.empty() ? "(none)" : result.old_directory),
+        "Look at the server log to see how it is doing."});
+  }
   if (!f.verified) {
     steps.End("skipped",
               "could not connect to the standby or the primary with the admin login to confirm");
@@ -382,7 +423,8 @@ Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEven
   if (Cancelled(events)) return std::unexpected(InterruptedError("before the copy"));
 
   if (plan.remove_leftover_staging) (void)RemoveTree(plan.staging);
-  SlotGuard slots(PrimaryReplicationParams(cfg, "", plan.pgpass_file));
+  SlotGuard slots(PrimaryReplicationParams(cfg, "", plan.pgpass_file), PrimaryAdminParams(cfg),
+                  result.leftover_slots);
   if (auto ok = PrepareSlots(cfg, plan, slots, steps); !ok) return ok;
   StagingGuard staging(plan.staging);
   if (auto ok = Copy(cfg, plan, *user, events, steps); !ok) return ok;
@@ -429,6 +471,16 @@ CloneResult RunClone(const conf::Config& config, const CloneOptions& options,
   result.slot = ResolveSlotName(config);
   Steps steps(result, events, job, store);
   if (auto ok = Run(config, options, events, result, steps); !ok) result.error = ok.error();
+  if (result.error && !result.leftover_slots.empty()) {
+    std::string list;
+    for (const auto& s : result.leftover_slots) list += (list.empty() ? "" : ", ") + s;
+    result.error->detail += fmt::format(
+        " These slots created by this run could not be dropped and keep WAL on the "
+        "primary: {}.",
+        list);
+    result.error->hint +=
+        " The next clone drops them; or drop them on the primary with pg_drop_replication_slot().";
+  }
   return result;
 }
 

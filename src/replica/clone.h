@@ -53,8 +53,9 @@ struct CloneResult {
   bool completed = false;
   std::vector<JobStep> steps;
   std::optional<Error> error;
-  std::string old_directory;             // where the previous data directory is kept, if any
-  std::vector<std::string> removed_old;  // older copies removed after success
+  std::string old_directory;                // where the previous data directory is kept, if any
+  std::vector<std::string> removed_old;     // older copies removed after success
+  std::vector<std::string> leftover_slots;  // slots this run created but could not drop
   ConfirmFacts confirm;
   nlohmann::json ToJson() const;
 };

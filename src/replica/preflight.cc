@@ -150,7 +150,7 @@ void CheckCatalog(Context& c) {
       "Raise max_wal_senders on the primary (restart needed), or wait for other copies to end."));
   auto slot = ReadSlot(*conn, c.in.slot);
   if (slot) c.out.facts.slot = *slot;
-  int needed = (c.out.facts.slot.exists ? 0 : 1) + (c.out.facts.slot.active ? 1 : 0);
+  int needed = 1;  // the host's slot when it is new, else the temporary copy slot
   c.out.report.Add(Item("replication_slots",
                         free_slots >= needed ? CheckStatus::kOk : CheckStatus::kFail,
                         std::to_string(free_slots),
@@ -251,20 +251,25 @@ void CheckNotSelf(Context& c) {
            self ? "Set primary.host to the primary, or local.port to the standby's port." : ""));
 }
 
+// The copy never streams through an existing slot of the host: that would
+// move its restart_lsn past what the old standby still needs, and a failed
+// clone would leave the old standby unable to catch up. An existing slot is
+// kept as it is; the copy streams through a temporary slot that is dropped at
+// the end, and the new standby takes over the host's slot after the swap.
 void CheckSlot(Context& c) {
   auto& plan = c.out.plan;
   const SlotInfo& s = c.out.facts.slot;
   const DataDirState& local = c.out.facts.local;
   bool ours = c.out.facts.local_running && local.is_standby && local.primary_slot_name == c.in.slot;
+  auto use_copy_slot = [&] {
+    plan.copy_slot = CloneSlotName(c.in.slot);
+    plan.create_copy_slot = true;
+  };
   plan.copy_slot = c.in.slot;
   plan.create_slot = !s.exists;
   if (!c.out.facts.catalog_available) {
-    // Without the catalog, trust the local configuration: our running standby holds the slot.
-    if (ours) {
-      plan.copy_slot = CloneSlotName(c.in.slot);
-      plan.create_copy_slot = true;
-    }
-    plan.create_slot = true;  // created if missing (an existing one is reused)
+    use_copy_slot();
+    plan.create_slot = true;  // created if missing; an existing one is left as it is
     c.out.report.Add(Item("slot", CheckStatus::kWarning, c.in.slot,
                           "whether the slot exists or is active elsewhere could not be checked"));
     return;
@@ -279,19 +284,17 @@ void CheckSlot(Context& c) {
         fmt::format("is active, held by another client (walsender pid {})", s.active_pid),
         "Decommission the replica that uses it (pgreplica decommission), or choose another name "
         "with --slot."));
-  } else if (s.active) {
-    plan.copy_slot = CloneSlotName(c.in.slot);
-    plan.create_copy_slot = true;
+  } else if (s.exists) {
+    use_copy_slot();
     c.out.report.Add(
         Item("slot", CheckStatus::kOk, c.in.slot,
-             fmt::format("held by the local standby, which keeps it; the copy streams through the "
+             fmt::format("{}; it is left as it is until the swap, and the copy streams through the "
                          "temporary slot \"{}\"",
+                         s.active ? "is held by the local standby" : "exists and is inactive",
                          plan.copy_slot)));
   } else {
     c.out.report.Add(Item("slot", CheckStatus::kOk, c.in.slot,
-                          s.exists
-                              ? "exists and is inactive: it is reused"
-                              : "does not exist: it is created with WAL reserved before the copy"));
+                          "does not exist: it is created with WAL reserved before the copy"));
   }
 }
 

@@ -1,0 +1,40 @@
+#include "replica/basebackup.h"
+
+#include <gtest/gtest.h>
+
+namespace pgreplica::replica {
+
+TEST(Basebackup, ArgvHasTheSafeFlagsAndNoPassword) {
+  BasebackupSpec spec;
+  spec.bindir = "/usr/lib/postgresql/15/bin";
+  spec.staging = "/data/main.pgreplica-staging";
+  spec.primary.host = "db-1.example.com";
+  spec.primary.port = 5432;
+  spec.primary.user = "rep";
+  spec.primary.password = "hunter2";
+  spec.slot = "node_replica_01_slot";
+  spec.max_rate = "100M";
+  auto argv = BasebackupArgv(spec);
+  std::string all;
+  for (const auto& a : argv) all += a + "\n";
+  for (const char* flag :
+       {"--checkpoint=fast\n", "--wal-method=stream\n", "--write-recovery-conf\n",
+        "--slot=node_replica_01_slot\n", "--no-password\n", "--max-rate=100M\n",
+        "--pgdata=/data/main.pgreplica-staging\n"})
+    EXPECT_NE(all.find(flag), std::string::npos) << flag;
+  EXPECT_EQ(all.find("hunter2"), std::string::npos);
+  EXPECT_EQ(all.find("--create-slot"), std::string::npos);
+  EXPECT_EQ(argv[0], "/usr/lib/postgresql/15/bin/pg_basebackup");
+}
+
+TEST(Basebackup, ParsesProgressLines) {
+  auto p = ParseProgressKb("  12345/67890 kB (18%), 0/1 tablespace (/data/x/base/1/1234)");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->first, 12345u);
+  EXPECT_EQ(p->second, 67890u);
+  EXPECT_TRUE(ParseProgressKb("30893/30893 kB (100%), 1/1 tablespace"));
+  EXPECT_FALSE(ParseProgressKb("pg_basebackup: initiating base backup"));
+  EXPECT_FALSE(ParseProgressKb("x/y kB (1%)"));
+}
+
+}  // namespace pgreplica::replica

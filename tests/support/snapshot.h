@@ -1,0 +1,25 @@
+#pragma once
+// A data directory's file list with a checksum of each file, to prove that a
+// failed clone left the old data directory exactly as it was.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace pgreplica::testing {
+
+using Snapshot = std::map<std::string, std::uint64_t>;  // relative path -> FNV-1a of contents
+
+Snapshot TakeSnapshot(const std::string& dir);
+// The paths that differ, for a readable failure message ("" when equal).
+std::string DescribeDifference(const Snapshot& before, const Snapshot& after);
+
+// Whether some process's command line or environment contains `needle`
+// (scans /proc/*/cmdline and /proc/*/environ).
+bool AnyProcessShows(const std::string& needle, std::string* where = nullptr);
+
+// The pid of a running process whose command line contains all of `parts`, or 0.
+int FindProcess(const std::vector<std::string>& parts);
+
+}  // namespace pgreplica::testing
