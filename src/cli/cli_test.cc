@@ -172,6 +172,32 @@ TEST_F(CliTest, UnreachablePrimaryIsAConnectionError) {
   EXPECT_NE(o.output.find("HINT:  "), std::string::npos);
 }
 
+TEST_F(CliTest, CheckReportsEveryProblemAsUnknown) {
+  auto o = Run({"check", "--config", Config("primary:\n  port: abc\n")});
+  EXPECT_EQ(o.code, 3) << o.output;
+  EXPECT_EQ(
+      o.output.rfind("PGREPLICA UNKNOWN - invalid value for configuration key \"primary.port\"", 0),
+      0u)
+      << o.output;
+  auto none = Run({"check", "--config", Config("")});
+  EXPECT_EQ(none.code, 3) << none.output;
+}
+
+TEST_F(CliTest, CommandsThatNeedAPrimaryOrDataDirectorySaySo) {
+  ExpectError(Run({"clone", "--config", Config(""), "--state-directory", dir_->path() + "/state"}),
+              4, "no data directory given");
+  EXPECT_FALSE(*StatPath(dir_->path() + "/state")) << "a refused clone records nothing";
+  ExpectError(Run({"clone", "--config", Config(""), "-D", "/tmp/x"}), 4, "no primary host given");
+  ExpectError(Run({"status", "--config", Config("")}), 4, "no node to query");
+  ExpectError(Run({"decommission", "--config", Config("")}), 4, "no primary host given");
+  ExpectError(Run({"decommission", "--config", Config(""), "--slot", "Bad-Name"}), 2,
+              "invalid value for --slot");
+  ExpectError(
+      Run({"jobs", "show", "../etc", "--config", Config(""), "--state-directory", dir_->path()}), 2,
+      "invalid job id");
+  ExpectError(Run({"clone", "--config", Config(""), "--output", "prometheus"}), 2, "prometheus");
+}
+
 TEST_F(CliTest, ErrorsAsJson) {
   auto o = Run({"pgpass", "--config", Config("primary:\n  port: abc\n"), "--output", "json"});
   EXPECT_EQ(o.code, 4);

@@ -126,6 +126,7 @@ Result<int> RunCloneCommand(const CloneCliOptions& o, const Printer& printer) {
   if (!config) return std::unexpected(config.error());
   if (o.no_verify) config->clone.verify = false;
   if (o.no_keep_old) config->clone.keep_old = 0;
+  if (auto ok = replica::ValidateCloneConfig(*config); !ok) return std::unexpected(ok.error());
   if (o.detach && !o.dry_run) return Detach(o, *config, printer);
 
   proc::InterruptGuard interrupts;

@@ -14,5 +14,8 @@ void AddPgpassCommand(CLI::App& app, Runner& runner);
 // `argv` is the whole command line (clone --detach starts itself again).
 void AddCloneCommand(CLI::App& app, Runner& runner, const std::vector<std::string>& argv);
 void AddJobsCommand(CLI::App& app, Runner& runner);
+void AddStatusCommand(CLI::App& app, Runner& runner);
+void AddCheckCommand(CLI::App& app, Runner& runner);
+void AddDecommissionCommand(CLI::App& app, Runner& runner);
 
 }  // namespace pgreplica::cli

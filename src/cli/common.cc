@@ -44,6 +44,14 @@ constexpr OverrideDef kOverrides[] = {
     {"--compress", "clone.compress", "pg_basebackup --compress"},
     {"--keep-old", "clone.keep_old", "old data directories to keep"},
     {"--confirm-timeout", "clone.confirm_timeout", "seconds to wait for streaming after start"},
+    {"--retained-warn-mb", "check.retained_warn_mb", "WARNING when a slot retains this much WAL"},
+    {"--retained-crit-mb", "check.retained_crit_mb", "CRITICAL when a slot retains this much WAL"},
+    {"--lag-warn-mb", "check.lag_warn_mb", "WARNING when a standby's replay lags this much"},
+    {"--lag-crit-mb", "check.lag_crit_mb", "CRITICAL when a standby's replay lags this much"},
+    {"--lag-warn-seconds", "check.lag_warn_seconds", "WARNING when replay lags this long"},
+    {"--lag-crit-seconds", "check.lag_crit_seconds", "CRITICAL when replay lags this long"},
+    {"--silence-crit-seconds", "check.silence_crit_seconds",
+     "CRITICAL when a receiver heard nothing this long"},
 };
 
 }  // namespace

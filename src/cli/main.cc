@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
   pgreplica::cli::AddPgpassCommand(app, runner);
   pgreplica::cli::AddCloneCommand(app, runner, std::vector<std::string>(argv, argv + argc));
   pgreplica::cli::AddJobsCommand(app, runner);
+  pgreplica::cli::AddStatusCommand(app, runner);
+  pgreplica::cli::AddCheckCommand(app, runner);
+  pgreplica::cli::AddDecommissionCommand(app, runner);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -54,12 +54,25 @@ struct CloneConfig {
   int space_margin_percent = 10;
 };
 
+struct CheckConfig {  // thresholds of `pgreplica check`
+  int retained_warn_mb = 1024;
+  int retained_crit_mb = 5120;
+  int lag_warn_mb = 16;
+  int lag_crit_mb = 256;
+  int lag_warn_seconds = 60;
+  int lag_crit_seconds = 300;
+  int silence_crit_seconds = 120;
+  bool inactive_slot_critical = false;
+  std::vector<std::string> expected_standbys;
+};
+
 struct Config {
   std::string source = "(built-in defaults)";  // file the values came from
   PrimaryConfig primary;
   ReplicationConfig replication;
   LocalConfig local;
   CloneConfig clone;
+  CheckConfig check;
   std::string state_directory = "/var/lib/pgreplica";
   int connect_timeout = 10;
 };

@@ -380,7 +380,9 @@ std::vector<std::string> PruneOld(const std::string& data_directory, int keep) {
   return removed;
 }
 
-Status Validate(const conf::Config& cfg) {
+}  // namespace
+
+Status ValidateCloneConfig(const conf::Config& cfg) {
   if (cfg.local.data_directory.empty()) {
     return Fail(ErrorKind::kConfigInvalid, "no data directory given",
                 "local.data_directory is not set and --data-directory was not given.",
@@ -394,9 +396,11 @@ Status Validate(const conf::Config& cfg) {
   return {};
 }
 
+namespace {
+
 Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEvents& events,
            CloneResult& result, Steps& steps) {
-  if (auto ok = Validate(cfg); !ok) return ok;
+  if (auto ok = ValidateCloneConfig(cfg); !ok) return ok;
   auto user = proc::LookupUser(cfg.local.os_user);
   if (!user) return std::unexpected(user.error());
   if (auto ok = proc::CanActAs(*user); !ok) return ok;

@@ -65,6 +65,9 @@ struct CloneResult {
 CloneResult RunClone(const conf::Config& config, const CloneOptions& options,
                      const CloneEvents& events, JobRecord* job, const JobStore* store);
 
+// The settings a clone cannot start without (data directory, primary host).
+Status ValidateCloneConfig(const conf::Config& config);
+
 // The slot this host's standby uses: replication.slot, else DefaultSlotName(short hostname).
 std::string ResolveSlotName(const conf::Config& config);
 

@@ -1,0 +1,104 @@
+// pgreplica decommission: retire a replica and its slot.
+
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "conf/validate.h"
+#include "replica/clone.h"
+#include "replica/decommission.h"
+#include "replica/jobs.h"
+
+namespace pgreplica::cli {
+
+namespace {
+
+struct DecommissionCliOptions {
+  CommonOptions common;
+  std::string node;
+  bool force = false, stop = false, remove_data = false, dry_run = false;
+};
+
+const std::vector<std::string> kKeys = {
+    "primary.host",           "primary.port",     "primary.dbname",     "primary.admin_user",
+    "primary.admin_passfile", "replication.slot", "local.os_user",      "local.bindir",
+    "local.data_directory",   "local.port",       "local.service.type", "local.service.unit",
+    "state_directory",        "connect_timeout"};
+
+Result<int> RunDecommission(const DecommissionCliOptions& o, const Printer& printer) {
+  auto config = LoadEffectiveConfig(o.common);
+  if (!config) return std::unexpected(config.error());
+  replica::DecommissionOptions opts{
+      .force = o.force, .stop = o.stop, .remove_data = o.remove_data, .dry_run = o.dry_run};
+  opts.slot = !o.node.empty() ? replica::SlotForNode(o.node) : replica::ResolveSlotName(*config);
+  if (auto p = conf::CheckSlotName(opts.slot)) {
+    return Fail(ErrorKind::kUsage, fmt::format("invalid slot name \"{}\"", opts.slot), *p);
+  }
+  if (config->primary.host.empty()) {
+    return Fail(ErrorKind::kConfigInvalid, "no primary host given",
+                "The slot is dropped on primary.host, which is not set.",
+                "Set primary.host, or pass --host.");
+  }
+  if (o.remove_data && !o.stop) {
+    return Fail(ErrorKind::kUsage, "--remove-data needs --stop",
+                "The data directory is moved aside only after its server is stopped.");
+  }
+  replica::JobStore store(config->state_directory);
+  std::optional<replica::JobRecord> job;
+  if (!o.dry_run) {
+    std::vector<std::string> args;
+    if (!o.node.empty()) args = {"--node", o.node};
+    auto created = store.Create("decommission", args);
+    if (created) job = std::move(*created);
+  }
+  auto result = replica::Decommission(*config, opts);
+  if (job) {
+    job->state = result ? "succeeded" : "failed";
+    job->finished_at = replica::UtcNow();
+    job->exit_code = result ? 0 : ExitCode(result.error().kind);
+    if (result)
+      job->result = result->ToJson();
+    else
+      job->error = {{"message", result.error().message}, {"detail", result.error().detail}};
+    (void)store.Save(*job);
+  }
+  if (!result) return std::unexpected(result.error());
+  if (printer.json()) {
+    nlohmann::json doc = result->ToJson();
+    doc["dry_run"] = o.dry_run;
+    if (job) doc["job"] = job->id;
+    printer.Json(doc);
+  } else {
+    printer.Line(fmt::format("pgreplica decommission: slot \"{}\" on \"{}\" port {}{}",
+                             result->slot, config->primary.host, config->primary.port,
+                             o.dry_run ? " (dry run)" : ""));
+    for (const auto& a : result->actions) printer.Line("  " + a);
+    if (!result->changed() && !o.dry_run) printer.Line("nothing to do");
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddDecommissionCommand(CLI::App& app, Runner& runner) {
+  auto o = std::make_shared<DecommissionCliOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "decommission",
+      "retire a replica: drop its slot on the primary, optionally stop it and move its data aside");
+  AddCommonOptions(cmd, o->common, kKeys);
+  cmd->add_option("--node", o->node,
+                  "host name of the replica; its slot is node_<short name>_slot, as clone names it")
+      ->type_name("HOST");
+  cmd->add_flag("--force", o->force, "end the walsender of an active slot, then drop it");
+  cmd->add_flag("--stop", o->stop, "also stop the local standby (run on the replica)");
+  cmd->add_flag("--remove-data", o->remove_data,
+                "with --stop: move the data directory to <dir>.decommissioned-<time>");
+  cmd->add_flag("--dry-run", o->dry_run, "say what would happen, change nothing");
+  cmd->footer(
+      "Without --node or --slot the slot of this host is dropped. An absent slot is success "
+      "(nothing to do).");
+  BindRunner(cmd, o, runner, &RunDecommission);
+}
+
+}  // namespace pgreplica::cli

@@ -1,0 +1,202 @@
+#include "monitor/check.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace pgreplica::monitor {
+
+namespace {
+
+struct Judgement {
+  State state = State::kOk;
+  std::vector<std::pair<State, std::string>> problems;
+  std::vector<PerfData> perf;
+
+  // CRITICAL beats WARNING beats UNKNOWN beats OK: a known problem says more
+  // than an unreachable node.
+  static int Rank(State s) {
+    return s == State::kCritical ? 3 : s == State::kWarning ? 2 : s == State::kUnknown ? 1 : 0;
+  }
+  void Raise(State s, std::string what) {
+    if (Rank(s) > Rank(state)) state = s;
+    problems.emplace_back(s, std::move(what));
+  }
+};
+
+std::string Label(const std::string& s) {
+  std::string out;
+  for (char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
+  return out;
+}
+
+std::string FormatNumber(double v) {
+  if (v == static_cast<double>(static_cast<long long>(v)))
+    return fmt::format("{}", static_cast<long long>(v));
+  return fmt::format("{:.3f}", v);
+}
+
+void JudgePrimary(const NodeStatus& n, const Thresholds& t, Judgement& j) {
+  std::string prefix = n.name.empty() ? "" : n.name + ": ";
+  for (const auto& s : n.slots) {
+    if (s.copy_slot) continue;  // a clone in progress
+    if (!s.active)
+      j.Raise(t.inactive_slot_critical ? State::kCritical : State::kWarning,
+              fmt::format("{}slot {} inactive", prefix, s.name));
+    if (s.wal_status == "lost")
+      j.Raise(State::kCritical, fmt::format("{}slot {} lost its WAL", prefix, s.name));
+    if (s.wal_status == "unreserved")
+      j.Raise(State::kWarning,
+              fmt::format("{}slot {} is about to lose its WAL (unreserved)", prefix, s.name));
+    if (s.retained_bytes) {
+      std::int64_t b = *s.retained_bytes;
+      if (b >= t.retained_crit_bytes)
+        j.Raise(State::kCritical,
+                fmt::format("{}slot {} retains {} bytes of WAL", prefix, s.name, b));
+      else if (b >= t.retained_warn_bytes)
+        j.Raise(State::kWarning,
+                fmt::format("{}slot {} retains {} bytes of WAL", prefix, s.name, b));
+      j.perf.push_back({Label(prefix.empty() ? "" : n.name + "_") + Label(s.name) + "_retained",
+                        static_cast<double>(b), "B", std::to_string(t.retained_warn_bytes),
+                        std::to_string(t.retained_crit_bytes)});
+    }
+  }
+  for (const auto& w : n.walsenders) {
+    if (w.base_backup) continue;
+    std::string who = w.slot_name.empty() ? w.application_name : w.slot_name;
+    std::string label = Label(prefix.empty() ? "" : n.name + "_") + Label(who);
+    if (w.replay_lag_bytes) {
+      std::int64_t b = *w.replay_lag_bytes;
+      if (b >= t.lag_crit_bytes)
+        j.Raise(State::kCritical, fmt::format("{}standby {} is {} bytes behind", prefix, who, b));
+      else if (b >= t.lag_warn_bytes)
+        j.Raise(State::kWarning, fmt::format("{}standby {} is {} bytes behind", prefix, who, b));
+      j.perf.push_back({label + "_replay_lag", static_cast<double>(b), "B",
+                        std::to_string(t.lag_warn_bytes), std::to_string(t.lag_crit_bytes)});
+    }
+    if (w.replay_lag_seconds) {
+      double s = *w.replay_lag_seconds;
+      if (s >= t.lag_crit_seconds)
+        j.Raise(State::kCritical,
+                fmt::format("{}standby {} replays {:.0f} s late", prefix, who, s));
+      else if (s >= t.lag_warn_seconds)
+        j.Raise(State::kWarning, fmt::format("{}standby {} replays {:.0f} s late", prefix, who, s));
+      j.perf.push_back({label + "_replay_lag_seconds", s, "s", FormatNumber(t.lag_warn_seconds),
+                        FormatNumber(t.lag_crit_seconds)});
+    }
+    if (w.state != "streaming")
+      j.Raise(State::kWarning, fmt::format("{}standby {} is {}", prefix, who, w.state));
+  }
+  for (const auto& want : t.expected_standbys) {
+    bool found = std::any_of(n.walsenders.begin(), n.walsenders.end(), [&](const Walsender& w) {
+      return !w.base_backup && w.state == "streaming" &&
+             (w.application_name == want || w.slot_name == want);
+    });
+    if (!found)
+      j.Raise(State::kCritical,
+              fmt::format("{}expected standby {} is not streaming", prefix, want));
+  }
+}
+
+void JudgeStandby(const NodeStatus& n, const Thresholds& t, Judgement& j) {
+  std::string prefix = n.name.empty() ? "" : n.name + ": ";
+  std::string label = n.name.empty() ? "standby" : Label(n.name);
+  if (!n.receiver || n.receiver->status.empty()) {
+    j.Raise(State::kCritical, prefix + "WAL receiver not running");
+    return;
+  }
+  const Receiver& r = *n.receiver;
+  if (r.status != "streaming") {
+    j.Raise(State::kCritical, fmt::format("{}WAL receiver is {}, not streaming", prefix, r.status));
+    return;
+  }
+  if (r.last_message_age_seconds && *r.last_message_age_seconds >= t.silence_crit_seconds) {
+    j.Raise(State::kCritical,
+            fmt::format("{}WAL receiver heard nothing from the primary for {:.0f} s", prefix,
+                        *r.last_message_age_seconds));
+  }
+  if (r.replay_lag_seconds) {
+    double s = *r.replay_lag_seconds;
+    if (s >= t.lag_crit_seconds)
+      j.Raise(State::kCritical, fmt::format("{}replay is {:.0f} s behind", prefix, s));
+    else if (s >= t.lag_warn_seconds)
+      j.Raise(State::kWarning, fmt::format("{}replay is {:.0f} s behind", prefix, s));
+    j.perf.push_back({label + "_replay_lag_seconds", s, "s", FormatNumber(t.lag_warn_seconds),
+                      FormatNumber(t.lag_crit_seconds)});
+  }
+  if (r.bytes_behind >= t.lag_crit_bytes)
+    j.Raise(State::kCritical,
+            fmt::format("{}replay is {} bytes behind what was received", prefix, r.bytes_behind));
+  else if (r.bytes_behind >= t.lag_warn_bytes)
+    j.Raise(State::kWarning,
+            fmt::format("{}replay is {} bytes behind what was received", prefix, r.bytes_behind));
+  j.perf.push_back({label + "_replay_behind", static_cast<double>(r.bytes_behind), "B",
+                    std::to_string(t.lag_warn_bytes), std::to_string(t.lag_crit_bytes)});
+  if (r.last_message_age_seconds)
+    j.perf.push_back({label + "_receiver_silence", *r.last_message_age_seconds, "s", "",
+                      FormatNumber(t.silence_crit_seconds)});
+  if (r.replay_paused) j.Raise(State::kWarning, prefix + "replay is paused");
+}
+
+}  // namespace
+
+std::string StateName(State s) {
+  switch (s) {
+    case State::kOk:
+      return "OK";
+    case State::kWarning:
+      return "WARNING";
+    case State::kCritical:
+      return "CRITICAL";
+    case State::kUnknown:
+      return "UNKNOWN";
+  }
+  return "UNKNOWN";
+}
+
+std::string PerfData::Format() const {
+  std::string out = fmt::format("{}={}{}", label, FormatNumber(value), uom);
+  if (!warn.empty() || !crit.empty()) out += ";" + warn + ";" + crit;
+  return out;
+}
+
+std::string CheckOutcome::Line() const {
+  std::string text = problems.empty() ? summary : "";
+  for (const auto& p : problems) text += (text.empty() ? "" : "; ") + p;
+  std::string perf;
+  for (const auto& p : perfdata) perf += (perf.empty() ? "" : " ") + p.Format();
+  return fmt::format("PGREPLICA {} - {}{}", StateName(state), text,
+                     perf.empty() ? "" : " | " + perf);
+}
+
+CheckOutcome Judge(const std::vector<NodeStatus>& nodes, const Thresholds& t) {
+  Judgement j;
+  int primaries = 0, standbys = 0;
+  for (const auto& n : nodes) {
+    std::string prefix = n.name.empty() ? "" : n.name + ": ";
+    if (!n.reachable) {
+      j.Raise(State::kUnknown, prefix + n.error);
+      continue;
+    }
+    if (n.role == "primary") {
+      ++primaries;
+      JudgePrimary(n, t, j);
+    } else {
+      ++standbys;
+      JudgeStandby(n, t, j);
+    }
+  }
+  CheckOutcome out;
+  out.state = j.state;
+  std::stable_sort(j.problems.begin(), j.problems.end(), [](const auto& a, const auto& b) {
+    auto rank = [](State s) { return s == State::kCritical ? 0 : s == State::kUnknown ? 1 : 2; };
+    return rank(a.first) < rank(b.first);
+  });
+  for (auto& p : j.problems) out.problems.push_back(std::move(p.second));
+  out.perfdata = std::move(j.perf);
+  out.summary =
+      fmt::format("{} primary, {} standby checked, replication healthy", primaries, standbys);
+  return out;
+}
+
+}  // namespace pgreplica::monitor

@@ -1,0 +1,122 @@
+// Judging and rendering a hand-built status model: the formats, not PostgreSQL.
+
+#include "monitor/check.h"
+
+#include <gtest/gtest.h>
+
+#include "monitor/inventory.h"
+#include "monitor/prometheus.h"
+
+namespace pgreplica::monitor {
+
+NodeStatus Primary() {
+  NodeStatus n;
+  n.name = "db1";
+  n.reachable = true;
+  n.role = "primary";
+  n.slots.push_back(
+      {"node_a_slot", "physical", true, 42, "0/3000000", 1024, "reserved", std::nullopt, false});
+  Walsender w;
+  w.application_name = "node_a_slot";
+  w.slot_name = "node_a_slot";
+  w.state = "streaming";
+  w.replay_lag_bytes = 0;
+  w.replay_lag_seconds = 0.01;
+  n.walsenders.push_back(w);
+  return n;
+}
+
+TEST(Check, HealthyIsOkWithPerfdata) {
+  auto out = Judge({Primary()}, {});
+  EXPECT_EQ(out.state, State::kOk);
+  EXPECT_EQ(out.ExitCode(), 0);
+  EXPECT_EQ(out.Line(),
+            "PGREPLICA OK - 1 primary, 0 standby checked, replication healthy | "
+            "db1_node_a_slot_retained=1024B;1073741824;5368709120 "
+            "db1_node_a_slot_replay_lag=0B;16777216;268435456 "
+            "db1_node_a_slot_replay_lag_seconds=0.010s;60;300");
+}
+
+TEST(Check, SeverityOrder) {
+  NodeStatus p = Primary();
+  p.slots.push_back(
+      {"node_b_slot", "physical", false, 0, "0/1000000", 6LL << 30, "lost", std::nullopt, false});
+  NodeStatus dead;
+  dead.name = "db9";
+  dead.error = "timed out after 3.0 s";
+  auto out = Judge({dead, p}, {});
+  EXPECT_EQ(out.state, State::kCritical);
+  ASSERT_GE(out.problems.size(), 3u);
+  EXPECT_NE(out.problems[0].find("lost its WAL"), std::string::npos);
+  EXPECT_EQ(Judge({dead}, {}).state, State::kUnknown);
+}
+
+TEST(Check, ClonesInProgressAreNotJudged) {
+  NodeStatus p = Primary();
+  p.slots.push_back({"pgreplica_copy_12345678", "physical", true, 7, "0/1", 1LL << 40, "extended",
+                     std::nullopt, true});
+  Walsender bb;
+  bb.state = "backup";
+  bb.base_backup = true;
+  bb.replay_lag_bytes = 1LL << 40;
+  p.walsenders.push_back(bb);
+  EXPECT_EQ(Judge({p}, {}).state, State::kOk);
+}
+
+TEST(Check, StandbyWithoutStreamingIsCriticalNeverLagZero) {
+  NodeStatus s;
+  s.name = "db2";
+  s.reachable = true;
+  s.role = "standby";
+  s.receiver = Receiver{};
+  s.receiver->status = "waiting";
+  auto out = Judge({s}, {});
+  EXPECT_EQ(out.state, State::kCritical);
+  EXPECT_NE(out.Line().find("not streaming"), std::string::npos);
+  s.receiver->status = "streaming";
+  s.receiver->last_message_age_seconds = 500;
+  s.receiver->replay_lag_seconds = 0;
+  EXPECT_EQ(Judge({s}, {}).state, State::kCritical) << "a silent link is not healthy, lag 0 or not";
+}
+
+TEST(Prometheus, EscapesAndGroups) {
+  EXPECT_EQ(EscapeLabel("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+  std::string text = ToPrometheus({Primary()});
+  EXPECT_NE(text.find("# TYPE pgreplica_slot_active "
+                      "gauge\npgreplica_slot_active{node=\"db1\",slot=\"node_a_slot\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find(
+          "pgreplica_standby_replay_lag_seconds{application_name=\"node_a_slot\",client_addr=\"\","
+          "node=\"db1\",slot=\"node_a_slot\"} 0.01"),
+      std::string::npos)
+      << text;
+  // One HELP line per metric, however many samples.
+  size_t first = text.find("# HELP pgreplica_up");
+  EXPECT_EQ(text.find("# HELP pgreplica_up", first + 1), std::string::npos);
+}
+
+TEST(Inventory, ParsesAndValidates) {
+  auto nodes = ParseInventory(
+      "defaults: {user: mon, timeout: 2}\nnodes:\n  - {name: a, host: 10.0.0.1}\n  - {host: db-2, "
+      "port: 5433}\n",
+      "inv.yaml");
+  ASSERT_TRUE(nodes) << nodes.error().message;
+  ASSERT_EQ(nodes->size(), 2u);
+  EXPECT_EQ((*nodes)[0].params.user, "mon");
+  EXPECT_EQ((*nodes)[0].timeout.count(), 2000);
+  EXPECT_EQ((*nodes)[1].name, "db-2:5433");
+  for (const char* bad :
+       {"nodes: []\n", "nodes:\n  - {name: a}\n", "nodes:\n  - {host: 'a b'}\n",
+        "nodes:\n  - {host: a, port: 0}\n", "nodes:\n  - {host: a, timeout: x}\n",
+        "nodes:\n  - {host: a, name: x}\n  - {host: b, name: x}\n", "other: 1\nnodes: []\n"}) {
+    auto r = ParseInventory(bad, "inv.yaml");
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().kind, ErrorKind::kConfigInvalid) << bad;
+    EXPECT_NE(r.error().message.find("inv.yaml"), std::string::npos);
+  }
+  EXPECT_EQ(ParseInventory("nodes: [", "i").error().kind, ErrorKind::kConfigSyntax);
+}
+
+}  // namespace pgreplica::monitor

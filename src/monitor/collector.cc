@@ -1,0 +1,235 @@
+#include "monitor/collector.h"
+
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "pg/connection.h"
+
+namespace pgreplica::monitor {
+
+const char* const kStatusSql = R"SQL(
+SELECT pg_is_in_recovery(), current_setting('server_version_num')::int,
+       coalesce((CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END)::text, '');
+SELECT slot_name, slot_type, active, coalesce(active_pid, 0), coalesce(restart_lsn::text, ''),
+       CASE WHEN restart_lsn IS NULL OR pg_is_in_recovery() THEN NULL
+            ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint END,
+       coalesce(wal_status, ''), safe_wal_size, slot_name LIKE 'pgreplica\_copy\_%'
+FROM pg_replication_slots ORDER BY slot_name;
+SELECT r.pid, coalesce(r.application_name, ''), coalesce(host(r.client_addr), ''), coalesce(r.state, ''),
+       coalesce(r.sync_state, ''), coalesce(s.slot_name, ''),
+       (r.state = 'backup' OR b.pid IS NOT NULL OR r.application_name = 'pg_basebackup'
+        OR coalesce(s.slot_name LIKE 'pgreplica\_copy\_%', false)
+        OR EXISTS (SELECT 1 FROM pg_stat_replication r2 JOIN pg_stat_progress_basebackup b2 ON b2.pid = r2.pid
+                   WHERE r2.pid <> r.pid AND r2.application_name = r.application_name
+                     AND r2.client_addr IS NOT DISTINCT FROM r.client_addr)),
+       CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), r.sent_lsn)::bigint END,
+       CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), r.write_lsn)::bigint END,
+       CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), r.flush_lsn)::bigint END,
+       CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), r.replay_lsn)::bigint END,
+       extract(epoch FROM r.write_lag)::float8, extract(epoch FROM r.flush_lag)::float8,
+       extract(epoch FROM r.replay_lag)::float8
+FROM pg_stat_replication r
+LEFT JOIN pg_replication_slots s ON s.active_pid = r.pid
+LEFT JOIN pg_stat_progress_basebackup b ON b.pid = r.pid
+ORDER BY r.pid;
+SELECT coalesce(w.status, ''), coalesce(w.sender_host, ''), coalesce(w.sender_port, 0), coalesce(w.slot_name, ''),
+       coalesce(pg_last_wal_receive_lsn()::text, ''), coalesce(pg_last_wal_replay_lsn()::text, ''),
+       greatest(coalesce(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()), 0), 0)::bigint,
+       extract(epoch FROM now() - w.last_msg_receipt_time)::float8,
+       extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8,
+       CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END
+FROM (SELECT 1) AS one LEFT JOIN pg_stat_wal_receiver w ON true;
+)SQL";
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+std::optional<std::int64_t> OptInt(PGresult* r, int row, int col) {
+  if (PQgetisnull(r, row, col)) return std::nullopt;
+  return std::stoll(PQgetvalue(r, row, col));
+}
+std::optional<double> OptDouble(PGresult* r, int row, int col) {
+  if (PQgetisnull(r, row, col)) return std::nullopt;
+  return std::stod(PQgetvalue(r, row, col));
+}
+std::string Str(PGresult* r, int row, int col) { return PQgetvalue(r, row, col); }
+bool Bool(PGresult* r, int row, int col) { return Str(r, row, col) == "t"; }
+
+void Fill(NodeStatus& n, const std::vector<ResultPtr>& res) {
+  PGresult* facts = res[0].get();
+  n.role = Bool(facts, 0, 0) ? "standby" : "primary";
+  n.server_version = std::stoi(Str(facts, 0, 1));
+  n.current_lsn = Str(facts, 0, 2);
+  PGresult* slots = res[1].get();
+  for (int i = 0; i < PQntuples(slots); ++i) {
+    n.slots.push_back({Str(slots, i, 0), Str(slots, i, 1), Bool(slots, i, 2),
+                       std::stoi(Str(slots, i, 3)), Str(slots, i, 4), OptInt(slots, i, 5),
+                       Str(slots, i, 6), OptInt(slots, i, 7), Bool(slots, i, 8)});
+  }
+  PGresult* ws = res[2].get();
+  for (int i = 0; i < PQntuples(ws); ++i) {
+    Walsender w;
+    w.pid = std::stoi(Str(ws, i, 0));
+    w.application_name = Str(ws, i, 1);
+    w.client_addr = Str(ws, i, 2);
+    w.state = Str(ws, i, 3);
+    w.sync_state = Str(ws, i, 4);
+    w.slot_name = Str(ws, i, 5);
+    w.base_backup = Bool(ws, i, 6);
+    w.sent_lag_bytes = OptInt(ws, i, 7);
+    w.write_lag_bytes = OptInt(ws, i, 8);
+    w.flush_lag_bytes = OptInt(ws, i, 9);
+    w.replay_lag_bytes = OptInt(ws, i, 10);
+    w.write_lag_seconds = OptDouble(ws, i, 11);
+    w.flush_lag_seconds = OptDouble(ws, i, 12);
+    w.replay_lag_seconds = OptDouble(ws, i, 13);
+    n.walsenders.push_back(w);
+  }
+  if (n.role != "standby") return;
+  PGresult* rc = res[3].get();
+  Receiver r;
+  r.status = Str(rc, 0, 0);
+  r.sender_host = Str(rc, 0, 1);
+  r.sender_port = std::stoi(Str(rc, 0, 2));
+  r.slot_name = Str(rc, 0, 3);
+  r.received_lsn = Str(rc, 0, 4);
+  r.replayed_lsn = Str(rc, 0, 5);
+  r.bytes_behind = std::stoll(Str(rc, 0, 6));
+  r.last_message_age_seconds = OptDouble(rc, 0, 7);
+  r.replay_paused = Bool(rc, 0, 9);
+  // Everything received is replayed: no lag, however long the primary has
+  // been idle. Otherwise: the age of the last replayed transaction. Without
+  // a streaming receiver nothing is known, and nothing is claimed.
+  if (r.status == "streaming")
+    r.replay_lag_seconds = r.bytes_behind == 0 ? 0.0 : OptDouble(rc, 0, 8);
+  n.receiver = r;
+}
+
+struct Pending {
+  const NodeSpec* spec;
+  NodeStatus out;
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn{nullptr, &PQfinish};
+  enum class Phase { kConnecting, kQuerying, kDone } phase = Phase::kConnecting;
+  PostgresPollingStatusType poll = PGRES_POLLING_WRITING;
+  bool flushing = false;
+  std::vector<ResultPtr> results;
+  Clock::time_point start, deadline;
+
+  void Finish(std::string error) {
+    out.reachable = error.empty();
+    out.error = std::move(error);
+    out.query_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    conn.reset();
+    phase = Phase::kDone;
+  }
+  std::string LibpqError() const { return pg::TrimMessage(PQerrorMessage(conn.get())); }
+
+  void StartQuery() {
+    PQsetnonblocking(conn.get(), 1);
+    if (!PQsendQuery(conn.get(), kStatusSql))
+      return Finish("could not send the status query: " + LibpqError());
+    phase = Phase::kQuerying;
+    flushing = true;
+  }
+
+  void AdvanceConnect() {
+    poll = PQconnectPoll(conn.get());
+    if (poll == PGRES_POLLING_FAILED)
+      return Finish(fmt::format("could not connect: {}", LibpqError()));
+    if (poll == PGRES_POLLING_OK) StartQuery();
+  }
+
+  void AdvanceQuery() {
+    if (flushing) {
+      int f = PQflush(conn.get());
+      if (f < 0) return Finish("could not send the status query: " + LibpqError());
+      flushing = f == 1;
+      if (flushing) return;
+    }
+    if (!PQconsumeInput(conn.get())) return Finish("connection lost: " + LibpqError());
+    while (!PQisBusy(conn.get())) {
+      PGresult* r = PQgetResult(conn.get());
+      if (r == nullptr) {
+        if (results.size() != 4) return Finish("unexpected answer to the status query");
+        Fill(out, results);
+        return Finish("");
+      }
+      ResultPtr owned(r, &PQclear);
+      if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        const char* msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+        return Finish(fmt::format("status query failed: {}", msg ? msg : LibpqError()));
+      }
+      results.push_back(std::move(owned));
+    }
+  }
+
+  short Events() const {
+    if (phase == Phase::kConnecting) return poll == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+    return static_cast<short>(POLLIN | (flushing ? POLLOUT : 0));
+  }
+};
+
+void Begin(Pending& p) {
+  p.start = Clock::now();
+  p.deadline = p.start + p.spec->timeout;
+  p.out.name = p.spec->name;
+  p.out.host = p.spec->params.host;
+  p.out.port = p.spec->params.port;
+  pg::Keywords kw = pg::ToKeywords(p.spec->params);
+  std::vector<const char*> keys, values;
+  for (const auto& [k, v] : kw) {
+    keys.push_back(k.c_str());
+    values.push_back(v.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  p.conn.reset(PQconnectStartParams(keys.data(), values.data(), 0));
+  if (!p.conn || PQstatus(p.conn.get()) == CONNECTION_BAD) {
+    p.Finish(fmt::format("could not connect: {}", p.conn ? p.LibpqError() : "out of memory"));
+  }
+}
+
+}  // namespace
+
+std::vector<NodeStatus> Collect(const std::vector<NodeSpec>& nodes) {
+  std::vector<Pending> pending(nodes.size());
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    pending[i].spec = &nodes[i];
+    Begin(pending[i]);
+  }
+  while (true) {
+    std::vector<pollfd> fds;
+    std::vector<Pending*> owners;
+    auto now = Clock::now();
+    for (auto& p : pending) {
+      if (p.phase == Pending::Phase::kDone) continue;
+      if (now >= p.deadline) {
+        p.Finish(fmt::format("timed out after {:.1f} s", p.spec->timeout.count() / 1000.0));
+        continue;
+      }
+      fds.push_back({PQsocket(p.conn.get()), p.Events(), 0});
+      owners.push_back(&p);
+    }
+    if (fds.empty()) break;
+    ::poll(fds.data(), fds.size(), 50);
+    for (size_t i = 0; i < fds.size(); ++i) {
+      if (fds[i].revents == 0) continue;
+      Pending& p = *owners[i];
+      if (p.phase == Pending::Phase::kConnecting)
+        p.AdvanceConnect();
+      else if (p.phase == Pending::Phase::kQuerying)
+        p.AdvanceQuery();
+    }
+  }
+  std::vector<NodeStatus> out;
+  for (auto& p : pending) out.push_back(std::move(p.out));
+  return out;
+}
+
+}  // namespace pgreplica::monitor

@@ -1,0 +1,29 @@
+#pragma once
+// Collects the status of many nodes at once with non-blocking libpq: every
+// node connects and queries concurrently, each under its own deadline, so
+// one dead or slow node never delays the others beyond its timeout.
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "monitor/model.h"
+#include "pg/conninfo.h"
+
+namespace pgreplica::monitor {
+
+struct NodeSpec {
+  std::string name;
+  pg::ConnParams params;                    // a monitoring login (pg_monitor or superuser)
+  std::chrono::milliseconds timeout{5000};  // connect + query
+};
+
+// The status of every node, in the order given. Unreachable nodes have
+// reachable = false and the reason in `error`. (Host names are resolved
+// before connecting; use addresses where DNS may hang.)
+std::vector<NodeStatus> Collect(const std::vector<NodeSpec>& nodes);
+
+// The SQL sent to each node: four statements whose results fill NodeStatus.
+extern const char* const kStatusSql;
+
+}  // namespace pgreplica::monitor

@@ -1,0 +1,99 @@
+#include "monitor/text.h"
+
+#include <fmt/format.h>
+
+namespace pgreplica::monitor {
+
+std::string HumanBytes(std::int64_t bytes) {
+  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) v /= 1024, ++u;
+  return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, units[u]);
+}
+
+namespace {
+
+template <typename T>
+std::string Bytes(const std::optional<T>& v) {
+  return v ? HumanBytes(*v) : "-";
+}
+std::string Seconds(const std::optional<double>& v) {
+  return v ? fmt::format("{:.3f} s", *v) : "-";
+}
+
+void Primary(const NodeStatus& n, std::string& out) {
+  if (n.slots.empty()) {
+    out += "  no replication slots\n";
+  } else {
+    out += fmt::format("  {:<28} {:<7} {:<11} {:<11} {}\n", "SLOT", "ACTIVE", "RETAINED",
+                       "WAL_STATUS", "SAFE_WAL_SIZE");
+    for (const auto& s : n.slots) {
+      out += fmt::format("  {:<28} {:<7} {:<11} {:<11} {}{}\n", s.name, s.active ? "yes" : "NO",
+                         Bytes(s.retained_bytes), s.wal_status.empty() ? "-" : s.wal_status,
+                         Bytes(s.safe_wal_size), s.copy_slot ? "  (clone in progress)" : "");
+    }
+  }
+  int backups = 0;
+  bool header = false;
+  for (const auto& w : n.walsenders) {
+    if (w.base_backup) {
+      ++backups;
+      continue;
+    }
+    if (!header) {
+      out += fmt::format("  {:<24} {:<15} {:<10} {:>9} {:>9} {:>9} {:>9} {:>11}\n", "STANDBY",
+                         "ADDRESS", "STATE", "SENT", "WRITE", "FLUSH", "REPLAY", "REPLAY_LAG");
+      header = true;
+    }
+    out += fmt::format("  {:<24} {:<15} {:<10} {:>9} {:>9} {:>9} {:>9} {:>11}\n",
+                       w.application_name.empty() ? "-" : w.application_name,
+                       w.client_addr.empty() ? "local" : w.client_addr, w.state,
+                       Bytes(w.sent_lag_bytes), Bytes(w.write_lag_bytes), Bytes(w.flush_lag_bytes),
+                       Bytes(w.replay_lag_bytes), Seconds(w.replay_lag_seconds));
+  }
+  if (!header) out += "  no standbys connected\n";
+  if (backups > 0)
+    out += fmt::format("  base backups in progress (clones, not standbys): {} walsender(s)\n",
+                       backups);
+}
+
+void Standby(const NodeStatus& n, std::string& out) {
+  if (!n.receiver || n.receiver->status.empty()) {
+    out += "  WAL receiver: NOT RUNNING\n";
+    return;
+  }
+  const Receiver& r = *n.receiver;
+  out += fmt::format("  WAL receiver: {} from {}:{}{}\n", r.status, r.sender_host, r.sender_port,
+                     r.slot_name.empty() ? "" : " via slot " + r.slot_name);
+  out += fmt::format("  received {}, replayed {} ({} behind){}\n", r.received_lsn, r.replayed_lsn,
+                     HumanBytes(r.bytes_behind), r.replay_paused ? ", replay PAUSED" : "");
+  out += fmt::format(
+      "  last message from the primary {} ago, replay lag {}\n",
+      Seconds(r.last_message_age_seconds),
+      r.replay_lag_seconds ? Seconds(r.replay_lag_seconds) : "unknown (receiver not streaming)");
+}
+
+}  // namespace
+
+std::string ToText(const std::vector<NodeStatus>& nodes) {
+  std::string out;
+  for (const auto& n : nodes) {
+    std::string where =
+        fmt::format("{}:{}", n.host.empty() ? "(default)" : n.host, n.port ? n.port : 5432);
+    if (!n.reachable) {
+      out += fmt::format("{} ({}): UNREACHABLE: {}\n", n.name, where, n.error);
+      continue;
+    }
+    out += fmt::format("{} ({}): {}, PostgreSQL {}, {} {}\n", n.name, where, n.role,
+                       n.server_version / 10000, n.role == "primary" ? "WAL at" : "received up to",
+                       n.current_lsn);
+    if (n.role == "primary")
+      Primary(n, out);
+    else
+      Standby(n, out);
+  }
+  return out;
+}
+
+}  // namespace pgreplica::monitor

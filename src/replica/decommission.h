@@ -1,0 +1,46 @@
+#pragma once
+// `pgreplica decommission`: retire a replica so that it cannot forget its
+// slot: drop the slot on the primary (refusing while it is active unless
+// forced), optionally stop the local standby and move its data aside.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "conf/config.h"
+
+namespace pgreplica::replica {
+
+struct DecommissionOptions {
+  std::string slot;          // resolved slot name
+  bool force = false;        // terminate the walsender holding an active slot
+  bool stop = false;         // stop the local standby's service
+  bool remove_data = false;  // with stop: move the data directory aside
+  bool dry_run = false;
+};
+
+struct DecommissionResult {
+  std::string slot;
+  bool slot_existed = false;
+  bool slot_was_active = false;
+  bool slot_dropped = false;
+  int terminated_pid = 0;
+  std::optional<std::int64_t> released_bytes;  // WAL the slot retained
+  bool stopped = false;
+  std::string data_moved_to;
+  std::vector<std::string> actions;  // what was done (or, with dry_run, would be)
+  bool changed() const { return slot_dropped || stopped || !data_moved_to.empty(); }
+  nlohmann::json ToJson() const;
+};
+
+// The slot of `node` under the same naming rule as clone (DefaultSlotName).
+std::string SlotForNode(const std::string& node);
+
+Result<DecommissionResult> Decommission(const conf::Config& config,
+                                        const DecommissionOptions& options);
+
+}  // namespace pgreplica::replica
