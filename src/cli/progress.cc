@@ -4,20 +4,14 @@
 
 #include <fmt/format.h>
 
+#include "common/format.h"
+
 namespace pgreplica::cli {
 
 namespace {
 constexpr auto kPlainInterval = std::chrono::seconds(5);
 constexpr auto kRedrawInterval = std::chrono::milliseconds(200);
 }  // namespace
-
-std::string HumanBytes(std::uint64_t bytes) {
-  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (v >= 1024 && u < 4) v /= 1024, ++u;
-  return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, units[u]);
-}
 
 ProgressDisplay::ProgressDisplay(const Printer& printer)
     : printer_(printer),
@@ -37,7 +31,7 @@ std::string ProgressDisplay::Format(const replica::CopyProgress& p) {
   }
   return fmt::format("{} / {}  {:3}%  {}/s  ETA {}", HumanBytes(p.done_bytes),
                      HumanBytes(p.total_bytes), percent,
-                     HumanBytes(static_cast<std::uint64_t>(p.rate_bytes_per_second)), eta);
+                     HumanBytes(static_cast<std::int64_t>(p.rate_bytes_per_second)), eta);
 }
 
 void ProgressDisplay::Update(const replica::CopyProgress& p) {

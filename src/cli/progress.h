@@ -31,6 +31,4 @@ class ProgressDisplay {
   std::chrono::steady_clock::time_point last_;
 };
 
-std::string HumanBytes(std::uint64_t bytes);
-
 }  // namespace pgreplica::cli

@@ -182,14 +182,8 @@ void Begin(Pending& p) {
   p.out.host = p.spec->params.host;
   p.out.port = p.spec->params.port;
   pg::Keywords kw = pg::ToKeywords(p.spec->params);
-  std::vector<const char*> keys, values;
-  for (const auto& [k, v] : kw) {
-    keys.push_back(k.c_str());
-    values.push_back(v.c_str());
-  }
-  keys.push_back(nullptr);
-  values.push_back(nullptr);
-  p.conn.reset(PQconnectStartParams(keys.data(), values.data(), 0));
+  pg::KeywordArrays arrays(kw);
+  p.conn.reset(PQconnectStartParams(arrays.keys.data(), arrays.values.data(), 0));
   if (!p.conn || PQstatus(p.conn.get()) == CONNECTION_BAD) {
     p.Finish(fmt::format("could not connect: {}", p.conn ? p.LibpqError() : "out of memory"));
   }

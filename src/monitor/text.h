@@ -9,6 +9,5 @@
 namespace pgreplica::monitor {
 
 std::string ToText(const std::vector<NodeStatus>& nodes);
-std::string HumanBytes(std::int64_t bytes);
 
 }  // namespace pgreplica::monitor

@@ -24,14 +24,8 @@ int QueryResult::Column(std::string_view name) const {
 
 Result<Connection> Connection::Open(const ConnParams& params, std::string_view role) {
   Keywords kw = ToKeywords(params);
-  std::vector<const char*> keys, values;
-  for (const auto& [k, v] : kw) {
-    keys.push_back(k.c_str());
-    values.push_back(v.c_str());
-  }
-  keys.push_back(nullptr);
-  values.push_back(nullptr);
-  PGconn* raw = PQconnectdbParams(keys.data(), values.data(), 0);
+  KeywordArrays arrays(kw);
+  PGconn* raw = PQconnectdbParams(arrays.keys.data(), arrays.values.data(), 0);
   if (raw == nullptr) return Fail(ErrorKind::kSystem, "out of memory connecting to the server");
   Connection conn(raw, params, std::string(role));
   if (PQstatus(raw) == CONNECTION_OK) return conn;

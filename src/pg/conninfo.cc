@@ -24,6 +24,15 @@ Keywords ToKeywords(const ConnParams& p) {
   return kw;
 }
 
+KeywordArrays::KeywordArrays(const Keywords& keywords) {
+  for (const auto& [k, v] : keywords) {
+    keys.push_back(k.c_str());
+    values.push_back(v.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+}
+
 std::string QuoteConninfoValue(std::string_view value) {
   std::string out = "'";
   for (char c : value) {

@@ -27,6 +27,13 @@ using Keywords = std::vector<std::pair<std::string, std::string>>;
 // that libpq's environment defaults apply. Includes the password if set.
 Keywords ToKeywords(const ConnParams& params);
 
+// NULL-terminated keyword and value arrays for PQconnectdbParams and
+// PQconnectStartParams, pointing into `keywords` (which must outlive them).
+struct KeywordArrays {
+  explicit KeywordArrays(const Keywords& keywords);
+  std::vector<const char*> keys, values;
+};
+
 // A conninfo string ("host='db1' port='5432' ...") for other programs;
 // never contains the password. `with_replication` adds replication=true.
 std::string ToConninfo(const ConnParams& params);

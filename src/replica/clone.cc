@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "common/format.h"
 #include "common/fs.h"
 #include "proc/child.h"
 #include "replica/lock.h"
@@ -174,11 +175,6 @@ Status PrepareSlots(const conf::Config& cfg, const ClonePlan& plan, SlotGuard& g
   return {};
 }
 
-std::string FormatBytes(std::uint64_t b) {
-  return b >= (1u << 20) ? fmt::format("{:.1f} MB", b / 1048576.0)
-                         : fmt::format("{:.1f} kB", b / 1024.0);
-}
-
 Status Copy(const conf::Config& cfg, const ClonePlan& plan, const proc::OsUser& user,
             const CloneEvents& events, Steps& steps) {
   steps.Begin("copy");
@@ -209,7 +205,8 @@ Status Copy(const conf::Config& cfg, const ClonePlan& plan, const proc::OsUser& 
     if (!written)
       return steps.Failed(ErrnoError(errno, "could not set primary_slot_name in the copy"));
   }
-  steps.End("ok", fmt::format("copied {} in {:.1f} s", FormatBytes(last.done_bytes),
+  steps.End("ok", fmt::format("copied {} in {:.1f} s",
+                              HumanBytes(static_cast<std::int64_t>(last.done_bytes)),
                               last.elapsed_seconds));
   return {};
 }

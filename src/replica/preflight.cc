@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "common/format.h"
 #include "common/fs.h"
 #include "pg/binaries.h"
 #include "pg/version.h"
@@ -27,14 +28,6 @@ CheckItem Item(std::string name, CheckStatus status, std::string value, std::str
                std::string fix = {}) {
   if (status == CheckStatus::kOk) fix.clear();
   return {std::move(name), status, std::move(value), std::move(message), std::move(fix)};
-}
-
-std::string Human(std::uint64_t bytes) {
-  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (v >= 1024 && u < 4) v /= 1024, ++u;
-  return fmt::format("{:.1f} {}", v, units[u]);
 }
 
 struct Context {
@@ -311,9 +304,9 @@ void CheckSpace(Context& c) {
   bool ok = *free >= need;
   c.out.report.Add(
       Item("disk_space", ok ? CheckStatus::kOk : CheckStatus::kFail,
-           fmt::format("{} free, {} needed", Human(*free), Human(need)),
-           fmt::format("the staging filesystem must hold the primary's {} plus {}%", Human(size),
-                       c.in.config.clone.space_margin_percent),
+           fmt::format("{} free, {} needed", HumanBytes(*free), HumanBytes(need)),
+           fmt::format("the staging filesystem must hold the primary's {} plus {}%",
+                       HumanBytes(size), c.in.config.clone.space_margin_percent),
            ok ? "" : "Free space beside the data directory, or remove old copies (*.old-*)."));
 }
 
