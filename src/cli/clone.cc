@@ -24,6 +24,7 @@ struct CloneCliOptions {
   bool no_verify = false;
   bool no_keep_old = false;
   bool detach = false;
+  bool if_needed = false;
   std::string job_id;             // set for the detached child
   std::vector<std::string> argv;  // the whole command line, for --detach
 };
@@ -70,6 +71,11 @@ void PrintText(const Printer& p, const replica::CloneResult& r, const conf::Conf
       for (const auto& a : plan.basebackup_argv) argv += (argv.empty() ? "" : " ") + a;
       p.Line(fmt::format("  copy            {}", argv));
     }
+  }
+  if (r.already_streaming) {
+    p.Line(
+        fmt::format("nothing to do: \"{}\" already streams from \"{}\" port {} through slot \"{}\"",
+                    cfg.local.data_directory, cfg.primary.host, cfg.primary.port, r.slot));
   }
   if (r.completed) {
     std::string lag = r.confirm.replay_lag_bytes
@@ -154,8 +160,9 @@ Result<int> RunCloneCommand(const CloneCliOptions& o, const Printer& printer) {
       .on_progress = [&](const replica::CopyProgress& p) { progress.Update(p); },
       .on_output = {},
       .cancel = [] { return proc::InterruptGuard::Interrupted(); }};
-  auto result = replica::RunClone(*config, {.dry_run = o.dry_run, .force = o.force}, events,
-                                  job ? &*job : nullptr, &store);
+  auto result =
+      replica::RunClone(*config, {.dry_run = o.dry_run, .force = o.force, .if_needed = o.if_needed},
+                        events, job ? &*job : nullptr, &store);
   progress.Finish();
   int code = result.error ? ExitCode(result.error->kind) : kExitOk;
   if (job) {
@@ -200,6 +207,9 @@ void AddCloneCommand(CLI::App& app, Runner& runner, const std::vector<std::strin
   cmd->add_flag("--no-verify", o->no_verify, "skip pg_verifybackup (clone.verify: false)");
   cmd->add_flag("--no-keep-old", o->no_keep_old,
                 "delete the old data directory after success (clone.keep_old: 0)");
+  cmd->add_flag(
+      "--if-needed", o->if_needed,
+      "do nothing when this host already streams from the configured primary through its slot");
   cmd->add_flag("--detach", o->detach,
                 "run in the background; follow with \"pgreplica jobs show ID --follow\"");
   cmd->add_option("--job-id", o->job_id, "job id (used by --detach)")->group("");

@@ -259,6 +259,7 @@ nlohmann::json CloneResult::ToJson() const {
                       {"completed", completed},     {"slot", slot},
                       {"steps", steps_json},        {"confirm", confirm.ToJson()},
                       {"removed_old", removed_old}, {"leftover_slots", leftover_slots}};
+  j["already_streaming"] = already_streaming;
   j["old_directory"] = old_directory.empty() ? nlohmann::json() : nlohmann::json(old_directory);
   if (preflight) {
     j["preflight"] = pgreplica::ToJson(preflight->report);
@@ -398,6 +399,25 @@ namespace {
 Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEvents& events,
            CloneResult& result, Steps& steps) {
   if (auto ok = ValidateCloneConfig(cfg); !ok) return ok;
+  if (options.if_needed) {
+    ConfirmFacts f = AskOnce(cfg, result.slot);
+    std::string want = fmt::format("{}:{}", cfg.primary.host, cfg.primary.port);
+    if (f.in_recovery.value_or(false) && f.receiver_status == "streaming" &&
+        f.receiver_slot == result.slot && f.sender == want) {
+      result.already_streaming = true;
+      result.confirm = f;
+      return {};
+    }
+    auto local = InspectDataDir(cfg.local.data_directory);
+    if (!f.in_recovery && local && local->is_standby && local->postmaster_pid_alive) {
+      return Fail(
+          ErrorKind::kCheckFailed, "cannot tell whether the running standby already streams",
+          "--if-needed asks the local standby with the admin login, and that connection failed.",
+          "Set primary.admin_user and primary.admin_passfile (the same login works on the "
+          "standby), or "
+          "run without --if-needed to re-clone.");
+    }
+  }
   auto user = proc::LookupUser(cfg.local.os_user);
   if (!user) return std::unexpected(user.error());
   if (auto ok = proc::CanActAs(*user); !ok) return ok;

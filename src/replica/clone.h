@@ -24,6 +24,9 @@ namespace pgreplica::replica {
 struct CloneOptions {
   bool dry_run = false;
   bool force = false;  // replace a running primary's data directory
+  // Do nothing when the local server already is a standby streaming from the
+  // configured primary through its slot (idempotent runs from Salt, cron).
+  bool if_needed = false;
 };
 
 struct CloneEvents {
@@ -51,6 +54,7 @@ struct CloneResult {
   std::optional<PreflightResult> preflight;
   bool dry_run = false;
   bool completed = false;
+  bool already_streaming = false;  // with if_needed: nothing to do
   std::vector<JobStep> steps;
   std::optional<Error> error;
   std::string old_directory;                // where the previous data directory is kept, if any

@@ -447,3 +447,22 @@ TEST_F(CloneTest, DetachedCloneIsFollowedThroughJobs) {
 
 }  // namespace
 }  // namespace pgreplica::testing
+
+namespace pgreplica::testing {
+namespace {
+
+TEST_F(CloneTest, IfNeededDoesNothingForAStreamingStandby) {
+  auto first = Clone({"--if-needed", "--output", "json"});
+  ASSERT_EQ(first.code, 0) << first.output;
+  EXPECT_EQ(first.Json()["completed"], true) << "no standby yet: it clones";
+  ASSERT_TRUE(StandbyStreams());
+  auto again = Clone({"--if-needed", "--output", "json"});
+  EXPECT_EQ(again.code, 0) << again.output;
+  EXPECT_EQ(again.Json()["already_streaming"], true) << again.output;
+  EXPECT_EQ(again.Json()["completed"], false);
+  for (const auto& e : fs::directory_iterator(fs::path(data_).parent_path()))
+    EXPECT_EQ(e.path().filename().string().find(".old-"), std::string::npos) << "nothing was replaced";
+}
+
+}  // namespace
+}  // namespace pgreplica::testing
