@@ -1,0 +1,186 @@
+"""
+Execution module for pgreplica: PostgreSQL hot standbys, safe and boring.
+
+Thin on purpose: every function runs the pgreplica binary with an argv list
+(never a shell), ``--output json``, and returns the parsed document; the
+binary's exit code is set as the job's retcode. All decisions stay in
+pgreplica itself.
+
+    salt --async 'replica.example.com' pgreplica.clone
+    salt-run jobs.lookup_jid <jid>
+    salt 'replica*' pgreplica.status
+"""
+
+import json
+import os
+import shutil
+
+__virtualname__ = "pgreplica"
+
+
+def _binary():
+    configured = __opts__.get("pgreplica.binary") or __pillar__.get("pgreplica", {}).get("binary")
+    if configured:
+        return configured if os.access(configured, os.X_OK) else None
+    return shutil.which("pgreplica")
+
+
+def __virtual__():
+    if _binary() is None:
+        return (False, "the pgreplica binary is not installed (set pillar pgreplica:binary to its path)")
+    return __virtualname__
+
+
+def _config(config):
+    return config or __pillar__.get("pgreplica", {}).get("config")
+
+
+def _run(args, config=None):
+    cmd = [_binary()] + list(args)
+    config = _config(config)
+    if config:
+        cmd += ["--config", config]
+    cmd += ["--output", "json"]
+    ret = __salt__["cmd.run_all"](cmd, python_shell=False, ignore_retcode=True, output_loglevel="quiet")
+    __context__["retcode"] = ret["retcode"]
+    out = (ret.get("stdout") or "").strip()
+    try:
+        data = json.loads(out)
+    except ValueError:
+        message = (ret.get("stderr") or out or "pgreplica printed nothing").strip()
+        data = {"ok": False, "error": {"message": message}}
+    if isinstance(data, dict):
+        data["retcode"] = ret["retcode"]
+    return data
+
+
+def _flag(args, enabled, flag):
+    if enabled:
+        args.append(flag)
+
+
+def clone(config=None, dry_run=False, if_needed=False, force=False, verify=True, keep_old=True, slot=None,
+          detach=False):
+    """
+    Make this minion a streaming hot standby of the configured primary.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt --async 'replica.example.com' pgreplica.clone
+        salt 'replica.example.com' pgreplica.clone dry_run=True
+    """
+    args = ["clone"]
+    _flag(args, dry_run, "--dry-run")
+    _flag(args, if_needed, "--if-needed")
+    _flag(args, force, "--force")
+    _flag(args, not verify, "--no-verify")
+    _flag(args, not keep_old, "--no-keep-old")
+    _flag(args, detach, "--detach")
+    if slot:
+        args += ["--slot", slot]
+    return _run(args, config)
+
+
+def status(config=None, inventory=None, primary_only=False, local_only=False):
+    """
+    Slots, standbys and lag of the configured primary and this standby (or an inventory).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'db*' pgreplica.status
+    """
+    args = ["status"]
+    if inventory:
+        args += ["--inventory", inventory]
+    _flag(args, primary_only, "--primary-only")
+    _flag(args, local_only, "--local-only")
+    return _run(args, config)
+
+
+def check(config=None, inventory=None, primary_only=False, local_only=False, expect=None):
+    """
+    The status judged against thresholds: state OK/WARNING/CRITICAL/UNKNOWN (retcode 0-3).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'db*' pgreplica.check expect='[node_replica_slot]'
+    """
+    args = ["check"]
+    if inventory:
+        args += ["--inventory", inventory]
+    _flag(args, primary_only, "--primary-only")
+    _flag(args, local_only, "--local-only")
+    for name in expect or []:
+        args += ["--expect", name]
+    return _run(args, config)
+
+
+def decommission(node=None, slot=None, force=False, stop=False, remove_data=False, dry_run=False, config=None):
+    """
+    Drop a replica's slot on the primary; optionally stop it and move its data aside.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'db1*' pgreplica.decommission node=replica-01.example.com
+    """
+    args = ["decommission"]
+    if node:
+        args += ["--node", node]
+    if slot:
+        args += ["--slot", slot]
+    _flag(args, force, "--force")
+    _flag(args, stop, "--stop")
+    _flag(args, remove_data, "--remove-data")
+    _flag(args, dry_run, "--dry-run")
+    return _run(args, config)
+
+
+def jobs(job_id=None, config=None):
+    """
+    pgreplica's own job records (they outlive Salt's job cache).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'replica*' pgreplica.jobs
+        salt 'replica*' pgreplica.jobs 20261125T172300Z-clone-ab12
+    """
+    args = ["jobs", "show", job_id] if job_id else ["jobs", "list"]
+    return _run(args, config)
+
+
+def primary_check(config=None):
+    """
+    Each prerequisite of streaming replication on the primary, with the fix.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'db1*' pgreplica.primary_check
+    """
+    return _run(["primary", "check"], config)
+
+
+def primary_setup(config=None):
+    """
+    Apply what primary_check asks for (idempotent).
+    """
+    return _run(["primary", "setup"], config)
+
+
+def pgpass(config=None):
+    """
+    Write the replication credentials into the OS user's password file; the
+    password comes from the secrets file named in the configuration.
+    """
+    return _run(["pgpass"], config)
