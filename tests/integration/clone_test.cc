@@ -461,7 +461,35 @@ TEST_F(CloneTest, IfNeededDoesNothingForAStreamingStandby) {
   EXPECT_EQ(again.Json()["already_streaming"], true) << again.output;
   EXPECT_EQ(again.Json()["completed"], false);
   for (const auto& e : fs::directory_iterator(fs::path(data_).parent_path()))
-    EXPECT_EQ(e.path().filename().string().find(".old-"), std::string::npos) << "nothing was replaced";
+    EXPECT_EQ(e.path().filename().string().find(".old-"), std::string::npos)
+        << "nothing was replaced";
+}
+
+}  // namespace
+}  // namespace pgreplica::testing
+
+namespace pgreplica::testing {
+namespace {
+
+TEST_F(CloneTest, ANewCopyThatDoesNotStartIsRolledBack) {
+  Snapshot before = MakeStoppedStandby();
+  // A service whose start always fails: the swap must put the old data directory back.
+  auto cfg = WriteConfig(
+      ws_, *primary_,
+      fmt::format(
+          "  data_directory: {}\n  port: {}\n  service:\n    type: custom\n"
+          "    start: [sh, -c, 'exit 1']\n    stop: ['true']\n    status: [sh, -c, 'exit 3']\n",
+          data_, port_));
+  ASSERT_EQ(RunPgreplica(ws_, {"pgpass", "--config", cfg.path}).code, 0);
+  auto r = RunPgreplica(ws_, {"clone", "--config", cfg.path});
+  EXPECT_EQ(r.code, 11) << r.output;
+  EXPECT_NE(r.output.find("the new standby did not start"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("The old data directory was put back"), std::string::npos) << r.output;
+  bool failed_kept = false;
+  for (const auto& e : fs::directory_iterator(fs::path(data_).parent_path()))
+    failed_kept |= e.path().filename().string().find(".failed-") != std::string::npos;
+  EXPECT_TRUE(failed_kept) << "the copy that did not start is kept for study";
+  ExpectOldStandbyIntact(before);
 }
 
 }  // namespace
