@@ -83,11 +83,12 @@ TEST(Pgpass, WritesAtomicallyWithMode0600) {
 TEST(Pgpass, RefusesADirectory) {
   auto dir = TempDir::Create("/tmp", "pgreplica-unit-");
   ASSERT_TRUE(dir);
-  auto r =
-      WritePgpassEntry(dir->path(), {"h", "1", "replication", "u", "p"}, {geteuid(), getegid()});
+  auto r = WritePgpassEntry(dir->path(), {"h", "1", "replication", "u", "SECRETPW"},
+                            {geteuid(), getegid()});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind, ErrorKind::kFileAccess);
-  EXPECT_EQ(r.error().message.find("p\""), std::string::npos);
+  EXPECT_EQ(r.error().message.find("SECRETPW"), std::string::npos);
+  EXPECT_EQ(r.error().detail.find("SECRETPW"), std::string::npos);
 }
 
 }  // namespace pgreplica::conf
