@@ -494,3 +494,22 @@ TEST_F(CloneTest, ANewCopyThatDoesNotStartIsRolledBack) {
 
 }  // namespace
 }  // namespace pgreplica::testing
+
+namespace pgreplica::testing {
+namespace {
+
+TEST_F(CloneTest, SigtermMidCopyCleansUpLikeSigint) {
+  ASSERT_TRUE(primary_->PgbenchInit(5));
+  auto clone = StartSlowClone();
+  ASSERT_NE(WaitForCopy(), 0);
+  kill(clone.pid(), SIGTERM);
+  auto status = clone.Wait({.timeout = std::chrono::minutes(2)});
+  EXPECT_EQ(status.code, 13) << clone.TailText();
+  EXPECT_EQ(FindProcess({"pg_basebackup", Staging()}), 0);
+  EXPECT_FALSE(fs::exists(Staging()));
+  EXPECT_FALSE(fs::exists(data_)) << "no data directory appears from an interrupted first clone";
+  EXPECT_EQ(Slots(), "") << "the slot this run created is dropped";
+}
+
+}  // namespace
+}  // namespace pgreplica::testing
