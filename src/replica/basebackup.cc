@@ -48,7 +48,9 @@ Status RunBasebackup(const BasebackupSpec& spec, const proc::OsUser& user,
   auto child = proc::Child::Start({.argv = argv,
                                    .env = {{"PGPASSFILE", passfile}, {"LC_MESSAGES", "C"}},
                                    .run_as = user,
-                                   .cwd = "/"});
+                                   .cwd = "/",
+                                   // If pgreplica is killed, the copy must not go on into staging.
+                                   .die_with_parent = true});
   if (!child) return std::unexpected(child.error());
   auto start = std::chrono::steady_clock::now();
   auto on_line = [&](const std::string& line) {

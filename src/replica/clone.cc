@@ -81,6 +81,34 @@ class Steps {
   Clock::time_point start_;
 };
 
+// Drops a slot this tool created (the copy slot, or a new host slot). The
+// walsender of a dead pg_basebackup may hold it for a while (its WAL helper
+// notices the lost parent only at its next status interval), so after a few
+// tries that walsender is ended through the admin login, if there is one.
+// Returns the reason when the slot could not be dropped.
+std::optional<std::string> DropOwnSlot(const pg::ConnParams& replication,
+                                       const pg::ConnParams& admin, const std::string& name) {
+  std::string why;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    auto conn = pg::Connection::Open(replication, "primary");
+    if (!conn) return conn.error().message;
+    auto dropped = DropSlot(*conn, name);
+    if (dropped) return std::nullopt;
+    why = dropped.error().message;
+    if (dropped.error().sqlstate != kObjectInUse) break;
+    if (attempt == 10) {
+      if (auto a = pg::Connection::Open(admin, "primary")) {
+        (void)a->Exec(
+            "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots "
+            "WHERE slot_name = $1 AND active_pid IS NOT NULL",
+            {name});
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return why;
+}
+
 // Drops the slots this run created unless the run got far enough to keep
 // them. What could not be dropped is reported in `leftovers`.
 class SlotGuard {
@@ -89,7 +117,7 @@ class SlotGuard {
       : params_(std::move(params)), admin_(std::move(admin)), leftovers_(leftovers) {}
   ~SlotGuard() {
     for (const auto& name : drop_) {
-      if (auto failed = DropWithRetry(name))
+      if (auto failed = DropOwnSlot(params_, admin_, name))
         leftovers_.push_back(fmt::format("\"{}\" ({})", name, *failed));
     }
   }
@@ -97,33 +125,6 @@ class SlotGuard {
   void Keep(const std::string& name) { std::erase(drop_, name); }
 
  private:
-  // The walsender of a killed pg_basebackup may hold the slot for a while
-  // (it notices the lost client late); after a few tries it is ended
-  // through the admin login, if there is one. Only slots this run created
-  // get here.
-  std::optional<std::string> DropWithRetry(const std::string& name) {
-    std::string why;
-    for (int attempt = 0; attempt < 50; ++attempt) {
-      auto conn = pg::Connection::Open(params_, "primary");
-      if (!conn) return conn.error().message;
-      auto dropped = DropSlot(*conn, name);
-      if (dropped) return std::nullopt;
-      why = dropped.error().message;
-      if (dropped.error().sqlstate != kObjectInUse) break;
-      if (attempt == 10) TerminateHolder(name);
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    return why;
-  }
-  void TerminateHolder(const std::string& name) {
-    if (auto admin = pg::Connection::Open(admin_, "primary")) {
-      (void)admin->Exec(
-          "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots "
-          "WHERE slot_name = $1 AND active_pid IS NOT NULL",
-          {name});
-    }
-  }
-
   pg::ConnParams params_;
   pg::ConnParams admin_;
   std::vector<std::string>& leftovers_;
@@ -165,7 +166,14 @@ Status PrepareSlots(const conf::Config& cfg, const ClonePlan& plan, SlotGuard& g
   message = *created ? fmt::format("created slot \"{}\" with WAL reserved", plan.slot)
                      : fmt::format("reusing slot \"{}\"", plan.slot);
   if (plan.copy_slot != plan.slot) {
-    (void)DropSlot(*conn, plan.copy_slot);  // a leftover of a killed run
+    // A leftover of a killed run, possibly still held by its walsender.
+    if (auto failed = DropOwnSlot(PrimaryReplicationParams(cfg, "", plan.pgpass_file),
+                                  PrimaryAdminParams(cfg), plan.copy_slot)) {
+      return steps.Failed(Error{
+          ErrorKind::kCheckFailed,
+          fmt::format("could not drop the copy slot \"{}\" left by an earlier run", plan.copy_slot),
+          *failed, "Drop it on the primary with pg_drop_replication_slot() and run again."});
+    }
     auto copy = CreatePhysicalSlot(*conn, plan.copy_slot);
     if (!copy) return steps.Failed(copy.error());
     guard.DropOnExit(plan.copy_slot);
