@@ -35,15 +35,8 @@ Result<int> RunDecommission(const DecommissionCliOptions& o, const Printer& prin
   if (auto p = conf::CheckSlotName(opts.slot)) {
     return Fail(ErrorKind::kUsage, fmt::format("invalid slot name \"{}\"", opts.slot), *p);
   }
-  if (config->primary.host.empty()) {
-    return Fail(ErrorKind::kConfigInvalid, "no primary host given",
-                "The slot is dropped on primary.host, which is not set.",
-                "Set primary.host, or pass --host.");
-  }
-  if (o.remove_data && !o.stop) {
-    return Fail(ErrorKind::kUsage, "--remove-data needs --stop",
-                "The data directory is moved aside only after its server is stopped.");
-  }
+  if (auto ok = replica::ValidateDecommission(*config, opts); !ok)
+    return std::unexpected(ok.error());
   replica::JobStore store(config->state_directory);
   std::optional<replica::JobRecord> job;
   if (!o.dry_run) {

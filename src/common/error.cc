@@ -48,18 +48,6 @@ Error Error::Context(std::string_view context) const {
   return e;
 }
 
-Error Error::WithHint(std::string h) const {
-  Error e = *this;
-  e.hint = std::move(h);
-  return e;
-}
-
-Error Error::WithDetail(std::string d) const {
-  Error e = *this;
-  e.detail = std::move(d);
-  return e;
-}
-
 std::unexpected<Error> Fail(ErrorKind kind, std::string message, std::string detail,
                             std::string hint) {
   return std::unexpected(Error{kind, std::move(message), std::move(detail), std::move(hint)});

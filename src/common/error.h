@@ -38,8 +38,6 @@ struct Error {
 
   // Returns a copy whose message is prefixed with "context: ".
   Error Context(std::string_view context) const;
-  Error WithHint(std::string h) const;
-  Error WithDetail(std::string d) const;
 };
 
 template <typename T>

@@ -6,12 +6,6 @@ namespace pgreplica::pg {
 // The oldest primary pgreplica supports: pg_basebackup manifests and
 // pg_verifybackup arrived in 13; wal_status/safe_wal_size in 13.
 inline constexpr int kMinServerVersion = 130000;
-// pg_stat_wal_receiver.sender_host/sender_port.
-inline constexpr int kMinVersionForSenderHost = 110000;
-// max_slot_wal_keep_size and pg_replication_slots.wal_status/safe_wal_size.
-inline constexpr int kMinVersionForSlotWalStatus = 130000;
-// pg_basebackup --compress=server-...
-inline constexpr int kMinVersionForServerCompression = 150000;
 
 // 150004 -> 15
 inline constexpr int MajorVersion(int server_version_num) { return server_version_num / 10000; }

@@ -149,7 +149,7 @@ Status StopLocal(const conf::Config& cfg, const DecommissionOptions& o, Decommis
 
 }  // namespace
 
-Result<DecommissionResult> Decommission(const conf::Config& cfg, const DecommissionOptions& o) {
+Status ValidateDecommission(const conf::Config& cfg, const DecommissionOptions& o) {
   if (o.remove_data && !o.stop) {
     return Fail(ErrorKind::kUsage, "--remove-data needs --stop",
                 "The data directory is moved aside only after its server is stopped.");
@@ -159,6 +159,11 @@ Result<DecommissionResult> Decommission(const conf::Config& cfg, const Decommiss
                 "The slot is dropped on primary.host, which is not set.",
                 "Set primary.host, or pass --host.");
   }
+  return {};
+}
+
+Result<DecommissionResult> Decommission(const conf::Config& cfg, const DecommissionOptions& o) {
+  if (auto ok = ValidateDecommission(cfg, o); !ok) return std::unexpected(ok.error());
   DecommissionResult r;
   r.slot = o.slot;
   // Stop the standby first, so that its slot is inactive when it is dropped.

@@ -40,6 +40,9 @@ struct DecommissionResult {
 // The slot of `node` under the same naming rule as clone (DefaultSlotName).
 std::string SlotForNode(const std::string& node);
 
+// What a decommission cannot start without (a primary host; --remove-data only with --stop).
+Status ValidateDecommission(const conf::Config& config, const DecommissionOptions& options);
+
 Result<DecommissionResult> Decommission(const conf::Config& config,
                                         const DecommissionOptions& options);
 

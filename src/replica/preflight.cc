@@ -254,10 +254,7 @@ void CheckSlot(Context& c) {
   const SlotInfo& s = c.out.facts.slot;
   const DataDirState& local = c.out.facts.local;
   bool ours = c.out.facts.local_running && local.is_standby && local.primary_slot_name == c.in.slot;
-  auto use_copy_slot = [&] {
-    plan.copy_slot = CloneSlotName(c.in.slot);
-    plan.create_copy_slot = true;
-  };
+  auto use_copy_slot = [&] { plan.copy_slot = CloneSlotName(c.in.slot); };
   plan.copy_slot = c.in.slot;
   plan.create_slot = !s.exists;
   if (!c.out.facts.catalog_available) {

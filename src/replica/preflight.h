@@ -26,7 +26,6 @@ struct ClonePlan {
   std::string slot;           // the host's slot, named in primary_slot_name
   std::string copy_slot;  // the slot pg_basebackup streams through (slot, or a temporary copy slot)
   bool create_slot = false;  // slot does not exist yet: created with WAL reserved before the copy
-  bool create_copy_slot = false;
   bool replace_existing = false;  // a data directory exists and is moved aside
   bool stop_running = false;      // the local server runs and is stopped at the swap
   bool remove_leftover_staging = false;

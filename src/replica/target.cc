@@ -26,14 +26,4 @@ pg::ConnParams PrimaryReplicationParams(const conf::Config& c, const std::string
   return p;
 }
 
-pg::ConnParams LocalParams(const conf::Config& c, const std::string& socket_dir) {
-  pg::ConnParams p;
-  p.host = socket_dir;
-  p.port = c.local.port;
-  p.user = c.local.os_user;
-  p.dbname = "postgres";
-  p.connect_timeout = c.connect_timeout;
-  return p;
-}
-
 }  // namespace pgreplica::replica

@@ -14,8 +14,5 @@ pg::ConnParams PrimaryAdminParams(const conf::Config& config);
 // which case libpq reads `passfile` (the OS user's password file).
 pg::ConnParams PrimaryReplicationParams(const conf::Config& config, const std::string& password,
                                         const std::string& passfile);
-// A connection to the local server (as the OS user, over the socket or
-// local.port on localhost).
-pg::ConnParams LocalParams(const conf::Config& config, const std::string& socket_dir);
 
 }  // namespace pgreplica::replica
