@@ -1,0 +1,116 @@
+"""Tests for the helpers the benchmarks under bench/ rely on.
+
+The benchmarks themselves print numbers and assert nothing; these check that
+the pieces that shape those numbers do what the docs say: the delay proxy
+really delays and passes bytes through unchanged, and a benchmark rewriting
+its section of docs/benchmarks.md keeps everything else.
+"""
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+BENCH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench")
+sys.path.insert(0, BENCH)
+
+from docsection import replace_section  # noqa: E402
+
+
+class DocSectionTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.path = os.path.join(self.dir.name, "benchmarks.md")
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def read(self):
+        with open(self.path) as f:
+            return f.read()
+
+    def test_replaces_only_its_own_section(self):
+        with open(self.path, "w") as f:
+            f.write("# B\n\nintro\n<!-- BEGIN clone -->\nold clone\n<!-- END clone -->\nmiddle\n"
+                    "<!-- BEGIN status -->\nold status\n<!-- END status -->\ntail\n")
+        replace_section(self.path, "clone", "new clone\n")
+        text = self.read()
+        self.assertIn("<!-- BEGIN clone -->\nnew clone\n<!-- END clone -->", text)
+        self.assertNotIn("old clone", text)
+        for kept in ["intro", "middle", "old status", "tail"]:
+            self.assertIn(kept, text)
+
+    def test_appends_a_missing_section(self):
+        with open(self.path, "w") as f:
+            f.write("# B\n\nhand-written\n")
+        replace_section(self.path, "status", "table")
+        self.assertTrue(self.read().startswith("# B\n\nhand-written\n"))
+        self.assertTrue(self.read().endswith("<!-- BEGIN status -->\ntable\n<!-- END status -->\n"))
+
+
+class DelayProxyTest(unittest.TestCase):
+    DELAY_MS = 100
+
+    def setUp(self):
+        # An echo server behind the proxy.
+        self.echo = socket.socket()
+        self.echo.bind(("127.0.0.1", 0))
+        self.echo.listen(4)
+        threading.Thread(target=self.serve_echo, daemon=True).start()
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.proxy_port = s.getsockname()[1]
+        self.proxy = subprocess.Popen(
+            [sys.executable, os.path.join(BENCH, "delay_proxy.py"), "--delay-ms", str(self.DELAY_MS),
+             f"{self.proxy_port}:{self.echo.getsockname()[1]}"], stdout=subprocess.PIPE, text=True)
+        self.assertEqual(self.proxy.stdout.readline().strip(), "ready")
+
+    def tearDown(self):
+        self.proxy.kill()
+        self.proxy.wait()
+        self.proxy.stdout.close()
+        self.echo.close()
+
+    def serve_echo(self):
+        while True:
+            try:
+                conn, _ = self.echo.accept()
+            except OSError:
+                return
+            with conn:
+                while data := conn.recv(65536):
+                    conn.sendall(data)
+
+    def roundtrip(self, conn, payload):
+        conn.sendall(payload)
+        got = b""
+        while len(got) < len(payload):
+            chunk = conn.recv(65536)
+            self.assertTrue(chunk, "the proxy closed the connection")
+            got += chunk
+        return got
+
+    def test_passes_bytes_through_in_order_and_delays_both_ways(self):
+        payload = bytes(range(256)) * 1024
+        with socket.create_connection(("127.0.0.1", self.proxy_port)) as conn:
+            started = time.monotonic()
+            self.assertEqual(self.roundtrip(conn, payload), payload)
+            elapsed = time.monotonic() - started
+            # There and back: at least two delays. No upper bound: a loaded
+            # machine may be slower, and this is a test of behaviour, not speed.
+            self.assertGreaterEqual(elapsed, 2 * self.DELAY_MS / 1000)
+            self.assertEqual(self.roundtrip(conn, b"second message"), b"second message")
+
+    def test_closing_one_side_closes_the_other(self):
+        with socket.create_connection(("127.0.0.1", self.proxy_port)) as conn:
+            self.assertEqual(self.roundtrip(conn, b"x"), b"x")
+            conn.shutdown(socket.SHUT_WR)
+            conn.settimeout(5)
+            self.assertEqual(conn.recv(1), b"")
+
+
+if __name__ == "__main__":
+    unittest.main()
