@@ -2,6 +2,7 @@
 // failure, each checking that the old data directory is untouched.
 
 #include <signal.h>
+#include <string.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -504,17 +505,20 @@ TEST_F(CloneTest, ANewCopyThatDoesNotStartIsRolledBack) {
 namespace pgreplica::testing {
 namespace {
 
-TEST_F(CloneTest, SigtermMidCopyCleansUpLikeSigint) {
+TEST_F(CloneTest, SigtermAndSighupMidCopyCleanUpLikeSigint) {
   ASSERT_TRUE(primary_->PgbenchInit(5));
-  auto clone = StartSlowClone();
-  ASSERT_NE(WaitForCopy(), 0);
-  kill(clone.pid(), SIGTERM);
-  auto status = clone.Wait({.timeout = std::chrono::minutes(2)});
-  EXPECT_EQ(status.code, 13) << clone.TailText();
-  EXPECT_EQ(FindProcess({"pg_basebackup", Staging()}), 0);
-  EXPECT_FALSE(fs::exists(Staging()));
-  EXPECT_FALSE(fs::exists(data_)) << "no data directory appears from an interrupted first clone";
-  EXPECT_EQ(Slots(), "") << "the slot this run created is dropped";
+  for (int sig : {SIGTERM, SIGHUP}) {
+    SCOPED_TRACE(strsignal(sig));
+    auto clone = StartSlowClone();
+    ASSERT_NE(WaitForCopy(), 0);
+    kill(clone.pid(), sig);
+    auto status = clone.Wait({.timeout = std::chrono::minutes(2)});
+    EXPECT_EQ(status.code, 13) << clone.TailText();
+    EXPECT_EQ(FindProcess({"pg_basebackup", Staging()}), 0);
+    EXPECT_FALSE(fs::exists(Staging()));
+    EXPECT_FALSE(fs::exists(data_)) << "no data directory appears from an interrupted first clone";
+    EXPECT_EQ(Slots(), "") << "the slot this run created is dropped";
+  }
 }
 
 }  // namespace
