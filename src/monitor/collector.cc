@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "monitor/resolve.h"
 #include "pg/connection.h"
 
 namespace pgreplica::monitor {
@@ -175,13 +176,24 @@ struct Pending {
   }
 };
 
-void Begin(Pending& p) {
-  p.start = Clock::now();
-  p.deadline = p.start + p.spec->timeout;
-  p.out.name = p.spec->name;
-  p.out.host = p.spec->params.host;
-  p.out.port = p.spec->params.port;
+// Connects to the resolved addresses (all of them, in order, as libpq would
+// after its own lookup); `host` stays the name, for the password file.
+void Begin(Pending& p, const Resolution* resolved) {
+  if (resolved != nullptr && !resolved->error.empty()) {
+    p.Finish("could not connect: " + resolved->error);
+    return;
+  }
   pg::Keywords kw = pg::ToKeywords(p.spec->params);
+  if (resolved != nullptr) {
+    std::string hosts, addrs;
+    for (const auto& a : resolved->addresses) {
+      hosts += (hosts.empty() ? "" : ",") + p.spec->params.host;
+      addrs += (addrs.empty() ? "" : ",") + a;
+    }
+    for (auto& [k, v] : kw)
+      if (k == "host") v = hosts;
+    kw.emplace_back("hostaddr", addrs);
+  }
   pg::KeywordArrays arrays(kw);
   p.conn.reset(PQconnectStartParams(arrays.keys.data(), arrays.values.data(), 0));
   if (!p.conn || PQstatus(p.conn.get()) == CONNECTION_BAD) {
@@ -193,9 +205,21 @@ void Begin(Pending& p) {
 
 std::vector<NodeStatus> Collect(const std::vector<NodeSpec>& nodes) {
   std::vector<Pending> pending(nodes.size());
+  std::vector<ResolveRequest> lookups;
   for (size_t i = 0; i < nodes.size(); ++i) {
-    pending[i].spec = &nodes[i];
-    Begin(pending[i]);
+    Pending& p = pending[i];
+    p.spec = &nodes[i];
+    p.start = Clock::now();
+    p.deadline = p.start + p.spec->timeout;
+    p.out.name = p.spec->name;
+    p.out.host = p.spec->params.host;
+    p.out.port = p.spec->params.port;
+    if (NeedsResolving(p.spec->params.host)) lookups.push_back({p.spec->params.host, p.deadline});
+  }
+  auto resolved = ResolveAll(lookups);
+  for (auto& p : pending) {
+    auto it = resolved.find(p.spec->params.host);
+    Begin(p, it == resolved.end() ? nullptr : &it->second);
   }
   while (true) {
     std::vector<pollfd> fds;

@@ -19,8 +19,8 @@ struct NodeSpec {
 };
 
 // The status of every node, in the order given. Unreachable nodes have
-// reachable = false and the reason in `error`. (Host names are resolved
-// before connecting; use addresses where DNS may hang.)
+// reachable = false and the reason in `error`. Host names are resolved
+// first, concurrently and within each node's timeout (monitor/resolve.h).
 std::vector<NodeStatus> Collect(const std::vector<NodeSpec>& nodes);
 
 // The SQL sent to each node: four statements whose results fill NodeStatus.

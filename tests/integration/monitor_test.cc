@@ -230,15 +230,18 @@ TEST_F(MonitorTest, InventoryWithDeadNodesIsBoundedByTheTimeout) {
                   "  - {{name: good, host: 127.0.0.1, port: {}}}\n"
                   "  - {{name: closed, host: 127.0.0.1, port: {}}}\n"
                   "  - {{name: silent1, host: 127.0.0.1, port: {}}}\n"
-                  "  - {{name: silent2, host: 127.0.0.1, port: {}}}\n",
-                  primary_->admin_passfile(), primary_->port(), closed, silent, silent));
+                  "  - {{name: silent2, host: 127.0.0.1, port: {}}}\n"
+                  "  - {{name: byname, host: localhost, port: {}}}\n"
+                  "  - {{name: nodns, host: no-such-host.invalid, port: {}}}\n",
+                  primary_->admin_passfile(), primary_->port(), closed, silent, silent,
+                  primary_->port(), primary_->port()));
   auto start = std::chrono::steady_clock::now();
   auto r = Run({"status", "--inventory", inventory, "--output", "json"});
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   close(silent_fd);
   EXPECT_EQ(r.code, 7) << r.output;
   auto j = r.Json();
-  ASSERT_EQ(j["nodes"].size(), 4u) << r.output;
+  ASSERT_EQ(j["nodes"].size(), 6u) << r.output;
   EXPECT_EQ(j["nodes"][0]["reachable"], true);
   EXPECT_EQ(j["nodes"][0]["role"], "primary");
   EXPECT_EQ(j["nodes"][1]["reachable"], false);
@@ -246,6 +249,14 @@ TEST_F(MonitorTest, InventoryWithDeadNodesIsBoundedByTheTimeout) {
   EXPECT_NE(j["nodes"][2]["error"].get<std::string>().find("timed out"), std::string::npos)
       << r.output;
   EXPECT_NE(j["nodes"][3]["error"].get<std::string>().find("timed out"), std::string::npos)
+      << r.output;
+  // A host name is resolved (on its own thread) and every address is tried: "localhost" may
+  // resolve to ::1 first while the server listens on 127.0.0.1 only.
+  EXPECT_EQ(j["nodes"][4]["reachable"], true) << r.output;
+  EXPECT_EQ(j["nodes"][4]["host"], "localhost");
+  EXPECT_EQ(j["nodes"][5]["reachable"], false);
+  EXPECT_NE(j["nodes"][5]["error"].get<std::string>().find("no-such-host.invalid"),
+            std::string::npos)
       << r.output;
   // Concurrent: two 3 s timeouts in parallel, not 6 s in a row.
   EXPECT_LT(wall, 5.5) << "the silent nodes were waited for one after the other";
