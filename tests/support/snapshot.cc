@@ -1,8 +1,11 @@
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <vector>
 
 #include "support/snapshot.h"
+
+#include "common/fs.h"
 
 namespace pgreplica::testing {
 
@@ -12,6 +15,23 @@ namespace {
 std::string Slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Reads a /proc/<pid>/ file. The process may exit while we read; read(2) then
+// fails with ESRCH, where libstdc++'s filebuf would throw. A process that is
+// gone shows nothing, which is the truth.
+std::string SlurpProcFile(const std::string& path) { return ReadFile(path).value_or(""); }
+
+// Visits the numeric entries of /proc without throwing when processes come
+// and go during the scan.
+template <typename F>
+void ForEachProcess(F&& f) {
+  std::error_code ec;
+  for (auto it = fs::directory_iterator("/proc", ec); !ec && it != fs::end(it); it.increment(ec)) {
+    std::string pid = it->path().filename().string();
+    if (pid.empty() || !std::isdigit(static_cast<unsigned char>(pid[0]))) continue;
+    if (f(pid, it->path().string())) return;
+  }
 }
 }  // namespace
 
@@ -44,32 +64,30 @@ std::string DescribeDifference(const Snapshot& before, const Snapshot& after) {
 }
 
 bool AnyProcessShows(const std::string& needle, std::string* where) {
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator("/proc", ec)) {
-    std::string pid = e.path().filename().string();
-    if (pid.empty() || !std::isdigit(static_cast<unsigned char>(pid[0]))) continue;
+  bool found = false;
+  ForEachProcess([&](const std::string& pid, const std::string& dir) {
     for (const char* file : {"/cmdline", "/environ"}) {
-      std::string data = Slurp(e.path().string() + file);
-      if (data.find(needle) != std::string::npos) {
+      if (SlurpProcFile(dir + file).find(needle) != std::string::npos) {
         if (where) *where = pid + file;
+        found = true;
         return true;
       }
     }
-  }
-  return false;
+    return false;
+  });
+  return found;
 }
 
 int FindProcess(const std::vector<std::string>& parts) {
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator("/proc", ec)) {
-    std::string pid = e.path().filename().string();
-    if (pid.empty() || !std::isdigit(static_cast<unsigned char>(pid[0]))) continue;
-    std::string cmd = Slurp(e.path().string() + "/cmdline");
+  int found = 0;
+  ForEachProcess([&](const std::string& pid, const std::string& dir) {
+    std::string cmd = SlurpProcFile(dir + "/cmdline");
     bool all = !cmd.empty();
     for (const auto& p : parts) all = all && cmd.find(p) != std::string::npos;
-    if (all) return std::stoi(pid);
-  }
-  return 0;
+    if (all) found = std::stoi(pid);
+    return all;
+  });
+  return found;
 }
 
 }  // namespace pgreplica::testing
