@@ -523,3 +523,127 @@ TEST_F(CloneTest, SigtermAndSighupMidCopyCleanUpLikeSigint) {
 
 }  // namespace
 }  // namespace pgreplica::testing
+
+namespace pgreplica::testing {
+namespace {
+
+// A Debian cluster made with pg_createcluster: configuration in /etc/postgresql/<major>/<name>,
+// data in the test's workspace, started and stopped by pg_ctlcluster as its owner. An rc script
+// /etc/init.d/<rc_name> runs pg_ctlcluster for this one cluster, as Debian's postgresql script
+// does for all of them. Dropped, with the rc script, at the end; clusters left by a test process
+// that no longer exists are dropped first.
+class DebianCluster {
+ public:
+  DebianCluster(const Workspace& ws, const std::string& data_dir, int port)
+      : major_(std::to_string(TestEnv::Get().major)),
+        name_(fmt::format("pgrt{}", getpid())),
+        rc_name_("pgreplica-test-" + name_) {
+    DropStrays();
+    std::string sockets = ws.MakeDir("debian-sockets");
+    auto r =
+        proc::Run({.argv = {"pg_createcluster", major_, name_, "-d", data_dir, "-p",
+                            std::to_string(port), "-u", TestEnv::Get().os_user.name, "-s", sockets,
+                            "-l", ws.path() + "/debian.log", "--start-conf", "manual"}});
+    created_ = r && r->status.ok();
+    EXPECT_TRUE(created_) << (r ? r->output : r.error().message);
+    std::ofstream(RcScript()) << "#!/bin/sh\n# written by a pgreplica test\nexec pg_ctlcluster "
+                              << major_ << " " << name_ << " \"$1\"\n";
+    fs::permissions(RcScript(), fs::perms(0755));
+  }
+  ~DebianCluster() {
+    std::error_code ec;
+    fs::remove(RcScript(), ec);
+    if (created_) (void)proc::Run({.argv = {"pg_dropcluster", "--stop", major_, name_}});
+  }
+  DebianCluster(const DebianCluster&) = delete;
+  DebianCluster& operator=(const DebianCluster&) = delete;
+
+  const std::string& major() const { return major_; }
+  const std::string& name() const { return name_; }
+  const std::string& rc_name() const { return rc_name_; }
+  std::string ConfigFile() const {
+    return fmt::format("/etc/postgresql/{}/{}/postgresql.conf", major_, name_);
+  }
+  // pg_ctlcluster status: 0 when the server runs.
+  int Status() const {
+    auto r = proc::Run({.argv = {"pg_ctlcluster", major_, name_, "status"}});
+    return r ? r->status.code : -1;
+  }
+
+ private:
+  std::string RcScript() const { return "/etc/init.d/" + rc_name_; }
+  void DropStrays() const {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator("/etc/postgresql/" + major_, ec)) {
+      std::string n = e.path().filename().string();
+      if (n.rfind("pgrt", 0) != 0 || n.size() == 4 ||
+          n.find_first_not_of("0123456789", 4) != std::string::npos)
+        continue;
+      if (kill(std::stoi(n.substr(4)), 0) == 0 && n != name_) continue;
+      (void)proc::Run({.argv = {"pg_dropcluster", "--stop", major_, n}});
+      fs::remove("/etc/init.d/pgreplica-test-" + n, ec);
+    }
+  }
+
+  std::string major_, name_, rc_name_;
+  bool created_ = false;
+};
+
+// The article's users start PostgreSQL with `service postgresql ...` on Debian. Here a Debian
+// cluster is cloned through the real `service` command and an rc script, then re-cloned with
+// the custom type calling pg_ctlcluster. Each time the server that streams must be the one the
+// service manager started (its configuration comes from /etc/postgresql).
+TEST_F(CloneTest, DebianClusterThroughServiceAndPgCtlcluster) {
+  if (geteuid() != 0 || !fs::exists("/usr/bin/pg_createcluster") ||
+      !fs::exists("/usr/sbin/service"))
+    GTEST_SKIP() << "needs root, postgresql-common and the service command";
+  DebianCluster debian(ws_, data_, port_);
+  // pg_createcluster ran initdb; a first clone starts from no data directory at all.
+  fs::remove_all(data_);
+  auto started_by_debian = [&] {
+    auto f = standby_->Scalar("SHOW config_file");
+    return f ? *f : f.error().message;
+  };
+
+  auto service =
+      WriteConfig(ws_, *primary_,
+                  fmt::format("  data_directory: {}\n  port: {}\n  service:\n    type: service\n"
+                              "    unit: {}\nclone:\n  confirm_timeout: 60\n",
+                              data_, port_, debian.rc_name()));
+  ASSERT_EQ(RunPgreplica(ws_, {"pgpass", "--config", service.path}).code, 0);
+  auto first = RunPgreplica(ws_, {"clone", "--config", service.path, "--output", "json"});
+  ASSERT_EQ(first.code, 0) << first.output;
+  EXPECT_EQ(first.Json()["confirm"]["receiver_status"], "streaming") << first.output;
+  EXPECT_TRUE(StandbyStreams());
+  EXPECT_EQ(debian.Status(), 0) << "pg_ctlcluster sees the cluster running";
+  EXPECT_EQ(started_by_debian(), debian.ConfigFile());
+  auto first_start = standby_->Scalar("SELECT pg_postmaster_start_time()");
+  ASSERT_TRUE(first_start);
+
+  auto custom =
+      WriteConfig(ws_, *primary_,
+                  fmt::format("  data_directory: {0}\n  port: {1}\n  service:\n    type: custom\n"
+                              "    start: [pg_ctlcluster, '{2}', {3}, start]\n"
+                              "    stop: [pg_ctlcluster, '{2}', {3}, stop, --mode, fast]\n"
+                              "    status: [pg_ctlcluster, '{2}', {3}, status]\n"
+                              "clone:\n  confirm_timeout: 60\n",
+                              data_, port_, debian.major(), debian.name()));
+  ASSERT_EQ(RunPgreplica(ws_, {"pgpass", "--config", custom.path}).code, 0);
+  std::ofstream(data_ + "/pgreplica-test-marker") << "first copy\n";
+  auto second = RunPgreplica(ws_, {"clone", "--config", custom.path});
+  ASSERT_EQ(second.code, 0) << second.output;
+  EXPECT_TRUE(StandbyStreams());
+  EXPECT_EQ(debian.Status(), 0);
+  EXPECT_EQ(started_by_debian(), debian.ConfigFile());
+  EXPECT_NE(standby_->Scalar("SELECT pg_postmaster_start_time()").value_or(""), *first_start)
+      << "the server was restarted on the new copy";
+  EXPECT_FALSE(fs::exists(data_ + "/pgreplica-test-marker")) << "the new copy is in place";
+  bool kept = false;
+  for (const auto& e : fs::directory_iterator(fs::path(data_).parent_path()))
+    kept |= e.path().filename().string().find(".old-") != std::string::npos &&
+            fs::exists(e.path() / "pgreplica-test-marker");
+  EXPECT_TRUE(kept) << "the first copy is kept as the old data directory";
+}
+
+}  // namespace
+}  // namespace pgreplica::testing
