@@ -88,6 +88,21 @@ class FormulaTest(unittest.TestCase):
         self.assertEqual(secret["user"], "root")
         self.assertFalse(secret["show_changes"])
 
+    def test_service_default_follows_the_init_system(self):
+        del self.pillar["pgreplica"]["service"]
+        cases = [
+            ({"os_family": "Debian", "host": "r", "init": "systemd"},
+             {"type": "systemd", "unit": "postgresql@15-main"}),
+            ({"os_family": "Debian", "host": "r"}, {"type": "systemd", "unit": "postgresql@15-main"}),
+            ({"os_family": "Debian", "host": "r", "init": "sysvinit"}, {"type": "service", "unit": "postgresql"}),
+            ({"os_family": "Debian", "host": "r", "init": "unknown"}, {"type": "service", "unit": "postgresql"}),
+            ({"os_family": "FreeBSD", "host": "r", "init": "bsdinit"}, {"type": "service", "unit": "postgresql"}),
+        ]
+        for grains, expected in cases:
+            _, data = render("config", self.pillar, grains)
+            dataset = functions(data["pgreplica-config"])["file.serialize"]["dataset"]
+            self.assertEqual(dataset["local"]["service"], expected, grains)
+
     def test_packages_by_os_family(self):
         _, debian = render("packages", self.pillar)
         self.assertEqual(functions(debian["pgreplica-postgresql-packages"])["pkg.installed"]["pkgs"],
