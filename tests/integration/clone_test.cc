@@ -6,12 +6,15 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
 #include "support/cli.h"
@@ -591,9 +594,11 @@ class DebianCluster {
 
 // The article's users start PostgreSQL with `service postgresql ...` on Debian. Here a Debian
 // cluster is cloned through the real `service` command and an rc script, then re-cloned with
-// the custom type calling pg_ctlcluster. Each time the server that streams must be the one the
-// service manager started (its configuration comes from /etc/postgresql).
-TEST_F(CloneTest, DebianClusterThroughServiceAndPgCtlcluster) {
+// the custom type calling pg_ctlcluster, then with the systemd type. This machine has no
+// systemd, so a stand-in `systemctl` on PATH runs what Debian's postgresql@.service runs and
+// logs each call. Each time the server that streams must be the one the service manager
+// started (its configuration comes from /etc/postgresql).
+TEST_F(CloneTest, DebianClusterThroughEachServiceType) {
   if (geteuid() != 0 || !fs::exists("/usr/bin/pg_createcluster") ||
       !fs::exists("/usr/sbin/service"))
     GTEST_SKIP() << "needs root, postgresql-common and the service command";
@@ -643,6 +648,46 @@ TEST_F(CloneTest, DebianClusterThroughServiceAndPgCtlcluster) {
     kept |= e.path().filename().string().find(".old-") != std::string::npos &&
             fs::exists(e.path() / "pgreplica-test-marker");
   EXPECT_TRUE(kept) << "the first copy is kept as the old data directory";
+
+  std::string bin = ws_.MakeDir("bin"), calls = ws_.path() + "/systemctl.calls";
+  std::ofstream(bin + "/systemctl")
+      << "#!/bin/sh\n"
+         "# Stand-in for systemctl: what Debian's postgresql@.service runs, each call logged.\n"
+         "echo \"$*\" >> "
+      << calls
+      << "\n"
+         "case \"$1\" in\n"
+         "  start) exec pg_ctlcluster --skip-systemctl-redirect \"${2#postgresql@}\" start ;;\n"
+         "  stop) exec pg_ctlcluster --skip-systemctl-redirect -m fast \"${2#postgresql@}\" stop "
+         ";;\n"
+         "  is-active) pg_ctlcluster \"${3#postgresql@}\" status >/dev/null 2>&1 || exit 3 ;;\n"
+         "  *) exit 2 ;;\n"
+         "esac\n";
+  fs::permissions(bin + "/systemctl", fs::perms(0755));
+  std::string unit = fmt::format("postgresql@{}-{}", debian.major(), debian.name());
+  auto systemd =
+      WriteConfig(ws_, *primary_,
+                  fmt::format("  data_directory: {}\n  port: {}\n  service:\n    type: systemd\n"
+                              "    unit: {}\nclone:\n  confirm_timeout: 60\n",
+                              data_, port_, unit));
+  ASSERT_EQ(RunPgreplica(ws_, {"pgpass", "--config", systemd.path}).code, 0);
+  std::ofstream(data_ + "/pgreplica-test-marker") << "second copy\n";
+  auto third = RunPgreplica(ws_, {"clone", "--config", systemd.path}, "",
+                            {{"PATH", bin + ":" + std::getenv("PATH")}});
+  ASSERT_EQ(third.code, 0) << third.output;
+  EXPECT_TRUE(StandbyStreams());
+  EXPECT_EQ(started_by_debian(), debian.ConfigFile());
+  EXPECT_FALSE(fs::exists(data_ + "/pgreplica-test-marker")) << "the new copy is in place";
+  std::ifstream log(calls);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(log, line);) lines.push_back(line);
+  auto at = [&](const std::string& call) {
+    return std::find(lines.begin(), lines.end(), call) - lines.begin();
+  };
+  std::string all = fmt::format("{}", fmt::join(lines, "\n"));
+  EXPECT_LT(at("is-active --quiet " + unit), at("stop " + unit)) << all;
+  EXPECT_LT(at("stop " + unit), at("start " + unit)) << all;
+  EXPECT_LT(at("start " + unit), static_cast<std::ptrdiff_t>(lines.size())) << all;
 }
 
 }  // namespace

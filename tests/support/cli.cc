@@ -9,14 +9,16 @@ nlohmann::json CliResult::Json() const {
 }
 
 CliResult RunPgreplica(const Workspace& ws, const std::vector<std::string>& args,
-                       const std::string& stdin_text) {
+                       const std::string& stdin_text,
+                       const std::vector<std::pair<std::string, std::string>>& env) {
   static int counter = 0;
   std::string in = ws.WriteFile(fmt::format("stdin.{}", ++counter), stdin_text);
   std::vector<std::string> argv = {"sh", "-c", "exec \"$0\" \"$@\" < \"$PGREPLICA_TEST_STDIN\"",
                                    PGREPLICA_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
-  auto r = proc::Run({.argv = argv, .env = {{"NO_COLOR", "1"}, {"PGREPLICA_TEST_STDIN", in}}},
-                     {.timeout = std::chrono::minutes(15)});
+  proc::ChildSpec spec{.argv = argv, .env = {{"NO_COLOR", "1"}, {"PGREPLICA_TEST_STDIN", in}}};
+  spec.env.insert(spec.env.end(), env.begin(), env.end());
+  auto r = proc::Run(spec, {.timeout = std::chrono::minutes(15)});
   CliResult out;
   if (!r) {
     out.output = r.error().message;

@@ -3,6 +3,7 @@
 // points it at test clusters.
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -18,9 +19,11 @@ struct CliResult {
   nlohmann::json Json() const;
 };
 
-// Runs pgreplica with `args`; `stdin_text` is fed to its standard input.
+// Runs pgreplica with `args`; `stdin_text` is fed to its standard input; `env` is set in its
+// environment.
 CliResult RunPgreplica(const Workspace& ws, const std::vector<std::string>& args,
-                       const std::string& stdin_text = "");
+                       const std::string& stdin_text = "",
+                       const std::vector<std::pair<std::string, std::string>>& env = {});
 
 // A configuration file for a standby of `primary` in the workspace: the OS
 // user, bindir, the replication secret (mode 0600) and a password file path.
