@@ -11,6 +11,7 @@
 #include "conf/pgpass.h"
 #include "pg/binaries.h"
 #include "proc/user.h"
+#include "replica/service.h"
 
 namespace pgreplica::replica {
 
@@ -128,6 +129,11 @@ CheckReport RunDoctor(const conf::Config& config, const std::optional<Error>& co
            "Set it to the standby's data directory; clone needs it."});
   } else {
     CheckMode(r, "data_directory", config.local.data_directory, user->uid, user->name, 0750, false);
+    auto fits = CheckServiceFits(config.local.service, config.local.data_directory);
+    r.Add({"service", fits ? CheckStatus::kOk : CheckStatus::kFail, config.local.service.type,
+           fits ? "the server in the data directory can be started this way"
+                : fits.error().message + ". " + fits.error().detail,
+           fits ? "" : fits.error().hint});
   }
   std::string pgpass = PgpassPath(config, user->home);
   CheckMode(r, "pgpass_file", pgpass, user->uid, user->name, 0600, !config.primary.host.empty());

@@ -173,6 +173,10 @@ void CheckLocalDirectory(Context& c) {
     return;
   }
   plan.service = (*service)->Describe();
+  if (auto fits = CheckServiceFits(cfg.local.service, plan.data_directory); !fits) {
+    c.out.report.Add(Item("service", CheckStatus::kFail, cfg.local.service.type,
+                          fits.error().message + ". " + fits.error().detail, fits.error().hint));
+  }
   bool running = s.postmaster_pid_alive;
   if (s.is_pgdata && !plan.bindir.empty()) {
     auto r = (*service)->IsRunning();

@@ -1,8 +1,12 @@
 #include "replica/service.h"
 
+#include <filesystem>
+
 #include <fmt/format.h>
 
+#include "common/fs.h"
 #include "proc/child.h"
+#include "replica/datadir.h"
 
 namespace pgreplica::replica {
 
@@ -124,6 +128,57 @@ Result<std::unique_ptr<Service>> MakeService(const conf::ServiceConfig& s,
   }
   return std::make_unique<CommandService>("custom service commands", s.start, s.stop, s.status,
                                           c.timeout_seconds);
+}
+
+namespace {
+std::filesystem::path Normal(const std::string& path) {
+  std::error_code ec;
+  auto p = std::filesystem::weakly_canonical(path, ec);
+  if (ec) p = std::filesystem::path(path).lexically_normal();
+  std::string s = p.string();
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return s;
+}
+}  // namespace
+
+std::optional<DebianCluster> FindDebianCluster(const std::string& data_directory,
+                                               const std::string& etc_root) {
+  namespace fs = std::filesystem;
+  const fs::path want = Normal(data_directory);
+  std::error_code ec;
+  for (const auto& version : fs::directory_iterator(etc_root, ec)) {
+    std::error_code ec2;
+    for (const auto& cluster : fs::directory_iterator(version.path(), ec2)) {
+      std::string conf = (cluster.path() / "postgresql.conf").string();
+      auto text = ReadFile(conf);
+      if (!text) continue;
+      std::string dir = ReadConfSetting(*text, "data_directory");
+      if (!dir.empty() && Normal(dir) == want)
+        return DebianCluster{version.path().filename().string(), cluster.path().filename().string(),
+                             conf};
+    }
+  }
+  return std::nullopt;
+}
+
+Status CheckServiceFits(const conf::ServiceConfig& config, const std::string& data_directory,
+                        const std::string& etc_root) {
+  if (config.type != "pg_ctl") return {};
+  auto debian = FindDebianCluster(data_directory, etc_root);
+  if (!debian) return {};
+  return Fail(
+      ErrorKind::kConfigInvalid,
+      fmt::format("the data directory belongs to the Debian cluster {}/{}, which service type "
+                  "pg_ctl cannot start",
+                  debian->version, debian->name),
+      fmt::format("Its configuration is in {}; pg_ctl would look for postgresql.conf in the data "
+                  "directory instead.",
+                  debian->config_file),
+      fmt::format("Set local.service.type to systemd with local.service.unit "
+                  "postgresql@{0}-{1}, or, on a host without systemd, to custom with "
+                  "pg_ctlcluster {0} {1} start|stop|status (see \"Service control\" in "
+                  "docs/clone.md).",
+                  debian->version, debian->name));
 }
 
 }  // namespace pgreplica::replica

@@ -4,6 +4,7 @@
 // FreeBSD) or custom argv vectors from the configuration.
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/error.h"
@@ -40,5 +41,25 @@ Result<std::unique_ptr<Service>> MakeService(const conf::ServiceConfig& config,
 
 // The pg_ctl log file: local.service.log_file, else <data_directory>.log.
 std::string ServiceLogFile(const conf::ServiceConfig& config, const std::string& data_directory);
+
+// A cluster made by Debian's pg_createcluster (also Ubuntu): its configuration lives in
+// <etc_root>/<version>/<name>/, outside the data directory, and pg_ctlcluster or the
+// postgresql@<version>-<name> unit starts it.
+struct DebianCluster {
+  std::string version;
+  std::string name;
+  std::string config_file;  // <etc_root>/<version>/<name>/postgresql.conf
+};
+
+// The Debian cluster whose postgresql.conf sets data_directory to `data_directory`, looked
+// for in <etc_root>/*/*/postgresql.conf; nullopt when there is none.
+std::optional<DebianCluster> FindDebianCluster(const std::string& data_directory,
+                                               const std::string& etc_root = "/etc/postgresql");
+
+// Whether `config` can start the server in `data_directory`. Service type pg_ctl cannot start a
+// Debian cluster: pg_ctl looks for postgresql.conf in the data directory, and the copy holds at
+// best the primary's. A kConfigInvalid error naming the settings to use instead, then.
+Status CheckServiceFits(const conf::ServiceConfig& config, const std::string& data_directory,
+                        const std::string& etc_root = "/etc/postgresql");
 
 }  // namespace pgreplica::replica

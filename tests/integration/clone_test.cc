@@ -610,6 +610,22 @@ TEST_F(CloneTest, DebianClusterThroughEachServiceType) {
     return f ? *f : f.error().message;
   };
 
+  // The default service type, pg_ctl, would start the copy without /etc/postgresql's
+  // configuration: refused before anything is done.
+  auto refused = Clone();
+  EXPECT_EQ(refused.code, 1) << refused.output;
+  EXPECT_NE(refused.output.find(
+                fmt::format("belongs to the Debian cluster {}/{}", debian.major(), debian.name())),
+            std::string::npos)
+      << refused.output;
+  EXPECT_FALSE(fs::exists(data_));
+  EXPECT_EQ(Slots(), "");
+  auto doctor = RunPgreplica(ws_, {"doctor", "--config", cfg_.path});
+  EXPECT_NE(doctor.code, 0) << doctor.output;
+  EXPECT_NE(doctor.output.find("pg_ctlcluster " + debian.major() + " " + debian.name()),
+            std::string::npos)
+      << doctor.output;
+
   auto service =
       WriteConfig(ws_, *primary_,
                   fmt::format("  data_directory: {}\n  port: {}\n  service:\n    type: service\n"
