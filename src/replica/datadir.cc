@@ -47,6 +47,19 @@ std::string ReadConfSetting(const std::string& text, const std::string& name) {
   return value;
 }
 
+int RunningPostmaster(const std::string& data_directory) {
+  auto text = ReadFile(data_directory + "/postmaster.pid", 4096);
+  if (!text) return 0;
+  int pid = std::atoi(text->c_str());
+  if (pid <= 0 || (kill(pid, 0) != 0 && errno != EPERM)) return 0;
+  std::error_code ec;
+  fs::path cwd = fs::read_symlink(fmt::format("/proc/{}/cwd", pid), ec);
+  if (ec) return pid;  // not ours to look at (or no /proc): trust the live pid
+  fs::path want = fs::weakly_canonical(data_directory, ec);
+  if (ec) return pid;
+  return cwd == want ? pid : 0;
+}
+
 Result<DataDirState> InspectDataDir(const std::string& path) {
   DataDirState s;
   auto st = StatPath(path);
@@ -73,10 +86,9 @@ Result<DataDirState> InspectDataDir(const std::string& path) {
     std::memcpy(&id, control->data(), sizeof id);
     s.system_identifier = id;
   }
-  if (auto pid = ReadFile(path + "/postmaster.pid", 4096)) {
-    int p = std::atoi(pid->c_str());
-    s.postmaster_pid_alive = p > 0 && (kill(p, 0) == 0 || errno == EPERM);
-  }
+  if (auto pid = ReadFile(path + "/postmaster.pid", 4096))
+    s.postmaster_pid = std::atoi(pid->c_str());
+  s.postmaster_pid_alive = RunningPostmaster(path) != 0;
   for (const char* file : {"/postgresql.conf", "/postgresql.auto.conf"}) {
     if (auto text = ReadFile(path + file)) {
       std::string v = ReadConfSetting(*text, "primary_slot_name");

@@ -18,11 +18,18 @@ struct DataDirState {
   bool is_standby = false;                         // has standby.signal
   int major = 0;                                   // from PG_VERSION
   std::optional<std::uint64_t> system_identifier;  // from global/pg_control
-  bool postmaster_pid_alive = false;               // postmaster.pid names a live process
+  int postmaster_pid = 0;                          // from postmaster.pid, 0 if absent
+  bool postmaster_pid_alive = false;               // ... and it is a server in this directory
   std::string primary_slot_name;                   // last setting in the configuration files
 };
 
 Result<DataDirState> InspectDataDir(const std::string& path);
+
+// The pid of a live server in `data_directory`, from its postmaster.pid; 0 when there is none.
+// A pid that now belongs to another process (a stale file after a crash) does not count: the
+// process's working directory must be the data directory (a postmaster chdirs there), where
+// that can be read.
+int RunningPostmaster(const std::string& data_directory);
 
 // The last value of `name` in a postgresql.conf-style file ("" if absent).
 std::string ReadConfSetting(const std::string& text, const std::string& name);

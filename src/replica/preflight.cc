@@ -180,7 +180,23 @@ void CheckLocalDirectory(Context& c) {
   bool running = s.postmaster_pid_alive;
   if (s.is_pgdata && !plan.bindir.empty()) {
     auto r = (*service)->IsRunning();
-    if (r) running = *r;
+    if (r && !*r && s.postmaster_pid_alive) {
+      // The swap stops the old server through the service; one it does not know would keep
+      // running while its directory is moved away.
+      c.out.report.Add(
+          Item("service", CheckStatus::kFail, plan.service,
+               fmt::format("a server runs in the data directory (pid {}), but the service ({}) "
+                           "reports it stopped; the swap could not stop it",
+                           s.postmaster_pid, plan.service),
+               "Set local.service to what started this server, or stop it and start it that way."));
+    } else if (r && *r && !s.postmaster_pid_alive) {
+      c.out.report.Add(Item("service", CheckStatus::kWarning, plan.service,
+                            fmt::format("the service ({}) reports a running server, but none "
+                                        "runs in the data directory; it may control another one",
+                                        plan.service)));
+    } else if (r) {
+      running = *r;
+    }
   }
   c.out.facts.local_running = running && s.is_pgdata;
   plan.replace_existing = s.exists && !s.empty;

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "common/fs.h"
+#include "replica/datadir.h"
 #include "replica/jobs.h"
 
 namespace pgreplica::replica {
@@ -57,6 +58,17 @@ Error RollBack(const SwapInputs& in, Service& service, const SwapOutcome& out, c
   return e;
 }
 
+// Returns the pid of a server still running in `data_directory` after `grace`, else 0.
+int WaitForNoPostmaster(const std::string& data_directory, std::chrono::milliseconds grace) {
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  int pid = RunningPostmaster(data_directory);
+  while (pid != 0 && std::chrono::steady_clock::now() < deadline) {
+    ::usleep(50 * 1000);
+    pid = RunningPostmaster(data_directory);
+  }
+  return pid;
+}
+
 }  // namespace
 
 Result<SwapOutcome> SwapIn(const SwapInputs& in, Service& service) {
@@ -69,6 +81,15 @@ Result<SwapOutcome> SwapIn(const SwapInputs& in, Service& service) {
     if (out.was_running) {
       if (auto ok = service.Stop(); !ok)
         return std::unexpected(ok.error().Context("could not stop the old standby"));
+    }
+    // Whatever the service says, no server may run in the directory that is moved away.
+    if (int pid = WaitForNoPostmaster(in.data_directory, in.stop_grace); pid != 0) {
+      return Fail(ErrorKind::kChildFailed, "could not stop the old standby",
+                  fmt::format("A server (pid {}) still runs in \"{}\" after {} {}. Nothing was "
+                              "moved.",
+                              pid, in.data_directory, service.Describe(),
+                              out.was_running ? "stopped it" : "said it was not running"),
+                  "Set local.service to what starts and stops this server.");
     }
     if (auto ok = Rename(in.data_directory, in.old_directory); !ok) {
       if (out.was_running) (void)service.Start();

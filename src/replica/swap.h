@@ -4,6 +4,7 @@
 // start. If the new copy does not start, the old data directory is put back
 // (and started if it ran before), and the failed copy is kept for study.
 
+#include <chrono>
 #include <string>
 
 #include "common/error.h"
@@ -18,6 +19,9 @@ struct SwapInputs {
   std::string old_directory;  // target name for the current data directory
   bool replace_existing = false;
   proc::OsUser os_user;
+  // How long a server may take to exit after the service's stop returned (rc scripts and
+  // systemd can return a moment early) before the swap gives up with nothing moved.
+  std::chrono::milliseconds stop_grace{10000};
 };
 
 struct SwapOutcome {

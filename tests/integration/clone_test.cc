@@ -708,3 +708,54 @@ TEST_F(CloneTest, DebianClusterThroughEachServiceType) {
 
 }  // namespace
 }  // namespace pgreplica::testing
+
+namespace pgreplica::testing {
+namespace {
+
+// The swap stops the old standby through local.service. A service that does not control the
+// server in the data directory must never lead to moving a running server's directory away.
+TEST_F(CloneTest, AServiceThatDoesNotControlTheStandbyNeverMovesItAway) {
+  auto first = Clone({"--output", "json"});
+  ASSERT_EQ(first.code, 0) << first.output;
+  std::string slot = first.Json()["slot"];
+  ASSERT_TRUE(StandbyStreams());
+  auto started = standby_->Scalar("SELECT pg_postmaster_start_time()");
+  ASSERT_TRUE(started);
+  auto expect_untouched = [&] {
+    EXPECT_EQ(standby_->Scalar("SELECT pg_postmaster_start_time()").value_or(""), *started)
+        << "the old standby ran on throughout";
+    EXPECT_TRUE(StandbyStreams());
+    EXPECT_FALSE(fs::exists(Staging())) << "staging left behind";
+    for (const auto& e : fs::directory_iterator(fs::path(data_).parent_path()))
+      EXPECT_EQ(e.path().filename().string().find(".old-"), std::string::npos)
+          << "nothing was moved away";
+    EXPECT_EQ(Slots(), slot) << "the temporary copy slot is dropped";
+  };
+  auto with_service = [&](const std::string& status) {
+    auto cfg = WriteConfig(ws_, *primary_,
+                           fmt::format("  data_directory: {}\n  port: {}\n  service:\n    type: "
+                                       "custom\n    start: ['true']\n    stop: ['true']\n"
+                                       "    status: [sh, -c, '{}']\n",
+                                       data_, port_, status));
+    EXPECT_EQ(RunPgreplica(ws_, {"pgpass", "--config", cfg.path}).code, 0);
+    return RunPgreplica(ws_, {"clone", "--config", cfg.path});
+  };
+
+  // A service that reports the running standby stopped: refused by the preflight.
+  auto refused = with_service("exit 3");
+  EXPECT_EQ(refused.code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("reports it stopped; the swap could not stop it"),
+            std::string::npos)
+      << refused.output;
+  expect_untouched();
+
+  // A service that sees the standby but whose stop does nothing: the swap gives up.
+  auto kept = with_service(fmt::format("kill -0 $(head -1 {}/postmaster.pid)", data_));
+  EXPECT_EQ(kept.code, 11) << kept.output;
+  EXPECT_NE(kept.output.find("could not stop the old standby"), std::string::npos) << kept.output;
+  EXPECT_NE(kept.output.find("Nothing was moved"), std::string::npos) << kept.output;
+  expect_untouched();
+}
+
+}  // namespace
+}  // namespace pgreplica::testing
