@@ -23,11 +23,34 @@ Status Rename(const std::string& from, const std::string& to) {
   return {};
 }
 
+// Returns the pid of a server still running in `data_directory` after `grace`, else 0.
+int WaitForNoPostmaster(const std::string& data_directory, std::chrono::milliseconds grace) {
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  int pid = RunningPostmaster(data_directory);
+  while (pid != 0 && std::chrono::steady_clock::now() < deadline) {
+    ::usleep(50 * 1000);
+    pid = RunningPostmaster(data_directory);
+  }
+  return pid;
+}
+
 // Puts the old data directory back after a failed start of the new one.
 Error RollBack(const SwapInputs& in, Service& service, const SwapOutcome& out, const Error& why) {
   (void)service.Stop();
   std::string failed = in.data_directory + ".failed-" + UtcStamp();
   Error e = why;
+  if (int pid = WaitForNoPostmaster(in.data_directory, in.stop_grace); pid != 0) {
+    // The start reported failure, yet the new copy runs: moving it would leave it serving from
+    // a renamed directory, and the old server could not take its port.
+    e.detail += fmt::format(
+        " Yet a server (pid {}) runs in \"{}\" and the service did not stop it, so the new copy "
+        "was left in place{}.",
+        pid, in.data_directory,
+        out.old_directory.empty() ? ""
+                                  : fmt::format("; the old data is in \"{}\"", out.old_directory));
+    e.hint = "Find out what started that server; stop it before moving any directory by hand.";
+    return e;
+  }
   if (!Rename(in.data_directory, failed)) {
     e.detail +=
         fmt::format(" The new copy could not be moved aside, and the old data is still in \"{}\".",
@@ -56,17 +79,6 @@ Error RollBack(const SwapInputs& in, Service& service, const SwapOutcome& out, c
   e.detail += fmt::format(" The old data directory was put back{}; the new copy is kept in \"{}\".",
                           restarted, failed);
   return e;
-}
-
-// Returns the pid of a server still running in `data_directory` after `grace`, else 0.
-int WaitForNoPostmaster(const std::string& data_directory, std::chrono::milliseconds grace) {
-  auto deadline = std::chrono::steady_clock::now() + grace;
-  int pid = RunningPostmaster(data_directory);
-  while (pid != 0 && std::chrono::steady_clock::now() < deadline) {
-    ::usleep(50 * 1000);
-    pid = RunningPostmaster(data_directory);
-  }
-  return pid;
 }
 
 }  // namespace

@@ -104,6 +104,29 @@ TEST_F(SwapTest, AServerTheServiceDidNotStopIsNeverMovedAway) {
   }
 }
 
+// A start that reports failure although the new copy came up (a timeout, say), and a stop
+// that does nothing: the rollback must not move the running copy away.
+TEST_F(SwapTest, ARollBackNeverMovesARunningNewCopy) {
+  class StartsButFails : public LyingService {
+   public:
+    explicit StartsButFails(std::string dir) : LyingService(false), dir_(std::move(dir)) {}
+    Status Start() override {
+      server.emplace(FakePostmaster(dir_));
+      return Fail(ErrorKind::kChildFailed, "start timed out");
+    }
+    std::optional<proc::Child> server;
+
+   private:
+    std::string dir_;
+  } service(data_);
+  auto r = SwapIn(Inputs(), service);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().detail.find("the new copy was left in place"), std::string::npos)
+      << r.error().detail;
+  EXPECT_TRUE(fs::exists(data_ + "/new")) << "the running new copy stays where it runs";
+  EXPECT_TRUE(fs::exists(data_ + ".old-test/PG_VERSION")) << "the old data is kept";
+}
+
 TEST_F(SwapTest, AStoppedDirectoryIsSwapped) {
   std::ofstream(data_ + "/old") << "old copy\n";
   LyingService service(false);
