@@ -1,6 +1,7 @@
 #include "replica/datadir.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -58,6 +59,16 @@ int RunningPostmaster(const std::string& data_directory) {
   fs::path want = fs::weakly_canonical(data_directory, ec);
   if (ec) return pid;
   return cwd == want ? pid : 0;
+}
+
+int WaitForNoPostmaster(const std::string& data_directory, std::chrono::milliseconds grace) {
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  int pid = RunningPostmaster(data_directory);
+  while (pid != 0 && std::chrono::steady_clock::now() < deadline) {
+    ::usleep(50 * 1000);
+    pid = RunningPostmaster(data_directory);
+  }
+  return pid;
 }
 
 Result<DataDirState> InspectDataDir(const std::string& path) {

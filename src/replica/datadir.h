@@ -2,6 +2,7 @@
 // What is in a local data directory, read from its files without starting
 // or connecting to anything.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,6 +31,10 @@ Result<DataDirState> InspectDataDir(const std::string& path);
 // process's working directory must be the data directory (a postmaster chdirs there), where
 // that can be read.
 int RunningPostmaster(const std::string& data_directory);
+
+// Waits up to `grace` until no server runs in `data_directory` (a stop may return a moment
+// before the postmaster exits). Returns the pid of one that still runs, else 0.
+int WaitForNoPostmaster(const std::string& data_directory, std::chrono::milliseconds grace);
 
 // The last value of `name` in a postgresql.conf-style file ("" if absent).
 std::string ReadConfSetting(const std::string& text, const std::string& name);

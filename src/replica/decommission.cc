@@ -10,6 +10,7 @@
 #include "pg/binaries.h"
 #include "pg/connection.h"
 #include "proc/user.h"
+#include "replica/datadir.h"
 #include "replica/jobs.h"
 #include "replica/service.h"
 #include "replica/slot.h"
@@ -125,6 +126,19 @@ Status StopLocal(const conf::Config& cfg, const DecommissionOptions& o, Decommis
     }
   } else {
     r.actions.push_back("the local standby is not running");
+  }
+  // Whatever the service says, the slot is dropped and the data moved only once no server
+  // runs in the data directory.
+  if (!o.dry_run) {
+    if (int pid = WaitForNoPostmaster(cfg.local.data_directory, std::chrono::seconds(10))) {
+      return Fail(ErrorKind::kChildFailed, "the local standby still runs",
+                  fmt::format("A server (pid {}) runs in \"{}\" although {} {}. Nothing was "
+                              "moved and no slot was dropped.",
+                              pid, cfg.local.data_directory, (*service)->Describe(),
+                              *running ? "stopped it" : "reports it stopped"),
+                  "Set local.service to what starts and stops this server, or stop it yourself "
+                  "and run decommission again.");
+    }
   }
   if (!o.remove_data) return {};
   auto st = StatPath(cfg.local.data_directory);

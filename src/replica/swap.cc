@@ -23,17 +23,6 @@ Status Rename(const std::string& from, const std::string& to) {
   return {};
 }
 
-// Returns the pid of a server still running in `data_directory` after `grace`, else 0.
-int WaitForNoPostmaster(const std::string& data_directory, std::chrono::milliseconds grace) {
-  auto deadline = std::chrono::steady_clock::now() + grace;
-  int pid = RunningPostmaster(data_directory);
-  while (pid != 0 && std::chrono::steady_clock::now() < deadline) {
-    ::usleep(50 * 1000);
-    pid = RunningPostmaster(data_directory);
-  }
-  return pid;
-}
-
 // Puts the old data directory back after a failed start of the new one.
 Error RollBack(const SwapInputs& in, Service& service, const SwapOutcome& out, const Error& why) {
   (void)service.Stop();

@@ -304,6 +304,27 @@ TEST_F(MonitorTest, DecommissionStopAndRemoveData) {
   EXPECT_EQ(usage.code, 2) << usage.output;
 }
 
+// A service that does not stop the standby: nothing is moved and the slot stays.
+TEST_F(MonitorTest, DecommissionNeverRemovesTheDataOfARunningServer) {
+  MakeStandby();
+  auto started = standby_->Scalar("SELECT pg_postmaster_start_time()");
+  ASSERT_TRUE(started);
+  for (const char* status : {"exit 0", "exit 3"}) {
+    SCOPED_TRACE(status);
+    cfg_ = WriteConfig(ws_, *primary_,
+                       fmt::format("  data_directory: {}\n  port: {}\n  service:\n    type: "
+                                   "custom\n    start: ['true']\n    stop: ['true']\n"
+                                   "    status: [sh, -c, '{}']\n",
+                                   data_, port_, status));
+    auto r = Run({"decommission", "--slot", "node_standby_slot", "--stop", "--remove-data"});
+    EXPECT_EQ(r.code, 11) << r.output;
+    EXPECT_NE(r.output.find("the local standby still runs"), std::string::npos) << r.output;
+    EXPECT_TRUE(std::filesystem::exists(data_ + "/PG_VERSION")) << "the data stays in place";
+    EXPECT_EQ(primary_->Scalar("SELECT count(*) FROM pg_replication_slots").value_or(""), "1");
+    EXPECT_EQ(standby_->Scalar("SELECT pg_postmaster_start_time()").value_or(""), *started);
+  }
+}
+
 TEST_F(MonitorTest, DecommissionByNodeName) {
   ASSERT_TRUE(
       primary_->Sql("SELECT pg_create_physical_replication_slot('node_replica_01_slot', true)"));
