@@ -131,8 +131,13 @@ CheckReport RunDoctor(const conf::Config& config, const std::optional<Error>& co
     CheckMode(r, "data_directory", config.local.data_directory, user->uid, user->name, 0750, false);
     auto fits = CheckServiceFits(config.local.service, config.local.data_directory);
     r.Add({"service", fits ? CheckStatus::kOk : CheckStatus::kFail, config.local.service.type,
-           fits ? "the server in the data directory can be started this way"
-                : fits.error().message + ". " + fits.error().detail,
+           !fits ? fits.error().message + ". " + fits.error().detail
+           : config.local.service.type == "pg_ctl"
+               ? std::string("not a Debian cluster's data directory, so pg_ctl can start it")
+               : "started and stopped through " +
+                     (config.local.service.unit.empty() ? "the configured commands"
+                                                        : config.local.service.unit) +
+                     " (doctor does not try them)",
            fits ? "" : fits.error().hint});
   }
   std::string pgpass = PgpassPath(config, user->home);
