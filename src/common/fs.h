@@ -44,6 +44,10 @@ Result<unsigned long long> FreeBytes(const std::string& path);
 // The directory part of a path ("/a/b/c" -> "/a/b"; "c" -> ".").
 std::string DirName(const std::string& path);
 
+// `path` with symbolic links, "." and ".." resolved as far as it exists, and no trailing
+// slash, so that two spellings of one directory compare equal.
+std::string NormalPath(const std::string& path);
+
 // A directory created with mkdtemp() and removed with its contents when the
 // owner goes out of scope, unless Release()d.
 class TempDir {

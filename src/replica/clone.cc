@@ -22,7 +22,6 @@ namespace pgreplica::replica {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr const char* kObjectInUse = "55006";
 
 void AppendLog(const JobRecord* job, const std::string& line) {
   if (job == nullptr || job->log_file.empty()) return;
@@ -417,7 +416,7 @@ Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEven
       return {};
     }
     auto local = InspectDataDir(cfg.local.data_directory);
-    if (!f.in_recovery && local && local->is_standby && local->postmaster_pid_alive) {
+    if (!f.in_recovery && local && local->is_standby && local->postmaster_pid != 0) {
       return Fail(
           ErrorKind::kCheckFailed, "cannot tell whether the running standby already streams",
           "--if-needed asks the local standby with the admin login, and that connection failed.",

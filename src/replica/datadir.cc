@@ -56,9 +56,7 @@ int RunningPostmaster(const std::string& data_directory) {
   std::error_code ec;
   fs::path cwd = fs::read_symlink(fmt::format("/proc/{}/cwd", pid), ec);
   if (ec) return pid;  // not ours to look at (or no /proc): trust the live pid
-  fs::path want = fs::weakly_canonical(data_directory, ec);
-  if (ec) return pid;
-  return cwd == want ? pid : 0;
+  return cwd.string() == NormalPath(data_directory) ? pid : 0;
 }
 
 int WaitForNoPostmaster(const std::string& data_directory, std::chrono::milliseconds grace) {
@@ -97,9 +95,7 @@ Result<DataDirState> InspectDataDir(const std::string& path) {
     std::memcpy(&id, control->data(), sizeof id);
     s.system_identifier = id;
   }
-  if (auto pid = ReadFile(path + "/postmaster.pid", 4096))
-    s.postmaster_pid = std::atoi(pid->c_str());
-  s.postmaster_pid_alive = RunningPostmaster(path) != 0;
+  s.postmaster_pid = RunningPostmaster(path);
   for (const char* file : {"/postgresql.conf", "/postgresql.auto.conf"}) {
     if (auto text = ReadFile(path + file)) {
       std::string v = ReadConfSetting(*text, "primary_slot_name");

@@ -19,8 +19,7 @@ struct DataDirState {
   bool is_standby = false;                         // has standby.signal
   int major = 0;                                   // from PG_VERSION
   std::optional<std::uint64_t> system_identifier;  // from global/pg_control
-  int postmaster_pid = 0;                          // from postmaster.pid, 0 if absent
-  bool postmaster_pid_alive = false;               // ... and it is a server in this directory
+  int postmaster_pid = 0;                          // a server running here (RunningPostmaster)
   std::string primary_slot_name;                   // last setting in the configuration files
 };
 

@@ -88,12 +88,12 @@ Status DropSlotOnPrimary(const conf::Config& cfg, const DecommissionOptions& o,
       r.actions.push_back(what);
       return {};
     }
-    if (dropped.error().sqlstate == "42704") {  // dropped meanwhile by someone else
+    if (dropped.error().sqlstate == kUndefinedObject) {  // dropped meanwhile by someone else
       r.actions.push_back(
           fmt::format("slot \"{}\" disappeared meanwhile: nothing to drop", o.slot));
       return {};
     }
-    if (dropped.error().sqlstate != "55006") return std::unexpected(dropped.error());
+    if (dropped.error().sqlstate != kObjectInUse) return std::unexpected(dropped.error());
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   return Fail(ErrorKind::kCheckFailed, fmt::format("slot \"{}\" stayed active", o.slot),

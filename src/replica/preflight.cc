@@ -177,10 +177,10 @@ void CheckLocalDirectory(Context& c) {
     c.out.report.Add(Item("service", CheckStatus::kFail, cfg.local.service.type,
                           fits.error().message + ". " + fits.error().detail, fits.error().hint));
   }
-  bool running = s.postmaster_pid_alive;
+  bool running = s.postmaster_pid != 0;
   if (s.is_pgdata && !plan.bindir.empty()) {
     auto r = (*service)->IsRunning();
-    if (r && !*r && s.postmaster_pid_alive) {
+    if (r && !*r && s.postmaster_pid != 0) {
       // The swap stops the old server through the service; one it does not know would keep
       // running while its directory is moved away.
       c.out.report.Add(
@@ -189,7 +189,7 @@ void CheckLocalDirectory(Context& c) {
                            "reports it stopped; the swap could not stop it",
                            s.postmaster_pid, plan.service),
                "Set local.service to what started this server, or stop it and start it that way."));
-    } else if (r && *r && !s.postmaster_pid_alive) {
+    } else if (r && *r && s.postmaster_pid == 0) {
       c.out.report.Add(Item("service", CheckStatus::kWarning, plan.service,
                             fmt::format("the service ({}) reports a running server, but none "
                                         "runs in the data directory; it may control another one",

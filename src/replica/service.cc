@@ -130,21 +130,10 @@ Result<std::unique_ptr<Service>> MakeService(const conf::ServiceConfig& s,
                                           c.timeout_seconds);
 }
 
-namespace {
-std::filesystem::path Normal(const std::string& path) {
-  std::error_code ec;
-  auto p = std::filesystem::weakly_canonical(path, ec);
-  if (ec) p = std::filesystem::path(path).lexically_normal();
-  std::string s = p.string();
-  while (s.size() > 1 && s.back() == '/') s.pop_back();
-  return s;
-}
-}  // namespace
-
 std::optional<DebianCluster> FindDebianCluster(const std::string& data_directory,
                                                const std::string& etc_root) {
   namespace fs = std::filesystem;
-  const fs::path want = Normal(data_directory);
+  const std::string want = NormalPath(data_directory);
   std::error_code ec;
   for (const auto& version : fs::directory_iterator(etc_root, ec)) {
     std::error_code ec2;
@@ -153,7 +142,7 @@ std::optional<DebianCluster> FindDebianCluster(const std::string& data_directory
       auto text = ReadFile(conf);
       if (!text) continue;
       std::string dir = ReadConfSetting(*text, "data_directory");
-      if (!dir.empty() && Normal(dir) == want)
+      if (!dir.empty() && NormalPath(dir) == want)
         return DebianCluster{version.path().filename().string(), cluster.path().filename().string(),
                              conf};
     }

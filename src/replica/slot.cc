@@ -12,7 +12,6 @@ namespace pgreplica::replica {
 namespace {
 constexpr size_t kMaxSlotName = 63;  // NAMEDATALEN - 1
 constexpr const char* kDuplicateObject = "42710";
-constexpr const char* kUndefinedObject = "42704";
 
 // 32-bit FNV-1a: stable across builds and machines (std::hash is not).
 std::uint32_t Fnv1a(std::string_view s) {

@@ -12,6 +12,10 @@
 
 namespace pgreplica::replica {
 
+// SQLSTATEs of slot commands: no such slot; the slot is held by a walsender.
+inline constexpr const char* kUndefinedObject = "42704";
+inline constexpr const char* kObjectInUse = "55006";
+
 // node_<short hostname>_slot, made valid for any host name: lower case, every
 // character outside [a-z0-9_] becomes '_', at most 63 bytes (the tail is
 // replaced by a short hash when truncated, so different long names stay

@@ -76,13 +76,13 @@ TEST_F(SwapTest, RunningPostmasterIsFoundByPidAndWorkingDirectory) {
   {
     auto server = FakePostmaster(data_);
     EXPECT_EQ(RunningPostmaster(data_), server.pid());
-    EXPECT_TRUE(InspectDataDir(data_)->postmaster_pid_alive);
+    EXPECT_EQ(InspectDataDir(data_)->postmaster_pid, server.pid());
   }
   EXPECT_EQ(RunningPostmaster(data_), 0) << "the pid is gone";
   // A stale file whose pid now belongs to a process elsewhere (this test) is no server.
   std::ofstream(data_ + "/postmaster.pid") << getpid() << "\n";
   EXPECT_EQ(RunningPostmaster(data_), 0);
-  EXPECT_FALSE(InspectDataDir(data_)->postmaster_pid_alive);
+  EXPECT_EQ(InspectDataDir(data_)->postmaster_pid, 0);
 }
 
 TEST_F(SwapTest, AServerTheServiceDidNotStopIsNeverMovedAway) {

@@ -757,5 +757,42 @@ TEST_F(CloneTest, AServiceThatDoesNotControlTheStandbyNeverMovesItAway) {
   expect_untouched();
 }
 
+// A start that brings the new copy up but reports failure, and a stop that does nothing from
+// then on: the rollback must leave the running new copy where it runs and keep the old data.
+TEST_F(CloneTest, ARollBackNeverMovesARunningNewCopy) {
+  auto first = Clone({"--output", "json"});
+  ASSERT_EQ(first.code, 0) << first.output;
+  std::string slot = first.Json()["slot"];
+  std::ofstream(data_ + "/pgreplica-test-marker") << "old standby\n";
+  const auto& env = TestEnv::Get();
+  std::string as_user = geteuid() == 0 ? "runuser -u " + env.os_user.name + " -- " : "";
+  std::string pid_file = data_ + "/postmaster.pid";
+  // The first stop (of the old standby) is real; later ones (the rollback's) do nothing.
+  std::string stopped_once = ws_.path() + "/stopped-once";
+  auto cfg = WriteConfig(
+      ws_, *primary_,
+      fmt::format(
+          "  data_directory: {0}\n  port: {1}\n  service:\n    type: custom\n"
+          "    start: [sh, -c, '{2}{3}/pg_ctl start -D {0} -l {4} -w -o \"-p {1}\"; exit 1']\n"
+          "    stop: [sh, -c, 'test -e {5} || {{ touch {5}; {2}{3}/pg_ctl stop -D {0} -m "
+          "fast -w; }}']\n"
+          "    status: [sh, -c, 'kill -0 $(head -1 {6})']\n",
+          data_, port_, as_user, env.bindir, ws_.path() + "/new.log", stopped_once, pid_file));
+  ASSERT_EQ(RunPgreplica(ws_, {"pgpass", "--config", cfg.path}).code, 0);
+  auto r = RunPgreplica(ws_, {"clone", "--config", cfg.path});
+  EXPECT_EQ(r.code, 11) << r.output;
+  EXPECT_NE(r.output.find("the new copy was left in place"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(data_ + "/pgreplica-test-marker")) << "the running new copy stays";
+  EXPECT_TRUE(StandbyStreams()) << "the new copy runs and streams";
+  std::string old;
+  for (const auto& e : fs::directory_iterator(fs::path(data_).parent_path()))
+    if (e.path().filename().string().find(".old-") != std::string::npos) old = e.path().string();
+  ASSERT_FALSE(old.empty()) << "the old data is kept";
+  EXPECT_NE(r.output.find(old), std::string::npos) << "the error says where: " << r.output;
+  EXPECT_TRUE(fs::exists(old + "/pgreplica-test-marker"));
+  EXPECT_FALSE(fs::exists(Staging()));
+  EXPECT_EQ(Slots(), slot) << "the temporary copy slot is dropped";
+}
+
 }  // namespace
 }  // namespace pgreplica::testing
