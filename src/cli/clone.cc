@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/progress.h"
+#include "conf/validate.h"
 #include "proc/child.h"
 #include "proc/interrupt.h"
 #include "replica/clone.h"
@@ -25,8 +26,9 @@ struct CloneCliOptions {
   bool no_keep_old = false;
   bool detach = false;
   bool if_needed = false;
-  std::string job_id;             // set for the detached child
-  std::vector<std::string> argv;  // the whole command line, for --detach
+  std::vector<std::string> tablespace_mapping;  // added to local.tablespace_mapping
+  std::string job_id;                           // set for the detached child
+  std::vector<std::string> argv;                // the whole command line, for --detach
 };
 
 const std::vector<std::string> kKeys = {"primary.host",
@@ -132,6 +134,11 @@ Result<int> RunCloneCommand(const CloneCliOptions& o, const Printer& printer) {
   if (!config) return std::unexpected(config.error());
   if (o.no_verify) config->clone.verify = false;
   if (o.no_keep_old) config->clone.keep_old = 0;
+  for (const auto& m : o.tablespace_mapping) {
+    if (auto p = conf::CheckTablespaceMapping(m))
+      return Fail(ErrorKind::kUsage, fmt::format("invalid --tablespace-mapping \"{}\"", m), *p);
+    config->local.tablespace_mapping.push_back(m);
+  }
   if (auto ok = replica::ValidateCloneConfig(*config); !ok) return std::unexpected(ok.error());
   if (o.detach && !o.dry_run) return Detach(o, *config, printer);
 
@@ -210,6 +217,11 @@ void AddCloneCommand(CLI::App& app, Runner& runner, const std::vector<std::strin
   cmd->add_flag(
       "--if-needed", o->if_needed,
       "do nothing when this host already streams from the configured primary through its slot");
+  cmd->add_option("-T,--tablespace-mapping", o->tablespace_mapping,
+                  "OLDDIR=NEWDIR: copy the primary's tablespace at OLDDIR to NEWDIR on this host "
+                  "(repeatable; adds to local.tablespace_mapping)")
+      ->type_name("OLDDIR=NEWDIR")
+      ->allow_extra_args(false);
   cmd->add_flag("--detach", o->detach,
                 "run in the background; follow with \"pgreplica jobs show ID --follow\"");
   cmd->add_option("--job-id", o->job_id, "job id (used by --detach)")->group("");

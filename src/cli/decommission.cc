@@ -32,6 +32,7 @@ Result<int> RunDecommission(const DecommissionCliOptions& o, const Printer& prin
   replica::DecommissionOptions opts{
       .force = o.force, .stop = o.stop, .remove_data = o.remove_data, .dry_run = o.dry_run};
   opts.slot = !o.node.empty() ? replica::SlotForNode(o.node) : replica::ResolveSlotName(*config);
+  opts.own_slot = o.node.empty();
   if (auto p = conf::CheckSlotName(opts.slot)) {
     return Fail(ErrorKind::kUsage, fmt::format("invalid slot name \"{}\"", opts.slot), *p);
   }
@@ -83,7 +84,9 @@ void AddDecommissionCommand(CLI::App& app, Runner& runner) {
   cmd->add_option("--node", o->node,
                   "host name of the replica; its slot is node_<short name>_slot, as clone names it")
       ->type_name("HOST");
-  cmd->add_flag("--force", o->force, "end the walsender of an active slot, then drop it");
+  cmd->add_flag("--force", o->force,
+                "end the walsender of an active slot, then drop it; with --stop, also retire a "
+                "data directory that is not a standby's");
   cmd->add_flag("--stop", o->stop, "also stop the local standby (run on the replica)");
   cmd->add_flag("--remove-data", o->remove_data,
                 "with --stop: move the data directory to <dir>.decommissioned-<time>");

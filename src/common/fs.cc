@@ -32,86 +32,38 @@ std::string DirName(const std::string& path) {
   return path.substr(0, slash);
 }
 
-namespace {
-
-Status FsyncPath(const std::string& path, int flags) {
-  int fd = open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return std::unexpected(ErrnoError(errno, fmt::format("could not open \"{}\"", path)));
-  int rc = fsync(fd);
-  int e = errno;
-  close(fd);
-  if (rc != 0) return std::unexpected(ErrnoError(e, fmt::format("could not fsync \"{}\"", path)));
-  return {};
-}
-
-}  // namespace
-
 Status WriteFileAtomic(const std::string& path, const std::string& contents, mode_t mode,
                        std::optional<Owner> owner) {
-  std::string tmpl = path + ".tmp.XXXXXX";
-  std::vector<char> name(tmpl.begin(), tmpl.end());
-  name.push_back('\0');
-  int fd = mkostemp(name.data(), O_CLOEXEC);
-  if (fd < 0) {
-    return std::unexpected(
-        ErrnoError(errno, fmt::format("could not create a temporary file beside \"{}\"", path)));
-  }
-  std::string tmp(name.data());
-  auto fail = [&](const std::string& what) {
-    int e = errno;
-    close(fd);
-    unlink(tmp.c_str());
-    return std::unexpected(ErrnoError(e, fmt::format("could not {} \"{}\"", what, tmp)));
-  };
-  if (fchmod(fd, mode) != 0) return fail("set the mode of");
-  if (owner && fchown(fd, owner->uid, owner->gid) != 0) return fail("change the owner of");
-  size_t done = 0;
-  while (done < contents.size()) {
-    ssize_t n = write(fd, contents.data() + done, contents.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail("write");
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (fsync(fd) != 0) return fail("fsync");
-  if (close(fd) != 0) {
-    int e = errno;
-    unlink(tmp.c_str());
-    return std::unexpected(ErrnoError(e, fmt::format("could not close \"{}\"", tmp)));
-  }
-  if (rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    unlink(tmp.c_str());
-    return std::unexpected(
-        ErrnoError(e, fmt::format("could not rename \"{}\" to \"{}\"", tmp, path)));
-  }
-  return FsyncPath(DirName(path), O_RDONLY | O_DIRECTORY);
+  auto dir = Dir::Open(DirName(LexicalPath(path)));
+  if (!dir) return std::unexpected(dir.error());
+  return dir->WriteFileAtomic(BaseName(path), contents, mode, owner);
 }
 
-Result<std::string> ReadFile(const std::string& path, size_t max_bytes) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+Result<std::string> ReadFile(const std::string& path, size_t max_bytes, bool no_follow) {
+  if (no_follow) {
+    auto dir = Dir::Open(DirName(LexicalPath(path)));
+    if (!dir) return std::unexpected(dir.error());
+    return dir->ReadFile(BaseName(path), max_bytes);
+  }
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0)
     return std::unexpected(ErrnoError(errno, fmt::format("could not open file \"{}\"", path)));
+  UniqueFd owned(fd);
   std::string out;
   char buf[65536];
   while (true) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
-      int e = errno;
-      close(fd);
-      return std::unexpected(ErrnoError(e, fmt::format("could not read file \"{}\"", path)));
+      return std::unexpected(ErrnoError(errno, fmt::format("could not read file \"{}\"", path)));
     }
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
     if (out.size() > max_bytes) {
-      close(fd);
       return Fail(ErrorKind::kFileAccess, fmt::format("file \"{}\" is too large", path),
                   fmt::format("The limit is {} bytes.", max_bytes));
     }
   }
-  close(fd);
   return out;
 }
 
@@ -126,50 +78,34 @@ Result<std::optional<struct stat>> StatPath(const std::string& path) {
 
 Status MakeDirs(const std::string& path, mode_t mode, std::optional<Owner> owner) {
   if (path.empty()) return {};
-  auto st = StatPath(path);
+  std::string p = LexicalPath(path);
+  if (auto dir = Dir::Open(p)) return {};
+  // Create the missing tail below the nearest existing ancestor, one component at a time.
+  std::string parent = DirName(p);
+  if (parent != p) {
+    if (auto ok = MakeDirs(parent, mode, owner); !ok) return ok;
+  }
+  auto dir = Dir::Open(parent);
+  if (!dir) return std::unexpected(dir.error());
+  std::string name = BaseName(p);
+  auto st = dir->Stat(name);
   if (!st) return std::unexpected(st.error());
   if (*st) {
     if (!S_ISDIR((*st)->st_mode))
       return Fail(ErrorKind::kFileAccess,
-                  fmt::format("\"{}\" exists but is not a directory", path));
+                  fmt::format("\"{}\" exists but is not a directory", dir->PathOf(name)));
     return {};
   }
-  std::string parent = DirName(path);
-  if (parent != path) {
-    if (auto ok = MakeDirs(parent, mode, owner); !ok) return ok;
-  }
-  if (mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
-    return std::unexpected(
-        ErrnoError(errno, fmt::format("could not create directory \"{}\"", path)));
-  if (owner && chown(path.c_str(), owner->uid, owner->gid) != 0)
-    return std::unexpected(
-        ErrnoError(errno, fmt::format("could not change owner of \"{}\"", path)));
-  return {};
+  return dir->MakeDir(name, mode, owner);
 }
 
 Status RemoveTree(const std::string& path) {
-  std::error_code ec;
-  fs::remove_all(path, ec);
-  if (ec)
-    return std::unexpected(ErrnoError(ec.value(), fmt::format("could not remove \"{}\"", path)));
-  return {};
-}
-
-Status ChownTree(const std::string& path, Owner owner) {
-  auto one = [&](const std::string& p) -> Status {
-    if (lchown(p.c_str(), owner.uid, owner.gid) != 0)
-      return std::unexpected(ErrnoError(errno, fmt::format("could not change owner of \"{}\"", p)));
-    return {};
-  };
-  if (auto ok = one(path); !ok) return ok;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::end(it);
-       it.increment(ec)) {
-    if (auto ok = one(it->path().string()); !ok) return ok;
-  }
-  if (ec)
-    return std::unexpected(ErrnoError(ec.value(), fmt::format("could not walk \"{}\"", path)));
-  return {};
+  std::string p = LexicalPath(path);
+  auto st = StatPath(p);
+  if (st && !*st) return {};  // missing is fine
+  auto dir = Dir::Open(DirName(p));
+  if (!dir) return std::unexpected(dir.error());
+  return dir->RemoveTree(BaseName(p));
 }
 
 Result<unsigned long long> FreeBytes(const std::string& path) {
@@ -177,6 +113,14 @@ Result<unsigned long long> FreeBytes(const std::string& path) {
   if (statvfs(path.c_str(), &sv) != 0)
     return std::unexpected(
         ErrnoError(errno, fmt::format("could not stat filesystem of \"{}\"", path)));
+  return static_cast<unsigned long long>(sv.f_bavail) * sv.f_frsize;
+}
+
+Result<unsigned long long> FreeBytes(const Dir& dir) {
+  struct statvfs sv {};
+  if (fstatvfs(dir.fd(), &sv) != 0)
+    return std::unexpected(
+        ErrnoError(errno, fmt::format("could not stat filesystem of \"{}\"", dir.path())));
   return static_cast<unsigned long long>(sv.f_bavail) * sv.f_frsize;
 }
 

@@ -1,6 +1,8 @@
 #pragma once
-// Files and directories: atomic writes, owned temporary directories,
-// permission checks. Errors carry the path.
+// Files and directories by path: atomic writes, owned temporary directories,
+// free space. Every change is made through common/dirfd.h (directory fds,
+// no link followed in a directory another user can write); errors carry the
+// path.
 
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -8,44 +10,44 @@
 #include <optional>
 #include <string>
 
+#include "common/dirfd.h"
 #include "common/error.h"
 
 namespace pgreplica {
 
-struct Owner {
-  uid_t uid;
-  gid_t gid;
-};
-
 // Writes `contents` to `path` atomically: a temporary file in the same
 // directory with `mode` (and owner, if given), fsync, rename, fsync of the
-// directory. Readers see the old file or the new one, never a part.
+// directory. Readers see the old file or the new one, never a part. The
+// directory is opened with Dir::Open and the file is never followed if it is a link.
 Status WriteFileAtomic(const std::string& path, const std::string& contents, mode_t mode,
                        std::optional<Owner> owner = std::nullopt);
 
 // Reads a whole file (at most max_bytes). kFileAccess when missing/unreadable.
-Result<std::string> ReadFile(const std::string& path, size_t max_bytes = 16 << 20);
+// With `no_follow`, a symbolic link (in the last component) or a non-regular file is refused.
+Result<std::string> ReadFile(const std::string& path, size_t max_bytes = 16 << 20,
+                             bool no_follow = false);
 
-// stat(2) with the path in the error; nullopt when the path does not exist.
+// lstat(2) with the path in the error; nullopt when the path does not exist.
 Result<std::optional<struct stat>> StatPath(const std::string& path);
 
-// Creates the directory (and parents) if needed, with `mode` on those created.
+// Creates the directory (and parents) if needed, with `mode` (and owner) on those created,
+// through directory fds; an existing link or non-directory in the way is an error.
 Status MakeDirs(const std::string& path, mode_t mode, std::optional<Owner> owner = std::nullopt);
 
-// Removes a tree; missing is fine.
+// Removes a tree without following links or crossing filesystems; missing is fine.
 Status RemoveTree(const std::string& path);
-
-// Changes owner of every file below and including `path` (no symlink follow).
-Status ChownTree(const std::string& path, Owner owner);
 
 // Free bytes for unprivileged users on the filesystem holding `path`.
 Result<unsigned long long> FreeBytes(const std::string& path);
+// Free bytes on the filesystem of an open directory.
+Result<unsigned long long> FreeBytes(const Dir& dir);
 
 // The directory part of a path ("/a/b/c" -> "/a/b"; "c" -> ".").
 std::string DirName(const std::string& path);
 
 // `path` with symbolic links, "." and ".." resolved as far as it exists, and no trailing
-// slash, so that two spellings of one directory compare equal.
+// slash, so that two spellings of one directory compare equal. For comparisons only: never
+// use it to decide where root writes (see Dir::Open).
 std::string NormalPath(const std::string& path);
 
 // A directory created with mkdtemp() and removed with its contents when the

@@ -80,10 +80,10 @@ Setter Bool(Field field) {
 }
 
 template <typename Field>
-Setter List(Field field) {
-  return [field](Config& c, const Value& v) -> Problem {
+Setter List(Field field, std::function<Problem(const std::string&)> check = CheckNoControl) {
+  return [field, check](Config& c, const Value& v) -> Problem {
     for (const auto& s : v.list)
-      if (auto p = CheckNoControl(s)) return p;
+      if (auto p = check(s)) return p;
     field(c) = v.list;
     return std::nullopt;
   };
@@ -122,6 +122,9 @@ const std::vector<KeyDef>& Schema() {
       {"local.port", Type::kInt, "port of the local standby", Int(FIELD(local.port), 1, 65535)},
       {"local.pgpass_file", Type::kString, "password file of the OS user",
        Str(FIELD(local.pgpass_file), CheckOptionalAbsolutePath)},
+      {"local.tablespace_mapping", Type::kStringList,
+       "OLDDIR=NEWDIR: where a tablespace of the primary goes on this host",
+       List(FIELD(local.tablespace_mapping), CheckTablespaceMapping)},
       {"local.service.type", Type::kString, "pg_ctl, systemd, service or custom",
        Str(FIELD(local.service.type), CheckServiceType)},
       {"local.service.unit", Type::kString, "systemd unit or rc script name",

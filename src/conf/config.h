@@ -42,6 +42,9 @@ struct LocalConfig {
   std::string data_directory;
   int port = 5432;
   std::string pgpass_file;  // empty: <home of os_user>/.pgpass
+  // "OLDDIR=NEWDIR": where a tablespace of the primary (at OLDDIR there) goes on this host;
+  // a tablespace without an entry goes to the primary's path.
+  std::vector<std::string> tablespace_mapping;
   ServiceConfig service;
 };
 

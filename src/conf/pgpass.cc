@@ -1,5 +1,6 @@
 #include "conf/pgpass.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <sstream>
@@ -64,25 +65,49 @@ std::string MergePgpass(const std::string& existing, const PgpassEntry& entry, b
 }
 
 Result<bool> WritePgpassEntry(const std::string& path, const PgpassEntry& entry, Owner owner) {
-  std::string existing;
-  auto st = StatPath(path);
+  // The file lives in the OS user's home, which that user can write: it is read and replaced
+  // through the directory's fd, never through a link, so that a planted link cannot make root
+  // copy another file's contents into it.
+  auto dir = Dir::Open(DirName(LexicalPath(path)));
+  if (!dir) return std::unexpected(dir.error());
+  std::string name = BaseName(path);
+  auto st = dir->Stat(name);
   if (!st) return std::unexpected(st.error());
+  std::string existing;
   if (*st) {
     if (!S_ISREG((*st)->st_mode)) {
-      return Fail(ErrorKind::kFileAccess,
-                  fmt::format("password file \"{}\" is not a regular file", path), "",
-                  "Remove it or choose another path with --file.");
+      return Fail(ErrorKind::kInsecureFile,
+                  fmt::format("password file \"{}\" is not a regular file{}", path,
+                              S_ISLNK((*st)->st_mode) ? " but a symbolic link" : ""),
+                  "pgreplica does not read or write a password file through a link.",
+                  "Remove it (pgreplica then writes a regular file), or choose another path with "
+                  "--file.");
     }
-    auto text = ReadFile(path, 1 << 20);
+    auto fd = dir->OpenFile(name, O_RDONLY);
+    if (!fd) return std::unexpected(fd.error());
+    struct stat fst {};
+    if (fstat(fd->get(), &fst) != 0)
+      return std::unexpected(ErrnoError(errno, fmt::format("could not stat \"{}\"", path)));
+    if (fst.st_nlink != 1 || (fst.st_uid != owner.uid && fst.st_uid != 0)) {
+      return Fail(
+          ErrorKind::kInsecureFile,
+          fmt::format("password file \"{}\" is not the OS user's own file", path),
+          fmt::format("It belongs to user id {} and has {} name(s).", fst.st_uid, fst.st_nlink),
+          "Remove it (pgreplica then writes a new one), or choose another path with "
+          "--file.");
+    }
+    auto text = dir->ReadFile(name, 1 << 20);
     if (!text) return std::unexpected(text.error());
     existing = std::move(*text);
+    st = std::optional<struct stat>{fst};
   }
   bool changed = false;
   std::string merged = MergePgpass(existing, entry, &changed);
   bool mode_ok = *st && ((*st)->st_mode & 07777) == 0600 && (*st)->st_uid == owner.uid &&
                  (*st)->st_gid == owner.gid;
   if (!changed && mode_ok) return false;
-  if (auto ok = WriteFileAtomic(path, merged, 0600, owner); !ok) return std::unexpected(ok.error());
+  if (auto ok = dir->WriteFileAtomic(name, merged, 0600, owner); !ok)
+    return std::unexpected(ok.error());
   return true;
 }
 

@@ -126,4 +126,16 @@ Problem CheckOptionalToken(const std::string& v) {
   return std::nullopt;
 }
 
+Problem CheckTablespaceMapping(const std::string& v) {
+  if (auto p = CheckNoControl(v)) return p;
+  auto eq = v.find('=');
+  if (eq == std::string::npos || v.find('=', eq + 1) != std::string::npos || eq == 0 ||
+      v[0] != '/' || eq + 1 >= v.size() || v[eq + 1] != '/')
+    return fmt::format(
+        "\"{}\" is not OLDDIR=NEWDIR: the tablespace's absolute location on the primary, \"=\", "
+        "and its absolute location on this host.",
+        v);
+  return std::nullopt;
+}
+
 }  // namespace pgreplica::conf

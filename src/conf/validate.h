@@ -29,5 +29,7 @@ Problem CheckServiceType(const std::string& v);
 Problem CheckOptionalRate(const std::string& v);
 // A single word without spaces or control characters.
 Problem CheckOptionalToken(const std::string& v);
+// "OLDDIR=NEWDIR" with two absolute paths and one "=".
+Problem CheckTablespaceMapping(const std::string& v);
 
 }  // namespace pgreplica::conf

@@ -123,7 +123,9 @@ Result<Child> Child::Start(const ChildSpec& spec) {
   }
   int out_file = -1;
   if (!spec.output_file.empty()) {
-    out_file = open(spec.output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    // Never through a link: a planted one would make root append to a file of its choice.
+    out_file = open(spec.output_file.c_str(),
+                    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
     if (out_file < 0) {
       int e = errno;
       close(err_pipe[0]), close(err_pipe[1]);

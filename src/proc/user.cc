@@ -2,6 +2,7 @@
 
 #include <grp.h>
 #include <pwd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -69,6 +70,35 @@ Status CanActAs(const OsUser& target) {
   return Fail(ErrorKind::kEnvironment, fmt::format("cannot act as OS user \"{}\"", target.name),
               fmt::format("pgreplica runs as user id {} and is not root.", geteuid()),
               fmt::format("Run pgreplica as root or as \"{}\".", target.name));
+}
+
+Result<bool> UserCanWrite(const OsUser& user, const std::string& path) {
+  if (path.empty() || path[0] != '/')
+    return Fail(ErrorKind::kInternal, fmt::format("path \"{}\" is not absolute", path));
+  std::string dir = path.substr(0, path.find_last_of('/'));
+  if (dir.empty()) dir = "/";
+  bool switch_user = geteuid() == 0 && user.uid != 0;
+  if (!switch_user && geteuid() != user.uid)
+    return Fail(ErrorKind::kEnvironment, fmt::format("cannot act as OS user \"{}\"", user.name));
+  pid_t pid = fork();
+  if (pid < 0) return std::unexpected(ErrnoError(errno, "could not fork"));
+  if (pid == 0) {
+    // Only async-signal-safe calls in the child.
+    if (switch_user && (setgroups(user.groups.size(), user.groups.data()) != 0 ||
+                        setgid(user.gid) != 0 || setuid(user.uid) != 0))
+      _exit(2);
+    if (access(path.c_str(), F_OK) == 0) _exit(access(path.c_str(), W_OK) == 0 ? 0 : 1);
+    _exit(errno == ENOENT && access(dir.c_str(), W_OK | X_OK) == 0 ? 0 : 1);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return std::unexpected(ErrnoError(errno, "could not wait for a child"));
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) > 1)
+    return Fail(ErrorKind::kSystem,
+                fmt::format("could not check as OS user \"{}\" whether \"{}\" is writable",
+                            user.name, path));
+  return WEXITSTATUS(status) == 0;
 }
 
 }  // namespace pgreplica::proc

@@ -29,4 +29,9 @@ bool RunningAsRoot();
 // kEnvironment error that says to run as root or as the user.
 Status CanActAs(const OsUser& target);
 
+// Whether `user` may write the file `path`, or create it when it does not exist, as the kernel
+// decides for that user (permissions of every directory on the way, groups, ACLs): a forked
+// child switches to the user and asks access(2). Errors only when that cannot be asked.
+Result<bool> UserCanWrite(const OsUser& user, const std::string& path);
+
 }  // namespace pgreplica::proc

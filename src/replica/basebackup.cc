@@ -24,6 +24,16 @@ std::vector<std::string> BasebackupArgv(const BasebackupSpec& s) {
                                    "--no-password"};
   if (!s.max_rate.empty()) argv.push_back("--max-rate=" + s.max_rate);
   if (!s.compress.empty()) argv.push_back("--compress=" + s.compress);
+  auto escape = [](const std::string& path) {
+    std::string out;
+    for (char c : path) {
+      if (c == '=') out += '\\';  // pg_basebackup reads "\=" as a literal "="
+      out += c;
+    }
+    return out;
+  };
+  for (const auto& [from, to] : s.tablespace_mapping)
+    argv.push_back("--tablespace-mapping=" + escape(from) + "=" + escape(to));
   return argv;
 }
 

@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/error.h"
@@ -22,6 +23,8 @@ struct BasebackupSpec {
   std::string slot;        // --slot
   std::string max_rate;    // --max-rate, optional
   std::string compress;    // --compress, optional
+  // --tablespace-mapping=OLDDIR=NEWDIR for each (primary's location, staged location here).
+  std::vector<std::pair<std::string, std::string>> tablespace_mapping;
 };
 
 // The argv of pg_basebackup: --checkpoint=fast --wal-method=stream

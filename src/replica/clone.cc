@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -11,6 +12,9 @@
 #include "common/format.h"
 #include "common/fs.h"
 #include "proc/child.h"
+#include "replica/layout.h"
+#include "replica/leftover.h"
+#include "replica/location.h"
 #include "replica/lock.h"
 #include "replica/service.h"
 #include "replica/slot.h"
@@ -25,7 +29,8 @@ using Clock = std::chrono::steady_clock;
 
 void AppendLog(const JobRecord* job, const std::string& line) {
   if (job == nullptr || job->log_file.empty()) return;
-  int fd = open(job->log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  int fd = open(job->log_file.c_str(),
+                O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0640);
   if (fd < 0) return;
   std::string text = UtcNow() + " " + line + "\n";
   ssize_t ignored = write(fd, text.data(), text.size());
@@ -130,17 +135,19 @@ class SlotGuard {
   std::vector<std::string> drop_;
 };
 
-// Removes the staging directory unless it was moved into place.
+// Removes the staging directories (the data directory's and each tablespace's) unless they
+// were moved into place. Removal goes through the parents' fds and follows no link.
 class StagingGuard {
  public:
-  explicit StagingGuard(std::string path) : path_(std::move(path)) {}
+  explicit StagingGuard(const LocalLayout& layout) : layout_(&layout) {}
   ~StagingGuard() {
-    if (!path_.empty()) (void)RemoveTree(path_);
+    if (layout_ == nullptr) return;
+    (void)RemoveStaging(*layout_);
   }
-  void Release() { path_.clear(); }
+  void Release() { layout_ = nullptr; }
 
  private:
-  std::string path_;
+  const LocalLayout* layout_;
 };
 
 bool Cancelled(const CloneEvents& e) { return e.cancel && e.cancel(); }
@@ -182,11 +189,48 @@ Status PrepareSlots(const conf::Config& cfg, const ClonePlan& plan, SlotGuard& g
   return {};
 }
 
-Status Copy(const conf::Config& cfg, const ClonePlan& plan, const proc::OsUser& user,
-            const CloneEvents& events, Steps& steps) {
+// Creates the staging directories (owned by the OS user, through the parents' fds) and
+// returns the identity of the data directory's, which the swap checks before moving it.
+Result<FileId> MakeStaging(const LocalLayout& layout, const proc::OsUser& user) {
+  Owner owner{user.uid, user.gid};
+  for (const auto& t : layout.tablespaces) {
+    if (auto ok = t.local.parent.MakeDir(t.local.Sibling(kStagingSuffix), 0700, owner); !ok)
+      return std::unexpected(ok.error());
+  }
+  const Location& data = layout.data;
+  if (auto ok = data.parent.MakeDir(data.Sibling(kStagingSuffix), 0700, owner); !ok)
+    return std::unexpected(ok.error());
+  auto st = data.parent.Stat(data.Sibling(kStagingSuffix));
+  if (!st || !*st) return std::unexpected(st ? ErrnoError(ENOENT, "staging vanished") : st.error());
+  return FileId{(*st)->st_dev, (*st)->st_ino};
+}
+
+// pg_basebackup named the copy slot in primary_slot_name; the standby uses the host's slot.
+// The file belongs to the OS user in a directory it writes: opened without following a link,
+// and only if it is its own regular file with one name.
+Status SetSlotInCopy(const Location& data, const std::string& slot, const proc::OsUser& user) {
+  auto staging = data.parent.OpenDir(data.Sibling(kStagingSuffix));
+  if (!staging) return std::unexpected(staging.error());
+  auto fd = staging->OpenFile("postgresql.auto.conf", O_WRONLY | O_APPEND);
+  if (!fd) return std::unexpected(fd.error());
+  struct stat st {};
+  if (fstat(fd->get(), &st) != 0 || st.st_uid != user.uid || st.st_nlink != 1)
+    return Fail(
+        ErrorKind::kInsecureFile,
+        fmt::format("\"{}\" is not the copy's own file", staging->PathOf("postgresql.auto.conf")),
+        "It must be a regular file of the PostgreSQL OS user with a single name.");
+  std::string line = fmt::format("primary_slot_name = '{}'\n", slot);
+  if (write(fd->get(), line.data(), line.size()) != static_cast<ssize_t>(line.size()) ||
+      fsync(fd->get()) != 0)
+    return std::unexpected(ErrnoError(errno, "could not set primary_slot_name in the copy"));
+  return {};
+}
+
+Result<FileId> Copy(const conf::Config& cfg, const ClonePlan& plan, const LocalLayout& layout,
+                    const proc::OsUser& user, const CloneEvents& events, Steps& steps) {
   steps.Begin("copy");
-  if (auto ok = MakeDirs(plan.staging, 0700, Owner{user.uid, user.gid}); !ok)
-    return steps.Failed(ok.error());
+  auto staged = MakeStaging(layout, user);
+  if (!staged) return steps.Failed(staged.error());
   CopyProgress last;
   CopyHooks hooks{.on_progress =
                       [&](const CopyProgress& p) {
@@ -195,36 +239,45 @@ Status Copy(const conf::Config& cfg, const ClonePlan& plan, const proc::OsUser& 
                       },
                   .on_output = [&](const std::string& l) { steps.Log("pg_basebackup: " + l); },
                   .cancel = events.cancel};
-  auto ok = RunBasebackup(BasebackupSpecFor(cfg, plan), user, plan.pgpass_file, hooks);
+  auto ok = RunBasebackup(BasebackupSpecFor(cfg, plan, layout), user, plan.pgpass_file, hooks);
   if (!ok) {
     Error e = ok.error().kind == ErrorKind::kInterrupted ? InterruptedError("during the copy")
                                                          : ok.error();
     return steps.Failed(e);
   }
   if (plan.copy_slot != plan.slot) {
-    // pg_basebackup named the copy slot in primary_slot_name; the standby uses the host's slot.
-    int fd =
-        open((plan.staging + "/postgresql.auto.conf").c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-    std::string line = fmt::format("primary_slot_name = '{}'\n", plan.slot);
-    bool written =
-        fd >= 0 && write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-    if (fd >= 0) close(fd);
-    if (!written)
-      return steps.Failed(ErrnoError(errno, "could not set primary_slot_name in the copy"));
+    if (auto set = SetSlotInCopy(layout.data, plan.slot, user); !set)
+      return steps.Failed(set.error());
   }
-  steps.End("ok", fmt::format("copied {} in {:.1f} s",
+  steps.End("ok", fmt::format("copied {} in {:.1f} s{}",
                               HumanBytes(static_cast<std::int64_t>(last.done_bytes)),
-                              last.elapsed_seconds));
-  return {};
+                              last.elapsed_seconds,
+                              layout.tablespaces.empty()
+                                  ? ""
+                                  : fmt::format(" ({} tablespace(s))", layout.tablespaces.size())));
+  return *staged;
+}
+
+// The staged copy's tablespace links point at the staged tablespace directories (so that
+// pg_verifybackup reads them there); after the swap they must point at the final locations.
+Status PointCopyAtFinalTablespaces(const LocalLayout& layout, const proc::OsUser& user) {
+  if (layout.tablespaces.empty()) return {};
+  std::vector<TablespaceLink> links;
+  for (const auto& t : layout.tablespaces) links.push_back({t.oid, t.local.configured});
+  auto staging = layout.data.parent.OpenDir(layout.data.Sibling(kStagingSuffix));
+  if (!staging) return std::unexpected(staging.error());
+  return Relink(*staging, links, Owner{user.uid, user.gid});
 }
 
 Status Verify(const ClonePlan& plan, const proc::OsUser& user, const CloneEvents& events,
               Steps& steps) {
   steps.Begin("verify");
-  auto r = proc::Run(
-      {.argv = {plan.bindir + "/pg_verifybackup", plan.staging}, .run_as = user, .cwd = "/"},
-      {.on_line = [&](const std::string& l) { steps.Log("pg_verifybackup: " + l); },
-       .cancel = events.cancel});
+  auto r = proc::Run({.argv = {plan.bindir + "/pg_verifybackup", plan.staging},
+                      .run_as = user,
+                      .cwd = "/",
+                      .die_with_parent = true},
+                     {.on_line = [&](const std::string& l) { steps.Log("pg_verifybackup: " + l); },
+                      .cancel = events.cancel});
   if (!r) return steps.Failed(r.error());
   if (r->status.cancelled) return steps.Failed(InterruptedError("during verification"));
   if (!r->status.ok()) {
@@ -374,17 +427,6 @@ Status Confirm(const conf::Config& cfg, const ClonePlan& plan, const CloneEvents
   return {};
 }
 
-// Keeps the newest `keep` old data directories (none when keep is 0).
-std::vector<std::string> PruneOld(const std::string& data_directory, int keep) {
-  std::vector<std::string> removed;
-  auto old = OldDirectories(data_directory);
-  while (static_cast<int>(old.size()) > keep) {
-    if (RemoveTree(old.front())) removed.push_back(old.front());
-    old.erase(old.begin());
-  }
-  return removed;
-}
-
 }  // namespace
 
 Status ValidateCloneConfig(const conf::Config& cfg) {
@@ -403,9 +445,38 @@ Status ValidateCloneConfig(const conf::Config& cfg) {
 
 namespace {
 
+// Locks every location the copy will write (the data directory's lock was taken first):
+// each tablespace location, so that two clones never share one.
+Result<std::vector<FileLock>> LockTablespaces(const LocalLayout& layout) {
+  std::vector<FileLock> locks;
+  for (const auto& t : layout.tablespaces) {
+    auto l = FileLock::Acquire(t.local, fmt::format("tablespace location \"{}\"", t.local.real));
+    if (!l) return std::unexpected(l.error());
+    locks.push_back(std::move(*l));
+  }
+  return locks;
+}
+
+// Ends the pg_basebackup processes a killed run left (dry runs only report them).
+std::vector<int> EndLeftovers(const Location& data, const proc::OsUser& user, bool dry_run,
+                              std::vector<int>& still_running) {
+  auto pids = FindLeftoverCopies(data.SiblingPath(kStagingSuffix), user.uid);
+  if (pids.empty() || dry_run) {
+    still_running = pids;
+    return {};
+  }
+  still_running = EndLeftoverCopies(pids, std::chrono::seconds(10));
+  std::erase_if(pids,
+                [&](int p) { return std::ranges::find(still_running, p) != still_running.end(); });
+  return pids;
+}
+
 Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEvents& events,
            CloneResult& result, Steps& steps) {
   if (auto ok = ValidateCloneConfig(cfg); !ok) return ok;
+  auto resolved = ResolveLocation(cfg.local.data_directory);
+  if (!resolved) return std::unexpected(resolved.error().Context("invalid data directory"));
+  LocalLayout layout{std::move(*resolved), {}, {}, UtcStamp()};
   if (options.if_needed) {
     ConfirmFacts f = AskOnce(cfg, result.slot);
     std::string want = fmt::format("{}:{}", cfg.primary.host, cfg.primary.port);
@@ -415,7 +486,7 @@ Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEven
       result.confirm = f;
       return {};
     }
-    auto local = InspectDataDir(cfg.local.data_directory);
+    auto local = InspectDataDir(layout.data);
     if (!f.in_recovery && local && local->is_standby && local->postmaster_pid != 0) {
       return Fail(
           ErrorKind::kCheckFailed, "cannot tell whether the running standby already streams",
@@ -428,14 +499,25 @@ Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEven
   auto user = proc::LookupUser(cfg.local.os_user);
   if (!user) return std::unexpected(user.error());
   if (auto ok = proc::CanActAs(*user); !ok) return ok;
+  const std::string what = fmt::format("data directory \"{}\"", layout.data.real);
   steps.Begin("lock");
-  auto lock = FileLock::Acquire(LockPathFor(cfg.local.data_directory),
-                                fmt::format("data directory \"{}\"", cfg.local.data_directory));
-  if (!lock) return steps.Failed(lock.error());
-  steps.End("ok", LockPathFor(cfg.local.data_directory));
+  std::optional<FileLock> lock;
+  if (options.dry_run) {
+    // A dry run creates nothing, not even the lock file; it only says whether a run holds it.
+    if (auto free = FileLock::Probe(layout.data, what); !free) return steps.Failed(free.error());
+    steps.End("ok", "not locked (a dry run takes no lock)");
+  } else {
+    auto taken = FileLock::Acquire(layout.data, what);
+    if (!taken) return steps.Failed(taken.error());
+    lock = std::move(*taken);
+    steps.End("ok", lock->path());
+  }
 
   steps.Begin("preflight");
-  result.preflight = RunPreflight({cfg, *user, result.slot, options.force});
+  std::vector<int> leftovers;
+  std::vector<int> ended = EndLeftovers(layout.data, *user, options.dry_run, leftovers);
+  PreflightInputs inputs{cfg, *user, result.slot, options.force, layout, ended, leftovers};
+  result.preflight = RunPreflight(inputs);
   const ClonePlan& plan = result.preflight->plan;
   const CheckReport& report = result.preflight->report;
   if (!report.ok()) {
@@ -449,13 +531,22 @@ Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEven
                               report.Count(CheckStatus::kWarning)));
   if (options.dry_run) return {};
   if (Cancelled(events)) return std::unexpected(InterruptedError("before the copy"));
+  if (!leftovers.empty()) {
+    return Fail(ErrorKind::kCheckFailed, "could not end a copy left by an interrupted run",
+                fmt::format("pg_basebackup (pid {}) still runs after SIGKILL.", leftovers.front()),
+                "Find out why the process does not end, then run again.");
+  }
+  auto tablespace_locks = LockTablespaces(layout);
+  if (!tablespace_locks) return std::unexpected(tablespace_locks.error());
 
-  if (plan.remove_leftover_staging) (void)RemoveTree(plan.staging);
+  if (auto ok = RemoveStaging(layout); !ok)
+    return std::unexpected(ok.error().Context("could not remove a staging directory left behind"));
   SlotGuard slots(PrimaryReplicationParams(cfg, "", plan.pgpass_file), PrimaryAdminParams(cfg),
                   result.leftover_slots);
   if (auto ok = PrepareSlots(cfg, plan, slots, steps); !ok) return ok;
-  StagingGuard staging(plan.staging);
-  if (auto ok = Copy(cfg, plan, *user, events, steps); !ok) return ok;
+  StagingGuard staging(layout);
+  auto staged = Copy(cfg, plan, layout, *user, events, steps);
+  if (!staged) return std::unexpected(staged.error());
   if (cfg.clone.verify) {
     if (auto ok = Verify(plan, *user, events, steps); !ok) return ok;
   } else {
@@ -465,12 +556,11 @@ Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEven
   if (Cancelled(events)) return std::unexpected(InterruptedError("before the swap"));
 
   steps.Begin("swap");
-  auto service = MakeService(cfg.local.service, {plan.bindir, plan.data_directory, *user,
+  if (auto ok = PointCopyAtFinalTablespaces(layout, *user); !ok) return steps.Failed(ok.error());
+  auto service = MakeService(cfg.local.service, {plan.bindir, layout.data.configured, *user,
                                                  cfg.local.port, cfg.clone.confirm_timeout});
   if (!service) return steps.Failed(service.error());
-  auto swapped =
-      SwapIn({plan.data_directory, plan.staging, plan.old_directory, plan.replace_existing, *user},
-             **service);
+  auto swapped = SwapIn({layout, *staged, *user}, **service);
   if (!swapped) return steps.Failed(swapped.error());
   staging.Release();
   slots.Keep(plan.slot);  // from here on the new standby uses it
@@ -481,11 +571,17 @@ Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEven
 
   if (auto ok = Confirm(cfg, plan, events, result, steps); !ok) return ok;
   steps.Begin("cleanup");
-  result.removed_old = PruneOld(plan.data_directory, cfg.clone.keep_old);
+  auto empty = RemoveEmptyMoved(layout.data, swapped->moved);
+  if (std::ranges::find(empty, result.old_directory) != empty.end()) result.old_directory.clear();
+  std::vector<std::string> problems;
+  result.removed_old = PruneOldCopies(layout.data, cfg.clone.keep_old, user->uid, &problems);
   if (cfg.clone.keep_old == 0) result.old_directory.clear();
-  steps.End("ok", fmt::format("{} old data director{} removed{}", result.removed_old.size(),
-                              result.removed_old.size() == 1 ? "y" : "ies",
-                              plan.copy_slot != plan.slot ? "; temporary copy slot dropped" : ""));
+  std::string notes;
+  for (const auto& p : problems) notes += "; could not remove " + p;
+  steps.End(problems.empty() ? "ok" : "warning",
+            fmt::format("{} old director{} removed{}{}", result.removed_old.size(),
+                        result.removed_old.size() == 1 ? "y" : "ies",
+                        plan.copy_slot != plan.slot ? "; temporary copy slot dropped" : "", notes));
   result.completed = true;
   return {};
 }

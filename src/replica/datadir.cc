@@ -1,11 +1,11 @@
 #include "replica/datadir.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
@@ -17,10 +17,6 @@
 namespace pgreplica::replica {
 
 namespace fs = std::filesystem;
-
-std::string StagingPathFor(const std::string& data_directory) {
-  return data_directory + ".pgreplica-staging";
-}
 
 std::string ReadConfSetting(const std::string& text, const std::string& name) {
   std::istringstream in(text);
@@ -49,7 +45,7 @@ std::string ReadConfSetting(const std::string& text, const std::string& name) {
 }
 
 int RunningPostmaster(const std::string& data_directory) {
-  auto text = ReadFile(data_directory + "/postmaster.pid", 4096);
+  auto text = ReadFile(data_directory + "/postmaster.pid", 4096, /*no_follow=*/true);
   if (!text) return 0;
   int pid = std::atoi(text->c_str());
   if (pid <= 0 || (kill(pid, 0) != 0 && errno != EPERM)) return 0;
@@ -69,52 +65,42 @@ int WaitForNoPostmaster(const std::string& data_directory, std::chrono::millisec
   return pid;
 }
 
-Result<DataDirState> InspectDataDir(const std::string& path) {
+Result<DataDirState> InspectDataDir(const Location& location) {
   DataDirState s;
-  auto st = StatPath(path);
-  if (!st) return std::unexpected(st.error());
-  if (!*st) return s;
-  if (!S_ISDIR((*st)->st_mode))
-    return Fail(ErrorKind::kFileAccess, fmt::format("\"{}\" exists but is not a directory", path));
+  if (!location.exists()) return s;
+  auto dir = location.Open();
+  if (!dir) return std::unexpected(dir.error());
   s.exists = true;
-  std::error_code ec;
-  s.empty = fs::is_empty(path, ec);
-  if (ec)
-    return std::unexpected(
-        ErrnoError(ec.value(), fmt::format("could not read directory \"{}\"", path)));
-  auto version = ReadFile(path + "/PG_VERSION", 64);
-  if (version) {
+  s.owner = dir->status().st_uid;
+  s.mode = dir->status().st_mode & 07777;
+  auto empty = dir->IsEmpty();
+  if (!empty) return std::unexpected(empty.error());
+  s.empty = *empty;
+  if (auto version = dir->ReadFile("PG_VERSION", 64)) {
     s.is_pgdata = true;
     s.major = std::atoi(version->c_str());
   }
-  s.is_standby = fs::exists(path + "/standby.signal", ec);
-  if (auto control = ReadFile(path + "/global/pg_control", 1 << 16);
-      control && control->size() >= 8) {
-    // ControlFileData begins with the 64-bit system identifier, in host byte order.
-    std::uint64_t id;
-    std::memcpy(&id, control->data(), sizeof id);
-    s.system_identifier = id;
+  auto signal = dir->Stat("standby.signal");
+  s.is_standby = signal && *signal;
+  if (auto global = dir->OpenDir("global")) {
+    if (auto control = global->ReadFile("pg_control", 1 << 16); control && control->size() >= 8) {
+      // ControlFileData begins with the 64-bit system identifier, in host byte order.
+      std::uint64_t id;
+      std::memcpy(&id, control->data(), sizeof id);
+      s.system_identifier = id;
+    }
   }
-  s.postmaster_pid = RunningPostmaster(path);
-  for (const char* file : {"/postgresql.conf", "/postgresql.auto.conf"}) {
-    if (auto text = ReadFile(path + file)) {
+  s.postmaster_pid = RunningPostmaster(location.real);
+  for (const char* file : {"postgresql.conf", "postgresql.auto.conf"}) {
+    if (auto text = dir->ReadFile(file)) {
       std::string v = ReadConfSetting(*text, "primary_slot_name");
       if (!v.empty()) s.primary_slot_name = v;
     }
   }
+  auto links = ReadTablespaceLinks(*dir);
+  if (!links) return std::unexpected(links.error());
+  s.tablespaces = std::move(*links);
   return s;
-}
-
-std::vector<std::string> OldDirectories(const std::string& data_directory) {
-  std::vector<std::string> out;
-  std::string prefix = fs::path(data_directory).filename().string() + ".old-";
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(DirName(data_directory), ec)) {
-    std::string name = e.path().filename().string();
-    if (name.rfind(prefix, 0) == 0 && e.is_directory(ec)) out.push_back(e.path().string());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
 }
 
 }  // namespace pgreplica::replica

@@ -1,6 +1,8 @@
 #pragma once
-// What is in a local data directory, read from its files without starting
-// or connecting to anything.
+// What is in a local data directory, read from its files through the
+// directory's fd (no link followed), without starting or connecting to anything.
+
+#include <sys/types.h>
 
 #include <chrono>
 #include <cstdint>
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "replica/location.h"
 
 namespace pgreplica::replica {
 
@@ -21,14 +24,18 @@ struct DataDirState {
   std::optional<std::uint64_t> system_identifier;  // from global/pg_control
   int postmaster_pid = 0;                          // a server running here (RunningPostmaster)
   std::string primary_slot_name;                   // last setting in the configuration files
+  uid_t owner = 0;
+  mode_t mode = 0;
+  std::vector<TablespaceLink> tablespaces;  // pg_tblspc links
 };
 
-Result<DataDirState> InspectDataDir(const std::string& path);
+// Reads the state of a location's directory (missing is a state, not an error).
+Result<DataDirState> InspectDataDir(const Location& location);
 
-// The pid of a live server in `data_directory`, from its postmaster.pid; 0 when there is none.
-// A pid that now belongs to another process (a stale file after a crash) does not count: the
-// process's working directory must be the data directory (a postmaster chdirs there), where
-// that can be read.
+// The pid of a live server in the real directory `data_directory`, from its postmaster.pid; 0
+// when there is none. A pid that now belongs to another process (a stale file after a crash)
+// does not count: the process's working directory must be the data directory (a postmaster
+// chdirs there), where that can be read.
 int RunningPostmaster(const std::string& data_directory);
 
 // Waits up to `grace` until no server runs in `data_directory` (a stop may return a moment
@@ -37,13 +44,5 @@ int WaitForNoPostmaster(const std::string& data_directory, std::chrono::millisec
 
 // The last value of `name` in a postgresql.conf-style file ("" if absent).
 std::string ReadConfSetting(const std::string& text, const std::string& name);
-
-// Directories named <data_directory>.old-<stamp>, oldest first.
-std::vector<std::string> OldDirectories(const std::string& data_directory);
-
-// The staging directory of a clone: beside the data directory, so the final
-// rename stays on one filesystem, and at a fixed name, so a killed run's
-// leftover is found again: <data_directory>.pgreplica-staging
-std::string StagingPathFor(const std::string& data_directory);
 
 }  // namespace pgreplica::replica

@@ -12,8 +12,12 @@
 #include "proc/user.h"
 #include "replica/datadir.h"
 #include "replica/jobs.h"
+#include "replica/layout.h"
+#include "replica/location.h"
+#include "replica/lock.h"
 #include "replica/service.h"
 #include "replica/slot.h"
+#include "replica/tablespaces.h"
 #include "replica/target.h"
 
 namespace pgreplica::replica {
@@ -101,18 +105,68 @@ Status DropSlotOnPrimary(const conf::Config& cfg, const DecommissionOptions& o,
               "Stop that standby, then run decommission again.");
 }
 
-Status StopLocal(const conf::Config& cfg, const DecommissionOptions& o, DecommissionResult& r) {
-  if (cfg.local.data_directory.empty()) {
-    return Fail(ErrorKind::kConfigInvalid, "no data directory given",
-                "--stop acts on the local standby.",
-                "Set local.data_directory (or --data-directory).");
+// Moves the data directory and its tablespace directories to <name>.decommissioned-<stamp>.
+Status MoveDataAside(const Location& data, const proc::OsUser& user, const DecommissionOptions& o,
+                     DecommissionResult& r) {
+  if (!data.exists()) {
+    r.actions.push_back(fmt::format("\"{}\" does not exist: nothing to move", data.real));
+    return {};
   }
+  if (data.mount_point) {
+    return Fail(
+        ErrorKind::kCheckFailed,
+        fmt::format("cannot move \"{}\" aside: it is the root of a mounted filesystem", data.real),
+        "Nothing was moved; the standby is stopped.", "Unmount it or remove its contents by hand.");
+  }
+  auto dir = data.Open();
+  if (!dir) return std::unexpected(dir.error());
+  auto links = ReadTablespaceLinks(*dir);
+  if (!links) return std::unexpected(links.error());
+  std::vector<Location> tablespaces;
+  for (const auto& l : *links) {
+    auto loc = ResolveOldTablespace(l, user);
+    if (!loc) return std::unexpected(loc.error());
+    tablespaces.push_back(std::move(*loc));
+  }
+  std::string suffix = std::string(kDecommissionedInfix) + UtcStamp();
+  std::string target = data.SiblingPath(suffix);
+  if (o.dry_run) {
+    r.actions.push_back(fmt::format("would move \"{}\" to \"{}\"", data.real, target));
+    for (const auto& t : tablespaces)
+      r.actions.push_back(
+          fmt::format("would move tablespace \"{}\" to \"{}\"", t.real, t.SiblingPath(suffix)));
+    return {};
+  }
+  std::vector<const Location*> ptrs;
+  for (const auto& t : tablespaces) ptrs.push_back(&t);
+  auto moved = MoveTogether(data, ptrs, suffix, Owner{user.uid, user.gid});
+  if (!moved) return std::unexpected(moved.error().Context("could not move the data aside"));
+  r.data_moved_to = target;
+  r.actions.push_back(fmt::format("moved \"{}\" to \"{}\"", data.real, target));
+  for (const auto& t : tablespaces)
+    r.actions.push_back(
+        fmt::format("moved tablespace \"{}\" to \"{}\"", t.real, t.SiblingPath(suffix)));
+  return {};
+}
+
+Status StopLocal(const conf::Config& cfg, const DecommissionOptions& o, const Location& data,
+                 DecommissionResult& r) {
   auto user = proc::LookupUser(cfg.local.os_user);
   if (!user) return std::unexpected(user.error());
+  auto state = InspectDataDir(data);
+  if (!state) return std::unexpected(state.error());
+  if (state->is_pgdata && !state->is_standby && !o.force) {
+    return Fail(ErrorKind::kCheckFailed,
+                fmt::format("\"{}\" is not a standby's data directory", data.real),
+                "It has no standby.signal: the server there is a primary (or was one). "
+                "Nothing was stopped, moved or dropped.",
+                "Check local.data_directory. If this server really is to be retired, run again "
+                "with --force.");
+  }
   auto bindir = pg::ChooseBindir(cfg.local.bindir, std::nullopt);
   if (!bindir) return std::unexpected(bindir.error());
-  auto service = MakeService(cfg.local.service,
-                             {*bindir, cfg.local.data_directory, *user, cfg.local.port, 120});
+  auto service =
+      MakeService(cfg.local.service, {*bindir, data.configured, *user, cfg.local.port, 120});
   if (!service) return std::unexpected(service.error());
   auto running = (*service)->IsRunning();
   if (!running) return std::unexpected(running.error());
@@ -130,35 +184,18 @@ Status StopLocal(const conf::Config& cfg, const DecommissionOptions& o, Decommis
   // Whatever the service says, the slot is dropped and the data moved only once no server
   // runs in the data directory.
   if (!o.dry_run) {
-    if (int pid = WaitForNoPostmaster(cfg.local.data_directory, std::chrono::seconds(10))) {
+    if (int pid = WaitForNoPostmaster(data.real, std::chrono::seconds(10))) {
       return Fail(ErrorKind::kChildFailed, "the local standby still runs",
                   fmt::format("A server (pid {}) runs in \"{}\" although {} {}. Nothing was "
                               "moved and no slot was dropped.",
-                              pid, cfg.local.data_directory, (*service)->Describe(),
+                              pid, data.real, (*service)->Describe(),
                               *running ? "stopped it" : "reports it stopped"),
                   "Set local.service to what starts and stops this server, or stop it yourself "
                   "and run decommission again.");
     }
   }
   if (!o.remove_data) return {};
-  auto st = StatPath(cfg.local.data_directory);
-  if (!st || !*st) {
-    r.actions.push_back(
-        fmt::format("\"{}\" does not exist: nothing to move", cfg.local.data_directory));
-    return {};
-  }
-  std::string target = cfg.local.data_directory + ".decommissioned-" + UtcStamp();
-  if (o.dry_run) {
-    r.actions.push_back(
-        fmt::format("would move \"{}\" to \"{}\"", cfg.local.data_directory, target));
-    return {};
-  }
-  if (std::rename(cfg.local.data_directory.c_str(), target.c_str()) != 0)
-    return std::unexpected(
-        ErrnoError(errno, fmt::format("could not move \"{}\" aside", cfg.local.data_directory)));
-  r.data_moved_to = target;
-  r.actions.push_back(fmt::format("moved \"{}\" to \"{}\"", cfg.local.data_directory, target));
-  return {};
+  return MoveDataAside(data, *user, o, r);
 }
 
 }  // namespace
@@ -167,6 +204,11 @@ Status ValidateDecommission(const conf::Config& cfg, const DecommissionOptions& 
   if (o.remove_data && !o.stop) {
     return Fail(ErrorKind::kUsage, "--remove-data needs --stop",
                 "The data directory is moved aside only after its server is stopped.");
+  }
+  if (o.stop && cfg.local.data_directory.empty()) {
+    return Fail(ErrorKind::kConfigInvalid, "no data directory given",
+                "--stop acts on the local standby.",
+                "Set local.data_directory (or --data-directory).");
   }
   if (cfg.primary.host.empty()) {
     return Fail(ErrorKind::kConfigInvalid, "no primary host given",
@@ -180,9 +222,28 @@ Result<DecommissionResult> Decommission(const conf::Config& cfg, const Decommiss
   if (auto ok = ValidateDecommission(cfg, o); !ok) return std::unexpected(ok.error());
   DecommissionResult r;
   r.slot = o.slot;
+  // The same lock as clone: a decommission never races a clone of this data directory.
+  std::optional<Location> data;
+  std::optional<FileLock> lock;
+  if (o.stop || (o.own_slot && !cfg.local.data_directory.empty())) {
+    auto resolved = ResolveLocation(cfg.local.data_directory);
+    if (!resolved && o.stop)
+      return std::unexpected(resolved.error().Context("invalid data directory"));
+    if (resolved) {
+      data.emplace(std::move(*resolved));
+      std::string what = fmt::format("data directory \"{}\"", data->real);
+      if (o.dry_run) {
+        if (auto free = FileLock::Probe(*data, what); !free) return std::unexpected(free.error());
+      } else {
+        auto taken = FileLock::Acquire(*data, what);
+        if (!taken) return std::unexpected(taken.error());
+        lock.emplace(std::move(*taken));
+      }
+    }
+  }
   // Stop the standby first, so that its slot is inactive when it is dropped.
   if (o.stop) {
-    if (auto ok = StopLocal(cfg, o, r); !ok) return std::unexpected(ok.error());
+    if (auto ok = StopLocal(cfg, o, *data, r); !ok) return std::unexpected(ok.error());
   }
   if (auto ok = DropSlotOnPrimary(cfg, o, r); !ok) return std::unexpected(ok.error());
   return r;

@@ -16,11 +16,17 @@
 namespace pgreplica::replica {
 
 struct DecommissionOptions {
-  std::string slot;          // resolved slot name
-  bool force = false;        // terminate the walsender holding an active slot
+  std::string slot;  // resolved slot name
+  // End the walsender holding an active slot; with stop, also retire a data directory that is
+  // not a standby's.
+  bool force = false;
   bool stop = false;         // stop the local standby's service
   bool remove_data = false;  // with stop: move the data directory aside
   bool dry_run = false;
+  // The slot is this host's own (no --node): with a data directory configured, the
+  // decommission takes the data directory's lock, so that it never drops the slot of a clone
+  // that is running.
+  bool own_slot = false;
 };
 
 struct DecommissionResult {

@@ -11,6 +11,7 @@
 #include "conf/pgpass.h"
 #include "pg/binaries.h"
 #include "proc/user.h"
+#include "replica/location.h"
 #include "replica/service.h"
 
 namespace pgreplica::replica {
@@ -61,7 +62,13 @@ void CheckMode(CheckReport& r, const std::string& name, const std::string& path,
   }
   const struct stat& s = **st;
   mode_t mode = s.st_mode & 07777;
-  if (s.st_uid != owner) {
+  if (S_ISLNK(s.st_mode)) {
+    r.Add({name, CheckStatus::kFail, path,
+           "is a symbolic link; pgreplica neither reads nor writes through it",
+           name == "pgpass_file"
+               ? fmt::format("rm {} && pgreplica pgpass (it writes a regular file)", path)
+               : fmt::format("Replace {} with the file it points to.", path)});
+  } else if (s.st_uid != owner) {
     r.Add({name, CheckStatus::kFail, path,
            fmt::format("is owned by user id {}, not by \"{}\"", s.st_uid, owner_name),
            fmt::format("chown {} {}", owner_name, path)});
@@ -75,9 +82,41 @@ void CheckMode(CheckReport& r, const std::string& name, const std::string& path,
   }
 }
 
+// The data directory as the clone sees it: a link is judged by its target (a chown or chmod of
+// the link's own path would follow it, and the fix would never clear the check), a mount
+// point cannot be swapped, an untrusted link is not followed.
+void CheckDataDirectory(const conf::Config& config, const proc::OsUser& user, CheckReport& r) {
+  auto loc = ResolveLocation(config.local.data_directory);
+  if (!loc) {
+    r.Add({"data_directory", CheckStatus::kFail, config.local.data_directory, loc.error().message,
+           loc.error().hint});
+    return;
+  }
+  if (loc->mount_point) {
+    r.Add({"data_directory", CheckStatus::kFail, loc->real,
+           "is the root of a mounted filesystem, which a clone cannot swap",
+           fmt::format("Use a subdirectory of the mounted filesystem (for example {}/data). See "
+                       "\"Layouts\" in docs/clone.md.",
+                       loc->real)});
+    return;
+  }
+  if (!loc->exists()) {
+    r.Add({"data_directory", CheckStatus::kWarning, loc->real,
+           fmt::format("does not exist yet; a clone creates it in {}", loc->parent.path()), ""});
+    return;
+  }
+  if (loc->is_link()) {
+    r.Add({"data_directory_link", CheckStatus::kOk, loc->configured,
+           fmt::format("is a symbolic link to {}; clones replace the target and keep the link",
+                       loc->real),
+           ""});
+  }
+  CheckMode(r, "data_directory", loc->real, user.uid, user.name, 0750, false);
+}
+
 void CheckPgpassEntry(const conf::Config& config, const std::string& path, CheckReport& r) {
   if (config.primary.host.empty()) return;
-  auto text = ReadFile(path);
+  auto text = ReadFile(path, 1 << 20, /*no_follow=*/true);
   if (!text) return;  // reported by CheckMode
   bool found = false;
   size_t start = 0;
@@ -128,7 +167,7 @@ CheckReport RunDoctor(const conf::Config& config, const std::optional<Error>& co
     r.Add({"data_directory", CheckStatus::kWarning, "", "local.data_directory is not set",
            "Set it to the standby's data directory; clone needs it."});
   } else {
-    CheckMode(r, "data_directory", config.local.data_directory, user->uid, user->name, 0750, false);
+    CheckDataDirectory(config, *user, r);
     auto fits = CheckServiceFits(config.local.service, config.local.data_directory);
     r.Add({"service", fits ? CheckStatus::kOk : CheckStatus::kFail, config.local.service.type,
            !fits ? fits.error().message + ". " + fits.error().detail

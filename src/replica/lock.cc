@@ -12,50 +12,62 @@
 
 namespace pgreplica::replica {
 
-std::string LockPathFor(const std::string& data_directory) {
-  return data_directory + ".pgreplica.lock";
+namespace {
+
+std::unexpected<Error> Held(int fd, const std::string& path, const std::string& what) {
+  char buf[32] = {};
+  ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+  std::string holder = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+  while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+  if (holder.empty() || holder.find_first_not_of("0123456789") != std::string::npos)
+    holder = "(unknown)";
+  return Fail(ErrorKind::kLocked, fmt::format("another pgreplica run is working on {}", what),
+              fmt::format("Process {} holds the lock file \"{}\".", holder, path),
+              "Wait for it to finish (see \"pgreplica jobs list\"), then run again.");
 }
 
-Result<FileLock> FileLock::Acquire(const std::string& path, const std::string& what) {
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return std::unexpected(ErrnoError(errno, fmt::format("could not open lock file \"{}\"", path)));
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    int e = errno;
-    char buf[32] = {};
-    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-    close(fd);
-    if (e == EWOULDBLOCK) {
-      std::string holder = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "?";
-      while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
-      return Fail(ErrorKind::kLocked, fmt::format("another pgreplica run is working on {}", what),
-                  fmt::format("Process {} holds the lock file \"{}\".", holder, path),
-                  "Wait for it to finish (see \"pgreplica jobs list\"), then run again.");
-    }
-    return std::unexpected(ErrnoError(e, fmt::format("could not lock \"{}\"", path)));
+}  // namespace
+
+Result<FileLock> FileLock::Acquire(const Dir& dir, const std::string& name,
+                                   const std::string& what) {
+  std::string path = dir.PathOf(name);
+  auto fd = dir.OpenFile(name, O_RDWR | O_CREAT, 0600);
+  if (!fd) return std::unexpected(fd.error().Context("could not open the lock file"));
+  if (flock(fd->get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) return Held(fd->get(), path, what);
+    return std::unexpected(ErrnoError(errno, fmt::format("could not lock \"{}\"", path)));
   }
-  std::string pid = std::to_string(getpid()) + "\n";
-  if (ftruncate(fd, 0) == 0) {
-    ssize_t ignored = pwrite(fd, pid.data(), pid.size(), 0);
-    (void)ignored;
+  struct stat st {};
+  if (fstat(fd->get(), &st) == 0 && st.st_uid == geteuid() && st.st_nlink == 1) {
+    std::string pid = std::to_string(getpid()) + "\n";
+    if (ftruncate(fd->get(), 0) == 0) {
+      ssize_t ignored = pwrite(fd->get(), pid.data(), pid.size(), 0);
+      (void)ignored;
+    }
   }
   FileLock lock;
-  lock.fd_ = fd;
+  lock.fd_ = std::move(*fd);
+  lock.path_ = std::move(path);
   return lock;
 }
 
-FileLock::FileLock(FileLock&& other) noexcept { *this = std::move(other); }
-
-FileLock& FileLock::operator=(FileLock&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = std::exchange(other.fd_, -1);
-  }
-  return *this;
+Result<FileLock> FileLock::Acquire(const Location& location, const std::string& what) {
+  return Acquire(location.parent, location.Sibling(kLockSuffix), what);
 }
 
-FileLock::~FileLock() {
-  if (fd_ >= 0) close(fd_);
+Status FileLock::Probe(const Location& location, const std::string& what) {
+  std::string name = location.Sibling(kLockSuffix);
+  auto st = location.parent.Stat(name);
+  if (!st) return std::unexpected(st.error());
+  if (!*st) return {};
+  auto fd = location.parent.OpenFile(name, O_RDONLY);
+  if (!fd) return std::unexpected(fd.error().Context("could not open the lock file"));
+  if (flock(fd->get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) return Held(fd->get(), location.parent.PathOf(name), what);
+    return std::unexpected(
+        ErrnoError(errno, fmt::format("could not lock \"{}\"", location.parent.PathOf(name))));
+  }
+  return {};  // closing the fd releases the probe's lock
 }
 
 }  // namespace pgreplica::replica

@@ -1,31 +1,43 @@
 #pragma once
 // An advisory lock file (flock) that keeps two pgreplica runs from working
 // on the same data directory at once. The kernel releases it when the
-// process dies, so a killed run never leaves a stale lock.
+// process dies, so a killed run never leaves a stale lock. The file sits
+// beside the real data directory (<real name>.pgreplica.lock, see
+// replica/location.h), so every spelling of one directory takes the same
+// lock; it is opened through the directory's fd and never through a link.
 
 #include <string>
 
+#include "common/dirfd.h"
 #include "common/error.h"
+#include "replica/location.h"
 
 namespace pgreplica::replica {
 
 class FileLock {
  public:
-  // Takes the lock at once or fails with kLocked (naming the holder's pid).
-  static Result<FileLock> Acquire(const std::string& path, const std::string& what);
-  FileLock(FileLock&& other) noexcept;
-  FileLock& operator=(FileLock&& other) noexcept;
+  // Takes the lock file `name` in `dir` at once (creating it if missing), or fails with
+  // kLocked naming the holder's pid. A link or a non-regular file there is refused. The pid is
+  // written into the file only when it is ours alone (owner this process's user, one link).
+  static Result<FileLock> Acquire(const Dir& dir, const std::string& name, const std::string& what);
+  // The lock of a location (data directory or tablespace).
+  static Result<FileLock> Acquire(const Location& location, const std::string& what);
+  // For dry runs: fails with kLocked when another run holds the lock, creating and changing
+  // nothing (a missing file means nobody holds it).
+  static Status Probe(const Location& location, const std::string& what);
+
+  FileLock(FileLock&& other) noexcept = default;
+  FileLock& operator=(FileLock&& other) noexcept = default;
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;
-  ~FileLock();
+  ~FileLock() = default;
+
+  const std::string& path() const { return path_; }
 
  private:
   FileLock() = default;
-  int fd_ = -1;
+  UniqueFd fd_;
+  std::string path_;
 };
-
-// The lock file of a data directory: beside it, so it exists before the
-// directory does: <data_directory>.pgreplica.lock
-std::string LockPathFor(const std::string& data_directory);
 
 }  // namespace pgreplica::replica

@@ -18,6 +18,7 @@
 #include "replica/jobs.h"
 #include "replica/primary.h"
 #include "replica/service.h"
+#include "replica/tablespaces.h"
 #include "replica/target.h"
 
 namespace pgreplica::replica {
@@ -31,10 +32,11 @@ CheckItem Item(std::string name, CheckStatus status, std::string value, std::str
 }
 
 struct Context {
-  const PreflightInputs& in;
+  PreflightInputs& in;
   PreflightResult& out;
   std::optional<pg::Connection> replication;
   std::optional<pg::Connection> catalog;
+  std::optional<std::vector<PrimaryTablespace>> primary_tablespaces;  // when the catalog answered
 };
 
 void CheckPasswordFile(Context& c) {
@@ -143,6 +145,13 @@ void CheckCatalog(Context& c) {
       "Raise max_wal_senders on the primary (restart needed), or wait for other copies to end."));
   auto slot = ReadSlot(*conn, c.in.slot);
   if (slot) c.out.facts.slot = *slot;
+  if (auto ts = ListPrimaryTablespaces(*conn)) {
+    for (const auto& t : *ts) c.out.facts.tablespaces_bytes += t.size_bytes;
+    c.primary_tablespaces = std::move(*ts);
+  } else {
+    c.out.report.Add(Item("tablespace", CheckStatus::kFail, "", ts.error().message,
+                          "Give the admin login the right to read pg_tablespace."));
+  }
   int needed = 1;  // the host's slot when it is new, else the temporary copy slot
   c.out.report.Add(Item("replication_slots",
                         free_slots >= needed ? CheckStatus::kOk : CheckStatus::kFail,
@@ -153,18 +162,44 @@ void CheckCatalog(Context& c) {
   c.catalog = std::move(*conn);
 }
 
+void CheckOldTablespaces(Context& c) {
+  JudgeOldTablespaces(c.out.facts.local, c.in.os_user, c.in.layout, c.out.report);
+}
+
+// The data directory: its layout (link, mount point, owner) and what is in it.
 void CheckLocalDirectory(Context& c) {
   const auto& cfg = c.in.config;
   auto& plan = c.out.plan;
-  auto state = InspectDataDir(plan.data_directory);
+  const Location& d = c.in.layout.data;
+  if (d.mount_point) {
+    c.out.report.Add(Item(
+        "data_directory", CheckStatus::kFail, d.real,
+        "is the root of a mounted filesystem; the swap renames the data directory, which cannot "
+        "be done to a mount point",
+        fmt::format("Make the data directory a subdirectory of the mounted filesystem (for "
+                    "example {}/data, as PostgreSQL recommends), or mount the filesystem on the "
+                    "parent directory. See \"Layouts\" in docs/clone.md.",
+                    d.real)));
+    return;
+  }
+  auto state = InspectDataDir(d);
   if (!state) {
-    c.out.report.Add(
-        Item("data_directory", CheckStatus::kFail, plan.data_directory, state.error().message));
+    c.out.report.Add(Item("data_directory", CheckStatus::kFail, d.real, state.error().message,
+                          state.error().hint));
     return;
   }
   c.out.facts.local = *state;
   const auto& s = *state;
-  ServiceContext sc{plan.bindir.empty() ? cfg.local.bindir : plan.bindir, plan.data_directory,
+  std::string shown = d.is_link() ? fmt::format("{} -> {}", d.configured, d.real) : d.real;
+  if (s.exists && s.owner != c.in.os_user.uid && (d.is_link() || s.is_pgdata)) {
+    c.out.report.Add(Item("data_directory", CheckStatus::kFail, shown,
+                          fmt::format("belongs to user id {}, not to the PostgreSQL OS user \"{}\"",
+                                      s.owner, c.in.os_user.name),
+                          fmt::format("chown {} {} (if it really is this standby's data directory)",
+                                      c.in.os_user.name, d.real)));
+    return;
+  }
+  ServiceContext sc{plan.bindir.empty() ? cfg.local.bindir : plan.bindir, d.configured,
                     c.in.os_user, cfg.local.port, cfg.clone.confirm_timeout};
   auto service = MakeService(cfg.local.service, sc);
   if (!service) {
@@ -173,7 +208,7 @@ void CheckLocalDirectory(Context& c) {
     return;
   }
   plan.service = (*service)->Describe();
-  if (auto fits = CheckServiceFits(cfg.local.service, plan.data_directory); !fits) {
+  if (auto fits = CheckServiceFits(cfg.local.service, d.real); !fits) {
     c.out.report.Add(Item("service", CheckStatus::kFail, cfg.local.service.type,
                           fits.error().message + ". " + fits.error().detail, fits.error().hint));
   }
@@ -199,16 +234,19 @@ void CheckLocalDirectory(Context& c) {
     }
   }
   c.out.facts.local_running = running && s.is_pgdata;
-  plan.replace_existing = s.exists && !s.empty;
+  plan.replace_existing = s.exists;
   plan.stop_running = c.out.facts.local_running;
-  plan.old_directory = plan.data_directory + ".old-" + UtcStamp();
+  plan.old_directory = d.SiblingPath(std::string(kOldInfix) + c.in.layout.stamp);
+  std::string link_note =
+      d.is_link() ? fmt::format(" (\"{}\" is a link to it and stays one)", d.configured) : "";
   if (!s.exists || s.empty) {
-    c.out.report.Add(Item("data_directory", CheckStatus::kOk, plan.data_directory,
-                          s.exists ? "empty: the new standby goes here"
-                                   : "does not exist yet: the new standby goes here"));
+    c.out.report.Add(Item("data_directory", CheckStatus::kOk, shown,
+                          (s.exists ? "empty: the new standby goes here"
+                                    : "does not exist yet: the new standby goes here") +
+                              link_note));
   } else if (!s.is_pgdata) {
     c.out.report.Add(
-        Item("data_directory", CheckStatus::kFail, plan.data_directory,
+        Item("data_directory", CheckStatus::kFail, shown,
              "is not empty and is not a PostgreSQL data directory",
              "Point local.data_directory at the standby's data directory, or empty it."));
   } else if (!s.is_standby && c.out.facts.local_running) {
@@ -216,13 +254,12 @@ void CheckLocalDirectory(Context& c) {
                 std::to_string(*s.system_identifier) == c.out.facts.system_identifier;
     if (self) {
       c.out.report.Add(Item(
-          "data_directory", CheckStatus::kFail, plan.data_directory,
+          "data_directory", CheckStatus::kFail, shown,
           "is the primary itself (same system identifier, running, not in recovery)",
           "Run clone on the standby host, with local.data_directory set to the standby's data."));
     } else {
       c.out.report.Add(Item(
-          "data_directory", c.in.force ? CheckStatus::kWarning : CheckStatus::kFail,
-          plan.data_directory,
+          "data_directory", c.in.force ? CheckStatus::kWarning : CheckStatus::kFail, shown,
           fmt::format("is a running primary (PostgreSQL {}); the clone would stop it and move its "
                       "data to {}",
                       s.major, plan.old_directory),
@@ -231,26 +268,21 @@ void CheckLocalDirectory(Context& c) {
     }
   } else {
     c.out.report.Add(
-        Item("data_directory", CheckStatus::kOk, plan.data_directory,
-             fmt::format("a {} {}; it keeps running during the copy and is moved to {} at the swap",
+        Item("data_directory", CheckStatus::kOk, shown,
+             fmt::format("a {} {}; it keeps running during the copy and is moved to {} at the "
+                         "swap{}",
                          s.is_standby ? "standby" : "stopped server",
                          c.out.facts.local_running ? "that runs" : "that is stopped",
-                         plan.old_directory)));
+                         plan.old_directory, link_note)));
   }
-  auto leftover = StatPath(plan.staging);
+  auto leftover = d.parent.Stat(d.Sibling(kStagingSuffix));
   plan.remove_leftover_staging = leftover && *leftover;
   if (plan.remove_leftover_staging) {
     c.out.report.Add(
         Item("staging", CheckStatus::kOk, plan.staging,
              "a staging directory left by an interrupted run is removed before the copy"));
   }
-  std::string parent = DirName(plan.data_directory);
-  auto pst = StatPath(parent);
-  if (!pst || !*pst || !S_ISDIR((*pst)->st_mode)) {
-    c.out.report.Add(Item("staging", CheckStatus::kFail, parent,
-                          "the parent directory of the data directory does not exist",
-                          fmt::format("Create {} (owned by {}).", parent, c.in.os_user.name)));
-  }
+  CheckOldTablespaces(c);
 }
 
 void CheckNotSelf(Context& c) {
@@ -288,6 +320,13 @@ void CheckSlot(Context& c) {
     c.out.report.Add(Item("slot", CheckStatus::kFail, c.in.slot,
                           fmt::format("is a {} slot", s.slot_type),
                           "Choose another slot name with --slot."));
+  } else if (s.active && !ours && !c.in.leftovers.empty()) {
+    use_copy_slot();
+    c.out.report.Add(Item(
+        "slot", CheckStatus::kWarning, c.in.slot,
+        fmt::format("is active; a pg_basebackup left by an interrupted run (pid {}) may hold it, "
+                    "and the clone ends that process before the copy",
+                    c.in.leftovers.front())));
   } else if (s.active && !ours) {
     c.out.report.Add(Item(
         "slot", CheckStatus::kFail, c.in.slot,
@@ -308,23 +347,114 @@ void CheckSlot(Context& c) {
   }
 }
 
+// The copy needs room on each filesystem it writes to: the data directory's (the primary's
+// size without its user tablespaces) and each tablespace location's.
 void CheckSpace(Context& c) {
   if (!c.out.facts.primary_size_bytes) return;
-  auto free = FreeBytes(DirName(c.out.plan.data_directory));
-  if (!free) {
-    c.out.report.Add(Item("disk_space", CheckStatus::kFail, "", free.error().message));
+  struct Need {
+    const Dir* dir;
+    std::uint64_t bytes = 0;
+    std::string what;
+  };
+  std::vector<Need> needs;
+  auto add = [&](const Dir& dir, std::uint64_t bytes, const std::string& what) {
+    for (auto& n : needs) {
+      if (n.dir->status().st_dev == dir.status().st_dev) {
+        n.bytes += bytes;
+        n.what += ", " + what;
+        return;
+      }
+    }
+    needs.push_back({&dir, bytes, what});
+  };
+  std::uint64_t total = *c.out.facts.primary_size_bytes;
+  std::uint64_t ts = c.out.facts.tablespaces_bytes;
+  add(c.in.layout.data.parent, total > ts ? total - ts : 0, "the data directory");
+  for (const auto& t : c.in.layout.tablespaces)
+    add(t.local.parent, t.size_bytes, fmt::format("tablespace \"{}\"", t.name));
+  const int margin = c.in.config.clone.space_margin_percent;
+  for (const auto& n : needs) {
+    auto free = FreeBytes(*n.dir);
+    if (!free) {
+      c.out.report.Add(Item("disk_space", CheckStatus::kFail, n.dir->path(), free.error().message));
+      continue;
+    }
+    std::uint64_t need = n.bytes + n.bytes * static_cast<std::uint64_t>(margin) / 100;
+    bool ok = *free >= need;
+    c.out.report.Add(Item(
+        "disk_space", ok ? CheckStatus::kOk : CheckStatus::kFail,
+        fmt::format("{} free, {} needed", HumanBytes(*free), HumanBytes(need)),
+        fmt::format("the filesystem of {} must hold {} ({}) plus {}%", n.dir->path(),
+                    HumanBytes(n.bytes), n.what, margin),
+        ok ? "" : fmt::format("Free space in {}, or remove old copies (*.old-*).", n.dir->path())));
+  }
+}
+
+// pg_ctl writes the server log as the OS user; a log it cannot write would be found only at
+// the swap, after the whole copy, with the old standby already stopped.
+void CheckServiceLog(Context& c) {
+  const auto& cfg = c.in.config;
+  if (cfg.local.service.type != "pg_ctl") return;
+  std::string log = ServiceLogFile(cfg.local.service, c.in.layout.data.configured);
+  c.out.plan.log_file = log;
+  auto can = proc::UserCanWrite(c.in.os_user, log);
+  if (!can) {
+    c.out.report.Add(Item("server_log", CheckStatus::kWarning, log, can.error().message));
+  } else if (!*can) {
+    c.out.report.Add(Item(
+        "server_log", CheckStatus::kFail, log,
+        fmt::format("the OS user \"{}\" cannot write the server log, so pg_ctl could not start "
+                    "the new standby",
+                    c.in.os_user.name),
+        fmt::format("Make it writable by {0} (touch {1}; chown {0} {1}), or set "
+                    "local.service.log_file.",
+                    c.in.os_user.name, log)));
+  } else {
+    c.out.report.Add(
+        Item("server_log", CheckStatus::kOk, log,
+             fmt::format("pg_ctl can write the server log as \"{}\"", c.in.os_user.name)));
+  }
+}
+
+// A killed run's pg_basebackup: ended by the clone just before (reported), or still running
+// (a dry run ends nothing).
+void CheckLeftovers(Context& c) {
+  auto list = [](const std::vector<int>& pids) {
+    std::string out;
+    for (int p : pids) out += (out.empty() ? "" : ", ") + std::to_string(p);
+    return out;
+  };
+  if (!c.in.ended_leftovers.empty()) {
+    c.out.report.Add(Item("leftover_copy", CheckStatus::kOk, list(c.in.ended_leftovers),
+                          "ended pg_basebackup processes left by an interrupted run"));
+  }
+  c.out.plan.leftover_pids = c.in.leftovers;
+  if (!c.in.leftovers.empty()) {
+    c.out.report.Add(Item("leftover_copy", CheckStatus::kWarning, list(c.in.leftovers),
+                          "pg_basebackup processes left by an interrupted run still copy into "
+                          "staging; the clone ends them before it copies"));
+  }
+}
+
+void CheckTablespaces(Context& c) {
+  auto mapping = ParseTablespaceMapping(c.in.config.local.tablespace_mapping);
+  if (!mapping) {
+    c.out.report.Add(
+        Item("tablespace", CheckStatus::kFail, "", mapping.error().message, mapping.error().hint));
     return;
   }
-  std::uint64_t size = *c.out.facts.primary_size_bytes;
-  std::uint64_t need =
-      size + size * static_cast<std::uint64_t>(c.in.config.clone.space_margin_percent) / 100;
-  bool ok = *free >= need;
-  c.out.report.Add(
-      Item("disk_space", ok ? CheckStatus::kOk : CheckStatus::kFail,
-           fmt::format("{} free, {} needed", HumanBytes(*free), HumanBytes(need)),
-           fmt::format("the staging filesystem must hold the primary's {} plus {}%",
-                       HumanBytes(size), c.in.config.clone.space_margin_percent),
-           ok ? "" : "Free space beside the data directory, or remove old copies (*.old-*)."));
+  if (!c.primary_tablespaces) {
+    if (!mapping->empty() || !c.in.layout.old_tablespaces.empty()) {
+      c.out.report.Add(
+          Item("tablespace", CheckStatus::kWarning, "",
+               "the primary's tablespaces could not be listed (no admin login), so they are not "
+               "mapped: pg_basebackup would write them to the primary's paths",
+               "Give pgreplica an admin login (primary.admin_user, primary.admin_passfile)."));
+    }
+    return;
+  }
+  JudgeNewTablespaces(*c.primary_tablespaces, *mapping, c.in.os_user, c.in.layout, c.out.report,
+                      c.out.plan.tablespaces);
 }
 
 }  // namespace
@@ -353,6 +483,7 @@ bool IsLocalHost(const std::string& host) {
 
 nlohmann::json ClonePlan::ToJson() const {
   return {{"data_directory", data_directory},
+          {"data_real", data_real},
           {"staging", staging},
           {"old_directory", replace_existing ? nlohmann::json(old_directory) : nlohmann::json()},
           {"slot", slot},
@@ -363,37 +494,47 @@ nlohmann::json ClonePlan::ToJson() const {
           {"bindir", bindir},
           {"pgpass_file", pgpass_file},
           {"service", service},
+          {"log_file", log_file},
+          {"tablespaces", tablespaces},
+          {"leftover_pids", leftover_pids},
           {"pg_basebackup", basebackup_argv}};
 }
 
-BasebackupSpec BasebackupSpecFor(const conf::Config& cfg, const ClonePlan& plan) {
+BasebackupSpec BasebackupSpecFor(const conf::Config& cfg, const ClonePlan& plan,
+                                 const LocalLayout& layout) {
   BasebackupSpec spec{plan.bindir,    plan.staging,       PrimaryReplicationParams(cfg, "", ""),
                       plan.copy_slot, cfg.clone.max_rate, cfg.clone.compress};
   // The standby shows up on the primary under its slot's name.
   spec.primary.application_name = plan.slot;
+  for (const auto& t : layout.tablespaces)
+    spec.tablespace_mapping.emplace_back(t.primary_location, t.local.SiblingPath(kStagingSuffix));
   return spec;
 }
 
-PreflightResult RunPreflight(const PreflightInputs& in) {
+PreflightResult RunPreflight(PreflightInputs& in) {
   PreflightResult out;
   const auto& cfg = in.config;
-  out.plan.data_directory = cfg.local.data_directory;
-  out.plan.staging = StagingPathFor(cfg.local.data_directory);
+  out.plan.data_directory = in.layout.data.configured;
+  out.plan.data_real = in.layout.data.real;
+  out.plan.staging = in.layout.data.SiblingPath(kStagingSuffix);
   out.plan.slot = in.slot;
   out.plan.pgpass_file = PgpassPath(cfg, in.os_user.home);
-  Context c{in, out, std::nullopt, std::nullopt};
+  Context c{in, out, std::nullopt, std::nullopt, std::nullopt};
+  CheckLeftovers(c);
   CheckPasswordFile(c);
   CheckPrimary(c);
   CheckLocalPrograms(c);
   CheckNotSelf(c);
   if (c.replication) CheckCatalog(c);
   CheckLocalDirectory(c);
+  CheckServiceLog(c);
   if (c.replication) {
+    CheckTablespaces(c);
     CheckSlot(c);
     CheckSpace(c);
   }
   if (!out.plan.bindir.empty())
-    out.plan.basebackup_argv = BasebackupArgv(BasebackupSpecFor(cfg, out.plan));
+    out.plan.basebackup_argv = BasebackupArgv(BasebackupSpecFor(cfg, out.plan, in.layout));
   return out;
 }
 

@@ -15,12 +15,14 @@
 #include "pg/connection.h"
 #include "proc/user.h"
 #include "replica/datadir.h"
+#include "replica/layout.h"
 #include "replica/slot.h"
 
 namespace pgreplica::replica {
 
 struct ClonePlan {
-  std::string data_directory;
+  std::string data_directory;  // as configured (normalised)
+  std::string data_real;       // the real directory (differs when the configured one is a link)
   std::string staging;
   std::string old_directory;  // where the current data directory goes (if it exists)
   std::string slot;           // the host's slot, named in primary_slot_name
@@ -31,8 +33,11 @@ struct ClonePlan {
   bool remove_leftover_staging = false;
   std::string bindir;
   std::string pgpass_file;
-  std::string service;  // description
+  std::string service;   // description
+  std::string log_file;  // the server log (service type pg_ctl)
   std::vector<std::string> basebackup_argv;
+  nlohmann::json tablespaces = nlohmann::json::array();  // one object each, for the report
+  std::vector<int> leftover_pids;  // pg_basebackup left by a killed run, ended before the copy
   nlohmann::json ToJson() const;
 };
 
@@ -44,6 +49,7 @@ struct PreflightFacts {
   bool catalog_available = false;  // an SQL connection to the primary worked
   DataDirState local;
   bool local_running = false;
+  std::uint64_t tablespaces_bytes = 0;  // the primary's user tablespaces together
 };
 
 struct PreflightResult {
@@ -57,14 +63,21 @@ struct PreflightInputs {
   proc::OsUser os_user;
   std::string slot;  // resolved slot name
   bool force = false;
+  // The local directories; the preflight fills in the tablespaces (the primary's, and those of
+  // the existing data directory).
+  LocalLayout& layout;
+  std::vector<int> ended_leftovers;  // pids of a killed run's pg_basebackup ended just before
+  std::vector<int> leftovers;        // such pids still running (dry runs end nothing)
 };
 
 // The pg_basebackup invocation of a plan (the same for --dry-run and the real copy).
 struct BasebackupSpec;
-BasebackupSpec BasebackupSpecFor(const conf::Config& config, const ClonePlan& plan);
+BasebackupSpec BasebackupSpecFor(const conf::Config& config, const ClonePlan& plan,
+                                 const LocalLayout& layout);
 
-// Never fails as a whole: every problem is an item of the report.
-PreflightResult RunPreflight(const PreflightInputs& in);
+// Never fails as a whole: every problem is an item of the report. Reads only: nothing is
+// created, locked or changed.
+PreflightResult RunPreflight(PreflightInputs& in);
 
 // The local host's addresses for "the primary is this host" checks.
 bool IsLocalHost(const std::string& host);

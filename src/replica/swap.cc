@@ -4,59 +4,103 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
 
 #include <fmt/format.h>
 
-#include "common/fs.h"
 #include "replica/datadir.h"
-#include "replica/jobs.h"
 
 namespace pgreplica::replica {
 
 namespace {
 
-Status Rename(const std::string& from, const std::string& to) {
-  if (std::rename(from.c_str(), to.c_str()) != 0)
-    return std::unexpected(
-        ErrnoError(errno, fmt::format("could not rename \"{}\" to \"{}\"", from, to)));
+std::string Staging(const Location& l) { return l.Sibling(kStagingSuffix); }
+
+// The locations moved aside before the copy comes in: the old standby's tablespace
+// directories, and whatever is at a new tablespace's location (once each).
+std::vector<const Location*> AsideLocations(const LocalLayout& layout) {
+  std::vector<const Location*> out;
+  auto add = [&](const Location& l) {
+    if (!l.exists()) return;
+    for (const Location* o : out)
+      if (o->real == l.real) return;
+    out.push_back(&l);
+  };
+  for (const auto& t : layout.tablespaces) add(t.local);
+  for (const auto& o : layout.old_tablespaces) add(o.location);
+  return out;
+}
+
+Status CheckIdentity(const Location& data, const std::string& name, const FileId& want) {
+  auto st = data.parent.Stat(name);
+  if (!st) return std::unexpected(st.error());
+  if (!*st || !S_ISDIR((*st)->st_mode) || FileId{(*st)->st_dev, (*st)->st_ino} != want) {
+    return Fail(
+        ErrorKind::kInsecureFile,
+        fmt::format("\"{}\" is not the directory the copy was made in", data.parent.PathOf(name)),
+        "It was replaced while the copy ran.",
+        "Find out who changed it; no other process may write beside the data directory.");
+  }
   return {};
 }
 
-// Puts the old data directory back after a failed start of the new one.
+// Moves the new copies (tablespaces, then the data directory) to <name><suffix>.
+Status MoveNewAside(const LocalLayout& layout, const std::string& suffix) {
+  Status first;
+  for (const auto& t : layout.tablespaces) {
+    auto ok = t.local.parent.Rename(t.local.name, t.local.Sibling(suffix));
+    if (!ok && first) first = ok;
+  }
+  auto ok = layout.data.parent.Rename(layout.data.name, layout.data.Sibling(suffix));
+  if (!ok && first) first = ok;
+  if (!layout.tablespaces.empty()) {
+    // The failed copy's links pointed at the final locations; point them at its own.
+    std::vector<TablespaceLink> links;
+    for (const auto& t : layout.tablespaces) links.push_back({t.oid, t.local.SiblingPath(suffix)});
+    if (auto dir = layout.data.parent.OpenDir(layout.data.Sibling(suffix)))
+      (void)Relink(*dir, links, std::nullopt);
+  }
+  return first;
+}
+
+// Puts the old directories back after a failed start of the new copy.
 Error RollBack(const SwapInputs& in, Service& service, const SwapOutcome& out, const Error& why) {
+  const LocalLayout& layout = in.layout;
+  const Location& data = layout.data;
+  Owner owner{in.os_user.uid, in.os_user.gid};
   (void)service.Stop();
-  std::string failed = in.data_directory + ".failed-" + UtcStamp();
   Error e = why;
-  if (int pid = WaitForNoPostmaster(in.data_directory, in.stop_grace); pid != 0) {
+  if (int pid = WaitForNoPostmaster(data.real, in.stop_grace); pid != 0) {
     // The start reported failure, yet the new copy runs: moving it would leave it serving from
     // a renamed directory, and the old server could not take its port.
     e.detail += fmt::format(
         " Yet a server (pid {}) runs in \"{}\" and the service did not stop it, so the new copy "
         "was left in place{}.",
-        pid, in.data_directory,
+        pid, data.real,
         out.old_directory.empty() ? ""
                                   : fmt::format("; the old data is in \"{}\"", out.old_directory));
     e.hint = "Find out what started that server; stop it before moving any directory by hand.";
     return e;
   }
-  if (!Rename(in.data_directory, failed)) {
-    e.detail +=
-        fmt::format(" The new copy could not be moved aside, and the old data is still in \"{}\".",
-                    out.old_directory);
-    e.hint = fmt::format("Move \"{}\" away and rename \"{}\" to \"{}\" by hand.", in.data_directory,
-                         out.old_directory, in.data_directory);
+  std::string failed_suffix = std::string(kFailedInfix) + layout.stamp;
+  std::string failed = data.SiblingPath(failed_suffix);
+  if (auto ok = MoveNewAside(layout, failed_suffix); !ok) {
+    e.detail += fmt::format(
+        " The new copy could not be moved aside ({}), and the old data is still in \"{}\".",
+        ok.error().message, out.old_directory);
+    e.hint = fmt::format("Move \"{}\" away and rename \"{}\" to \"{}\" by hand.", data.real,
+                         out.old_directory, data.real);
     return e;
   }
-  if (out.old_directory.empty()) {
+  if (!out.moved.data_moved && out.moved.tablespaces.empty()) {
     e.detail += fmt::format(
         " There was no previous data directory; the new copy is kept in \"{}\".", failed);
     return e;
   }
-  if (auto ok = Rename(out.old_directory, in.data_directory); !ok) {
+  if (auto ok = MoveBack(data, out.moved, owner); !ok) {
     e.detail +=
         fmt::format(" The old data directory could not be put back: {}", ok.error().message);
-    e.hint = fmt::format("Rename \"{}\" to \"{}\" by hand.", out.old_directory, in.data_directory);
+    e.hint = fmt::format("Rename \"{}\" to \"{}\" (and each tablespace's {} directory) by hand.",
+                         out.old_directory, data.real, out.moved.suffix);
     return e;
   }
   std::string restarted;
@@ -70,12 +114,38 @@ Error RollBack(const SwapInputs& in, Service& service, const SwapOutcome& out, c
   return e;
 }
 
+// Brings the staged copies into place: tablespaces first, the data directory last.
+Status BringIn(const SwapInputs& in) {
+  const LocalLayout& layout = in.layout;
+  std::vector<const Location*> done;
+  auto undo = [&](const Error& why) -> Status {
+    for (auto it = done.rbegin(); it != done.rend(); ++it)
+      (void)(*it)->parent.Rename((*it)->name, Staging(**it));
+    return std::unexpected(why);
+  };
+  for (const auto& t : layout.tablespaces) {
+    if (auto ok = t.local.parent.Rename(Staging(t.local), t.local.name); !ok)
+      return undo(ok.error());
+    done.push_back(&t.local);
+  }
+  const Location& data = layout.data;
+  if (auto ok = CheckIdentity(data, Staging(data), in.staged_data); !ok) return undo(ok.error());
+  if (auto ok = data.parent.Rename(Staging(data), data.name); !ok) return undo(ok.error());
+  done.push_back(&data);
+  for (const Location* l : done) {
+    if (auto ok = l->parent.Sync(); !ok) return undo(ok.error());
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<SwapOutcome> SwapIn(const SwapInputs& in, Service& service) {
+  const Location& data = in.layout.data;
+  Owner owner{in.os_user.uid, in.os_user.gid};
   SwapOutcome out;
   auto t0 = std::chrono::steady_clock::now();
-  if (in.replace_existing) {
+  if (data.exists()) {
     auto running = service.IsRunning();
     if (!running) return std::unexpected(running.error());
     out.was_running = *running;
@@ -84,33 +154,45 @@ Result<SwapOutcome> SwapIn(const SwapInputs& in, Service& service) {
         return std::unexpected(ok.error().Context("could not stop the old standby"));
     }
     // Whatever the service says, no server may run in the directory that is moved away.
-    if (int pid = WaitForNoPostmaster(in.data_directory, in.stop_grace); pid != 0) {
+    if (int pid = WaitForNoPostmaster(data.real, in.stop_grace); pid != 0) {
       return Fail(ErrorKind::kChildFailed, "could not stop the old standby",
                   fmt::format("A server (pid {}) still runs in \"{}\" after {} {}. Nothing was "
                               "moved.",
-                              pid, in.data_directory, service.Describe(),
+                              pid, data.real, service.Describe(),
                               out.was_running ? "stopped it" : "said it was not running"),
                   "Set local.service to what starts and stops this server.");
     }
-    if (auto ok = Rename(in.data_directory, in.old_directory); !ok) {
-      if (out.was_running) (void)service.Start();
-      return std::unexpected(ok.error());
+  }
+  auto restart_old = [&] {
+    if (out.was_running) (void)service.Start();
+  };
+  auto moved = MoveTogether(data, AsideLocations(in.layout),
+                            std::string(kOldInfix) + in.layout.stamp, owner);
+  if (!moved) {
+    restart_old();
+    return std::unexpected(moved.error().Context("could not move the old data directory aside"));
+  }
+  out.moved = *moved;
+  if (moved->data_moved) out.old_directory = moved->DataPath(data);
+  if (auto ok = BringIn(in); !ok) {
+    Error e = ok.error().Context("could not move the copy into place");
+    if (auto back = MoveBack(data, out.moved, owner); !back) {
+      e.detail +=
+          fmt::format(" The old data directory could not be put back: {}.", back.error().message);
+      e.hint = fmt::format("Rename \"{}\" to \"{}\" by hand.", out.old_directory, data.real);
+    } else {
+      restart_old();
+      e.detail +=
+          " The old data directory was put back; the copy stays in staging until the "
+          "clone removes it.";
     }
-    out.old_directory = in.old_directory;
-  } else {
-    // An empty directory may be there; rename() replaces an empty one.
-    (void)RemoveTree(in.data_directory);
+    return std::unexpected(e);
   }
-  if (auto ok = Rename(in.staging, in.data_directory); !ok) {
-    if (!out.old_directory.empty() && Rename(out.old_directory, in.data_directory) &&
-        out.was_running)
-      (void)service.Start();
-    return std::unexpected(ok.error());
-  }
-  if (chmod(in.data_directory.c_str(), 0700) != 0 ||
-      (geteuid() == 0 && chown(in.data_directory.c_str(), in.os_user.uid, in.os_user.gid) != 0)) {
+  auto fixed = CheckIdentity(data, data.name, in.staged_data);
+  if (fixed) fixed = data.parent.ChownChmod(data.name, owner, 0700);
+  if (!fixed) {
     return std::unexpected(
-        RollBack(in, service, out, ErrnoError(errno, "could not set the data directory's mode")));
+        RollBack(in, service, out, fixed.error().Context("could not prepare the new copy")));
   }
   if (auto ok = service.Start(); !ok) {
     return std::unexpected(

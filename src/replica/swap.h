@@ -1,23 +1,34 @@
 #pragma once
 // Clone step 6: the few seconds in which the standby is down. Stop the old
-// server, move its data directory aside, move the verified copy into place,
-// start. If the new copy does not start, the old data directory is put back
-// (and started if it ran before), and the failed copy is kept for study.
+// server, move its data directory and its tablespace directories aside
+// together (<name>.old-<stamp>, replica/layout.h), move the verified copy and
+// its staged tablespaces into place, start. If the new copy does not start, it
+// is moved to <name>.failed-<stamp> for study and the old directories are put
+// back (and started if they ran before). Every change goes through the
+// directory fds of the layout; the parents are fsynced after the renames.
+
+#include <sys/types.h>
 
 #include <chrono>
 #include <string>
 
 #include "common/error.h"
 #include "proc/user.h"
+#include "replica/layout.h"
 #include "replica/service.h"
 
 namespace pgreplica::replica {
 
+// The identity of a directory: the staged copy must still be the one the clone created.
+struct FileId {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  bool operator==(const FileId&) const = default;
+};
+
 struct SwapInputs {
-  std::string data_directory;
-  std::string staging;
-  std::string old_directory;  // target name for the current data directory
-  bool replace_existing = false;
+  const LocalLayout& layout;  // the staged copies are the kStagingSuffix siblings
+  FileId staged_data;         // the data staging directory as created by the clone
   proc::OsUser os_user;
   // How long a server may take to exit after the service's stop returned (rc scripts and
   // systemd can return a moment early) before the swap gives up with nothing moved.
@@ -26,13 +37,15 @@ struct SwapInputs {
 
 struct SwapOutcome {
   bool was_running = false;
-  std::string old_directory;    // empty when there was nothing to move aside
+  std::string old_directory;    // where the data directory went; empty when there was none
+  MovedAside moved;             // everything moved aside, for the cleanup after success
   double downtime_seconds = 0;  // from stopping the old server to the new one accepting connections
 };
 
-// Requires: staging holds a verified copy. On error, the data directory
-// holds the old data again when there was any (the message says where
-// everything is) and the old server runs again if it ran.
+// Requires: the staged copies are verified and their pg_tblspc links point at the final
+// tablespace locations. On error, the data directory and the tablespace locations hold the
+// old data again when there was any (the message says where everything is) and the old
+// server runs again if it ran.
 Result<SwapOutcome> SwapIn(const SwapInputs& in, Service& service);
 
 }  // namespace pgreplica::replica

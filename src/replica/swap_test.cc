@@ -51,22 +51,28 @@ class SwapTest : public ::testing::Test {
     ASSERT_TRUE(t);
     tmp_.emplace(std::move(*t));
     data_ = tmp_->path() + "/data";
-    staging_ = StagingPathFor(data_);
+    staging_ = data_ + ".pgreplica-staging";
     fs::create_directories(data_);
     fs::create_directories(staging_);
     std::ofstream(data_ + "/PG_VERSION") << "15\n";
     std::ofstream(staging_ + "/PG_VERSION") << "15\n";
     std::ofstream(staging_ + "/new") << "new copy\n";
   }
-  SwapInputs Inputs() const {
+  // The layout as the clone builds it (stamp "test"), resolved now.
+  LocalLayout& Layout() {
+    auto data = ResolveLocation(data_);
+    EXPECT_TRUE(data) << data.error().message;
+    layout_.emplace(LocalLayout{std::move(*data), {}, {}, "test"});
+    return *layout_;
+  }
+  SwapInputs Inputs() {
     auto me = proc::CurrentUser();
-    return {data_,
-            staging_,
-            data_ + ".old-test",
-            true,
-            me ? *me : proc::OsUser{},
+    struct stat st {};
+    EXPECT_EQ(stat(staging_.c_str(), &st), 0);
+    return {Layout(), FileId{st.st_dev, st.st_ino}, me ? *me : proc::OsUser{},
             std::chrono::milliseconds(300)};
   }
+  std::optional<LocalLayout> layout_;
   std::optional<TempDir> tmp_;
   std::string data_, staging_;
 };
@@ -76,13 +82,13 @@ TEST_F(SwapTest, RunningPostmasterIsFoundByPidAndWorkingDirectory) {
   {
     auto server = FakePostmaster(data_);
     EXPECT_EQ(RunningPostmaster(data_), server.pid());
-    EXPECT_EQ(InspectDataDir(data_)->postmaster_pid, server.pid());
+    EXPECT_EQ(InspectDataDir(Layout().data)->postmaster_pid, server.pid());
   }
   EXPECT_EQ(RunningPostmaster(data_), 0) << "the pid is gone";
   // A stale file whose pid now belongs to a process elsewhere (this test) is no server.
   std::ofstream(data_ + "/postmaster.pid") << getpid() << "\n";
   EXPECT_EQ(RunningPostmaster(data_), 0);
-  EXPECT_EQ(InspectDataDir(data_)->postmaster_pid, 0);
+  EXPECT_EQ(InspectDataDir(Layout().data)->postmaster_pid, 0);
 }
 
 TEST_F(SwapTest, AServerTheServiceDidNotStopIsNeverMovedAway) {

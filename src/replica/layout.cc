@@ -1,0 +1,198 @@
+#include "replica/layout.h"
+
+#include <sys/stat.h>
+
+#include <set>
+
+#include <fmt/format.h>
+
+#include "common/fs.h"
+
+namespace pgreplica::replica {
+
+Result<std::map<std::string, std::string>> ParseTablespaceMapping(
+    const std::vector<std::string>& entries) {
+  std::map<std::string, std::string> out;
+  std::set<std::string> targets;
+  for (const auto& e : entries) {
+    auto eq = e.find('=');
+    std::string from = eq == std::string::npos ? "" : LexicalPath(e.substr(0, eq));
+    std::string to = eq == std::string::npos ? "" : LexicalPath(e.substr(eq + 1));
+    if (eq == std::string::npos || e.find('=', eq + 1) != std::string::npos ||
+        !from.starts_with('/') || !to.starts_with('/') || from == "/" || to == "/") {
+      return Fail(ErrorKind::kConfigInvalid, fmt::format("invalid tablespace mapping \"{}\"", e),
+                  "Each entry of local.tablespace_mapping has the form OLDDIR=NEWDIR: the "
+                  "tablespace's location on the primary, \"=\", and its location on this host, "
+                  "both absolute paths without \"=\".",
+                  "For example: local.tablespace_mapping: [\"/srv/ts1=/srv/standby/ts1\"]");
+    }
+    if (!out.emplace(from, to).second)
+      return Fail(ErrorKind::kConfigInvalid,
+                  fmt::format("tablespace location \"{}\" is mapped twice", from), "",
+                  "Keep one entry for each of the primary's tablespace locations.");
+    if (!targets.insert(to).second)
+      return Fail(ErrorKind::kConfigInvalid,
+                  fmt::format("two tablespaces are mapped to \"{}\"", to), "",
+                  "Give each tablespace its own location on this host.");
+  }
+  return out;
+}
+
+Status Relink(const Dir& data_directory, const std::vector<TablespaceLink>& links,
+              std::optional<Owner> owner) {
+  if (links.empty()) return {};
+  auto dir = data_directory.OpenDir("pg_tblspc");
+  if (!dir) return std::unexpected(dir.error());
+  for (const auto& l : links) {
+    if (auto ok = dir->ReplaceSymlink(l.oid, l.target, owner); !ok) return ok;
+  }
+  return dir->Sync();
+}
+
+std::vector<std::string> RemoveEmptyMoved(const Location& data, const MovedAside& m) {
+  std::vector<std::string> removed;
+  auto remove = [&](const Location& l) {
+    auto gone = l.parent.RemoveEmptyDir(l.Sibling(m.suffix));
+    if (gone && *gone) removed.push_back(l.SiblingPath(m.suffix));
+  };
+  if (m.data_moved) remove(data);
+  for (const Location* t : m.tablespaces) remove(*t);
+  return removed;
+}
+
+std::vector<std::string> PruneOldCopies(const Location& data, int keep, uid_t owner,
+                                        std::vector<std::string>* problems) {
+  std::vector<std::string> removed;
+  auto note = [&](const std::string& what, const Error& e) {
+    if (problems) problems->push_back(fmt::format("{}: {}", what, e.message));
+  };
+  auto old = SiblingsWithInfix(data, kOldInfix);
+  if (!old) {
+    note(data.parent.path(), old.error());
+    return removed;
+  }
+  const std::string prefix = data.Sibling(kOldInfix);
+  while (static_cast<int>(old->size()) > keep) {
+    std::string name = old->front();
+    old->erase(old->begin());
+    std::string suffix = std::string(kOldInfix) + name.substr(prefix.size());
+    // Its tablespace directories first: they are found through its own links.
+    if (auto dir = data.parent.OpenDir(name)) {
+      if (auto links = ReadTablespaceLinks(*dir)) {
+        for (const auto& l : *links) {
+          std::string target = LexicalPath(l.target);
+          if (!target.starts_with('/') || !target.ends_with(suffix)) continue;
+          auto parent = Dir::Open(DirName(target));
+          if (!parent) continue;
+          auto st = parent->Stat(BaseName(target));
+          if (!st || !*st || !S_ISDIR((*st)->st_mode) || (*st)->st_uid != owner) continue;
+          if (auto ok = parent->RemoveTree(BaseName(target)); ok)
+            removed.push_back(target);
+          else
+            note(target, ok.error());
+        }
+      }
+    }
+    if (auto ok = data.parent.RemoveTree(name); ok)
+      removed.push_back(data.parent.PathOf(name));
+    else
+      note(data.parent.PathOf(name), ok.error());
+  }
+  return removed;
+}
+
+Status RemoveStaging(const LocalLayout& layout) {
+  Status first = layout.data.parent.RemoveTree(layout.data.Sibling(kStagingSuffix));
+  for (const auto& t : layout.tablespaces) {
+    auto ok = t.local.parent.RemoveTree(t.local.Sibling(kStagingSuffix));
+    if (!ok && first) first = ok;
+  }
+  return first;
+}
+
+namespace {
+
+// The links of the data directory now named `data_name` whose targets are among `moved`
+// locations (compared by their configured and real paths), with the targets they get.
+Result<std::vector<TablespaceLink>> LinksToMove(const Dir& data_directory,
+                                                const std::vector<const Location*>& moved,
+                                                std::string_view suffix,
+                                                std::vector<TablespaceLink>* original) {
+  auto links = ReadTablespaceLinks(data_directory);
+  if (!links) return std::unexpected(links.error());
+  std::vector<TablespaceLink> out;
+  for (const auto& l : *links) {
+    std::string target = LexicalPath(l.target);
+    for (const Location* loc : moved) {
+      if (target == loc->configured || target == loc->real) {
+        out.push_back({l.oid, loc->SiblingPath(suffix)});
+        if (original) original->push_back(l);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<MovedAside> MoveTogether(const Location& data,
+                                const std::vector<const Location*>& tablespaces,
+                                std::string_view suffix, std::optional<Owner> link_owner) {
+  MovedAside m;
+  m.suffix = std::string(suffix);
+  auto undo = [&](const Error& why) -> std::unexpected<Error> {
+    Error e = why;
+    if (auto back = MoveBack(data, m, link_owner); !back)
+      e.detail += fmt::format(" Putting back what was moved failed too: {}.", back.error().message);
+    return std::unexpected(e);
+  };
+  if (data.exists()) {
+    if (auto ok = data.parent.Rename(data.name, data.Sibling(suffix)); !ok) return undo(ok.error());
+    m.data_moved = true;
+  }
+  for (const Location* t : tablespaces) {
+    if (!t->exists()) continue;
+    if (auto ok = t->parent.Rename(t->name, t->Sibling(suffix)); !ok) return undo(ok.error());
+    m.tablespaces.push_back(t);
+  }
+  if (auto ok = data.parent.Sync(); !ok) return undo(ok.error());
+  for (const Location* t : m.tablespaces) {
+    if (auto ok = t->parent.Sync(); !ok) return undo(ok.error());
+  }
+  if (m.data_moved && !m.tablespaces.empty()) {
+    auto moved_dir = data.parent.OpenDir(data.Sibling(suffix));
+    if (!moved_dir) return undo(moved_dir.error());
+    std::vector<TablespaceLink> original;
+    auto links = LinksToMove(*moved_dir, m.tablespaces, suffix, &original);
+    if (!links) return undo(links.error());
+    m.relinked = original;
+    if (auto ok = Relink(*moved_dir, *links, link_owner); !ok) return undo(ok.error());
+  }
+  return m;
+}
+
+Status MoveBack(const Location& data, const MovedAside& m, std::optional<Owner> link_owner) {
+  Status first;
+  auto note = [&](Status s) {
+    if (!s && first) first = s;
+  };
+  if (m.data_moved && !m.relinked.empty()) {
+    auto moved_dir = data.parent.OpenDir(data.Sibling(m.suffix));
+    if (!moved_dir)
+      note(std::unexpected(moved_dir.error()));
+    else
+      note(Relink(*moved_dir, m.relinked, link_owner));
+  }
+  for (auto it = m.tablespaces.rbegin(); it != m.tablespaces.rend(); ++it) {
+    note((*it)->parent.Rename((*it)->Sibling(m.suffix), (*it)->name));
+    note((*it)->parent.Sync());
+  }
+  if (m.data_moved) {
+    note(data.parent.Rename(data.Sibling(m.suffix), data.name));
+    note(data.parent.Sync());
+  }
+  return first;
+}
+
+}  // namespace pgreplica::replica

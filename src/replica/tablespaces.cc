@@ -1,0 +1,190 @@
+#include "replica/tablespaces.h"
+
+#include <charconv>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "common/fs.h"
+
+namespace pgreplica::replica {
+
+namespace {
+
+CheckItem Item(CheckStatus status, std::string value, std::string message, std::string fix = {}) {
+  if (status == CheckStatus::kOk) fix.clear();
+  return {"tablespace", status, std::move(value), std::move(message), std::move(fix)};
+}
+
+bool Inside(const std::string& path, const std::string& dir) {
+  return path == dir || path.starts_with(dir == "/" ? dir : dir + "/");
+}
+
+// A location on this host that pgreplica may rename: a directory of the OS user (or missing),
+// never a mount point. The reason when it is not.
+std::optional<std::string> Unmovable(const Location& l, const proc::OsUser& user) {
+  if (!l.exists()) return std::nullopt;
+  if (l.mount_point)
+    return fmt::format("\"{}\" is the root of a mounted filesystem, which cannot be renamed",
+                       l.real);
+  if (l.st->st_uid != user.uid)
+    return fmt::format("\"{}\" belongs to user id {}, not to \"{}\"", l.real, l.st->st_uid,
+                       user.name);
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<std::vector<PrimaryTablespace>> ListPrimaryTablespaces(pg::Connection& sql) {
+  auto r = sql.Exec(
+      "SELECT oid::text, spcname, coalesce(pg_tablespace_location(oid), ''), "
+      "pg_tablespace_size(oid)::bigint FROM pg_tablespace "
+      "WHERE spcname NOT IN ('pg_default', 'pg_global') ORDER BY oid");
+  if (!r) return std::unexpected(r.error());
+  std::vector<PrimaryTablespace> out;
+  for (int i = 0; i < r->rows(); ++i) {
+    PrimaryTablespace t{r->Get(i, 0), r->Get(i, 1), r->Get(i, 2), 0};
+    std::string size = r->Get(i, 3);
+    std::from_chars(size.data(), size.data() + size.size(), t.size_bytes);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Result<Location> ResolveOldTablespace(const TablespaceLink& link, const proc::OsUser& user) {
+  std::string value = fmt::format("pg_tblspc/{} -> {}", link.oid, link.target);
+  if (!link.target.starts_with('/'))
+    return Fail(ErrorKind::kCheckFailed,
+                fmt::format("tablespace link {} is not an absolute path", value), "",
+                "Fix the link, or remove the old data directory.");
+  auto loc = ResolveLocation(link.target);
+  if (!loc || !loc->exists())
+    return Fail(ErrorKind::kCheckFailed,
+                fmt::format("tablespace link {} cannot be used: {}", value,
+                            loc ? "its target does not exist" : loc.error().message),
+                "", "Repair the tablespace, or remove the old data directory.");
+  if (auto why = Unmovable(*loc, user))
+    return Fail(
+        ErrorKind::kCheckFailed,
+        fmt::format("tablespace {} cannot be moved with its data directory: {}", value, *why), "",
+        "See \"Layouts\" in docs/clone.md: a tablespace location must be a "
+        "directory of the PostgreSQL OS user below a mount point.");
+  return loc;
+}
+
+void JudgeOldTablespaces(const DataDirState& local, const proc::OsUser& user, LocalLayout& layout,
+                         CheckReport& report) {
+  for (const auto& link : local.tablespaces) {
+    std::string value = fmt::format("pg_tblspc/{} -> {}", link.oid, link.target);
+    auto loc = ResolveOldTablespace(link, user);
+    if (!loc) {
+      report.Add(Item(CheckStatus::kFail, value, "the existing standby's " + loc.error().message,
+                      loc.error().hint));
+      continue;
+    }
+    report.Add(Item(CheckStatus::kOk, value,
+                    fmt::format("a tablespace of the existing standby; it is moved to {} with the "
+                                "data directory at the swap",
+                                loc->SiblingPath(std::string(kOldInfix) + layout.stamp))));
+    layout.old_tablespaces.push_back({link, std::move(*loc)});
+  }
+}
+
+void JudgeNewTablespaces(const std::vector<PrimaryTablespace>& primary,
+                         const std::map<std::string, std::string>& mapping,
+                         const proc::OsUser& user, LocalLayout& layout, CheckReport& report,
+                         nlohmann::json& plan) {
+  std::set<std::string> used_mappings, targets;
+  const std::string& data = layout.data.real;
+  for (const auto& t : primary) {
+    if (!t.location.starts_with('/')) {
+      plan.push_back({{"oid", t.oid}, {"name", t.name}, {"in_place", true}});
+      continue;  // in place: inside the data directory, copied with it
+    }
+    std::string from = LexicalPath(t.location);
+    auto m = mapping.find(from);
+    bool mapped = m != mapping.end();
+    if (mapped) used_mappings.insert(from);
+    std::string local = mapped ? m->second : from;
+    std::string value = fmt::format("{} ({})", t.name, local);
+    std::string hint = fmt::format(
+        "Map it to a location of its own on this host: local.tablespace_mapping: "
+        "[\"{}=/NEW/PATH\"] "
+        "(or --tablespace-mapping {}=/NEW/PATH).",
+        from, from);
+    auto loc = ResolveLocation(local);
+    if (!loc) {
+      report.Add(Item(CheckStatus::kFail, value,
+                      fmt::format("tablespace \"{}\" cannot go to \"{}\": {}", t.name, local,
+                                  loc.error().message),
+                      loc.error().hint.empty() ? hint : loc.error().hint));
+      continue;
+    }
+    if (Inside(loc->real, data) || Inside(data, loc->real)) {
+      report.Add(Item(CheckStatus::kFail, value,
+                      fmt::format("tablespace \"{}\" would go to \"{}\", which overlaps the data "
+                                  "directory \"{}\"",
+                                  t.name, loc->real, data),
+                      hint));
+      continue;
+    }
+    if (!targets.insert(loc->real).second) {
+      report.Add(Item(CheckStatus::kFail, value,
+                      fmt::format("two tablespaces would go to \"{}\"", loc->real), hint));
+      continue;
+    }
+    if (auto why = Unmovable(*loc, user)) {
+      report.Add(Item(CheckStatus::kFail, value,
+                      fmt::format("tablespace \"{}\" cannot go there: {}", t.name, *why), hint));
+      continue;
+    }
+    std::string what = "does not exist yet: the copy goes there";
+    if (loc->exists()) {
+      bool ours = false;
+      for (const auto& o : layout.old_tablespaces)
+        ours |=
+            o.location.st->st_dev == loc->st->st_dev && o.location.st->st_ino == loc->st->st_ino;
+      auto dir = loc->Open();
+      auto empty = dir ? dir->IsEmpty() : Result<bool>(std::unexpected(dir.error()));
+      if (ours) {
+        what = "holds the existing standby's tablespace, which is moved aside at the swap";
+      } else if (empty && *empty) {
+        what = "empty: the copy goes there (the empty directory is moved aside at the swap)";
+      } else {
+        report.Add(Item(
+            CheckStatus::kFail, value,
+            fmt::format("tablespace \"{}\" would go to \"{}\", which is not empty and is not a "
+                        "tablespace of the standby in \"{}\" (is it the primary's own, on this "
+                        "host?)",
+                        t.name, loc->real, data),
+            hint));
+        continue;
+      }
+    }
+    std::string staging = loc->SiblingPath(kStagingSuffix);
+    auto leftover = loc->parent.Stat(loc->Sibling(kStagingSuffix));
+    if (leftover && *leftover)
+      what += "; a staging directory left by an interrupted run is removed";
+    report.Add(Item(CheckStatus::kOk, value,
+                    fmt::format("tablespace \"{}\" ({} on the primary) is copied to {}; {}", t.name,
+                                from, staging, what)));
+    plan.push_back({{"oid", t.oid},
+                    {"name", t.name},
+                    {"primary_location", from},
+                    {"location", loc->configured},
+                    {"real", loc->real},
+                    {"staging", staging},
+                    {"size_bytes", t.size_bytes}});
+    layout.tablespaces.push_back({t.oid, t.name, from, t.size_bytes, mapped, std::move(*loc)});
+  }
+  for (const auto& [from, to] : mapping) {
+    if (used_mappings.count(from)) continue;
+    report.Add(Item(CheckStatus::kWarning, fmt::format("{}={}", from, to),
+                    fmt::format("no tablespace of the primary is at \"{}\"; this mapping is "
+                                "not used",
+                                from),
+                    "Remove it from local.tablespace_mapping, or correct the primary's path."));
+  }
+}
+
+}  // namespace pgreplica::replica

@@ -1,0 +1,56 @@
+#pragma once
+// The tablespaces of a clone, judged in the preflight. A plain-format
+// pg_basebackup writes each user tablespace to its absolute location, outside
+// the staging directory, so the clone maps each one (--tablespace-mapping) to
+// a staged sibling of its location on this host ("<location>.pgreplica-staging")
+// and the swap moves them in together with the data directory. The existing
+// standby's own tablespaces (its pg_tblspc links) are moved aside with it.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "common/report.h"
+#include "pg/connection.h"
+#include "proc/user.h"
+#include "replica/datadir.h"
+#include "replica/layout.h"
+
+namespace pgreplica::replica {
+
+struct PrimaryTablespace {
+  std::string oid;
+  std::string name;
+  std::string location;  // pg_tablespace_location(); relative or empty for in-place tablespaces
+  std::uint64_t size_bytes = 0;
+};
+
+// The primary's tablespaces other than pg_default and pg_global, by oid.
+Result<std::vector<PrimaryTablespace>> ListPrimaryTablespaces(pg::Connection& sql);
+
+// Resolves one tablespace link of an existing data directory into the location it points to,
+// which must be a directory of `user` that can be moved (not a mount point). A hostile OS user
+// could point the link anywhere: the owner check keeps root from moving anything else.
+Result<Location> ResolveOldTablespace(const TablespaceLink& link, const proc::OsUser& user);
+
+// Resolves the existing data directory's tablespace links into layout.old_tablespaces and
+// reports each: it must be a directory of the OS user, not a mount point, so that it can be
+// moved aside with the data directory. Nothing is changed.
+void JudgeOldTablespaces(const DataDirState& local, const proc::OsUser& user, LocalLayout& layout,
+                         CheckReport& report);
+
+// Resolves where each of the primary's tablespaces goes on this host (`mapping`, else the
+// primary's location) into layout.tablespaces and reports each: the location must be free,
+// empty, or the existing standby's own tablespace; not inside the data directory, not a mount
+// point, not shared with another tablespace. Mapping entries no tablespace uses are warned
+// about. `plan` receives one JSON object per tablespace. Nothing is changed.
+void JudgeNewTablespaces(const std::vector<PrimaryTablespace>& primary,
+                         const std::map<std::string, std::string>& mapping,
+                         const proc::OsUser& user, LocalLayout& layout, CheckReport& report,
+                         nlohmann::json& plan);
+
+}  // namespace pgreplica::replica
