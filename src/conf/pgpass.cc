@@ -76,7 +76,7 @@ Result<bool> WritePgpassEntry(const std::string& path, const PgpassEntry& entry,
   std::string existing;
   if (*st) {
     if (!S_ISREG((*st)->st_mode)) {
-      return Fail(ErrorKind::kInsecureFile,
+      return Fail(S_ISLNK((*st)->st_mode) ? ErrorKind::kInsecureFile : ErrorKind::kFileAccess,
                   fmt::format("password file \"{}\" is not a regular file{}", path,
                               S_ISLNK((*st)->st_mode) ? " but a symbolic link" : ""),
                   "pgreplica does not read or write a password file through a link.",
