@@ -118,6 +118,13 @@ Status MoveDataAside(const Location& data, const proc::OsUser& user, const Decom
         fmt::format("cannot move \"{}\" aside: it is the root of a mounted filesystem", data.real),
         "Nothing was moved; the standby is stopped.", "Unmount it or remove its contents by hand.");
   }
+  if (data.st->st_uid != user.uid) {
+    return Fail(ErrorKind::kCheckFailed,
+                fmt::format("cannot move \"{}\" aside: it belongs to user id {}, not to \"{}\"",
+                            data.real, data.st->st_uid, user.name),
+                "Nothing was moved; the standby is stopped.",
+                "Check local.data_directory (and where a link there points).");
+  }
   auto dir = data.Open();
   if (!dir) return std::unexpected(dir.error());
   auto links = ReadTablespaceLinks(*dir);
@@ -155,6 +162,13 @@ Status StopLocal(const conf::Config& cfg, const DecommissionOptions& o, const Lo
   if (!user) return std::unexpected(user.error());
   auto state = InspectDataDir(data);
   if (!state) return std::unexpected(state.error());
+  if (state->exists && state->owner != user->uid) {
+    return Fail(ErrorKind::kCheckFailed,
+                fmt::format("\"{}\" belongs to user id {}, not to the PostgreSQL OS user \"{}\"",
+                            data.real, state->owner, user->name),
+                "Nothing was stopped, moved or dropped.",
+                "Check local.data_directory (and where a link there points).");
+  }
   if (state->is_pgdata && !state->is_standby && !o.force) {
     return Fail(ErrorKind::kCheckFailed,
                 fmt::format("\"{}\" is not a standby's data directory", data.real),

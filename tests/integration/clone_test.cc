@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "support/cli.h"
+#include "support/clone_fixture.h"
 #include "support/cluster.h"
 #include "support/snapshot.h"
 
@@ -26,109 +27,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class CloneTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto p = Cluster::Create(ws_, {});
-    ASSERT_TRUE(p) << p.error().message << "\n" << p.error().detail;
-    primary_ = std::move(*p);
-    ws_.MakeDir("standby");
-    data_ = ws_.path() + "/standby/data";
-    port_ = FreePort();
-    cfg_ =
-        WriteConfig(ws_, *primary_,
-                    fmt::format("  data_directory: {}\n  port: {}\nclone:\n  confirm_timeout: 60\n",
-                                data_, port_));
-    standby_ = Cluster::Adopt(ws_, "standby", data_, port_);
-    auto r = RunPgreplica(ws_, {"pgpass", "--config", cfg_.path});
-    ASSERT_EQ(r.code, 0) << r.output;
-  }
-
-  CliResult Clone(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"clone", "--config", cfg_.path};
-    args.insert(args.end(), extra.begin(), extra.end());
-    return RunPgreplica(ws_, args);
-  }
-
-  // A clone running in the background, slowed down so that tests can act mid-copy.
-  proc::Child StartSlowClone(std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {PGREPLICA_BINARY, "clone",      "--config",
-                                     cfg_.path,        "--max-rate", "10M"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    auto c = proc::Child::Start({.argv = argv, .env = {{"NO_COLOR", "1"}}});
-    EXPECT_TRUE(c);
-    return std::move(*c);
-  }
-
-  // Waits until pg_basebackup copies into staging; returns its pid (0 on timeout).
-  int WaitForCopy() {
-    for (int i = 0; i < 300; ++i) {
-      int pid = FindProcess({"pg_basebackup", Staging()});
-      if (pid != 0 && fs::exists(Staging() + "/base")) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-        return pid;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return 0;
-  }
-
-  std::string Staging() const { return data_ + ".pgreplica-staging"; }
-  std::string Slots() const {
-    auto s = primary_->Scalar(
-        "SELECT coalesce(string_agg(slot_name, ',' ORDER BY slot_name), '') FROM "
-        "pg_replication_slots");
-    return s ? *s : "?" + s.error().message;
-  }
-  bool StandbyStreams() const {
-    return standby_->WaitFor(
-        "SELECT pg_is_in_recovery() AND (SELECT status = 'streaming' FROM pg_stat_wal_receiver)",
-        60);
-  }
-  // A first standby, stopped, and a snapshot of its files.
-  Snapshot MakeStoppedStandby() {
-    auto r = Clone();
-    EXPECT_EQ(r.code, 0) << r.output;
-    EXPECT_TRUE(standby_->Stop());
-    std::ofstream(data_ + "/pgreplica-test-marker") << "old standby\n";
-    return TakeSnapshot(data_);
-  }
-  // The promises after a failed clone: old data as it was, no staging, it still starts.
-  void ExpectOldStandbyIntact(const Snapshot& before) {
-    EXPECT_EQ(DescribeDifference(before, TakeSnapshot(data_)), "");
-    EXPECT_FALSE(fs::exists(Staging())) << "staging left behind";
-    auto start =
-        standby_->RunTool({"pg_ctl", "start", "-D", data_, "-l", ws_.path() + "/restart.log", "-w",
-                           "-o", fmt::format("-p {}", port_)});
-    ASSERT_TRUE(start);
-    EXPECT_TRUE(start->status.ok()) << start->output;
-    EXPECT_TRUE(StandbyStreams());
-  }
-
-  // After a test stopped the primary: start it again and check the old standby as above. The
-  // primary gets its old port back unless another process took it meanwhile; then the old
-  // standby's primary_conninfo points nowhere, so only its files are compared.
-  void RestartPrimaryAndExpectOldStandbyIntact(const Snapshot& before) {
-    int old_port = primary_->port();
-    ASSERT_TRUE(primary_->Start());
-    cfg_ = WriteConfig(ws_, *primary_,
-                       fmt::format("  data_directory: {}\n  port: {}\n", data_, port_));
-    ASSERT_EQ(RunPgreplica(ws_, {"pgpass", "--config", cfg_.path}).code, 0);
-    if (primary_->port() == old_port) {
-      ExpectOldStandbyIntact(before);
-    } else {
-      EXPECT_EQ(DescribeDifference(before, TakeSnapshot(data_)), "");
-      EXPECT_FALSE(fs::exists(Staging())) << "staging left behind";
-    }
-  }
-
-  Workspace ws_;
-  std::unique_ptr<Cluster> primary_;
-  std::unique_ptr<Cluster> standby_;
-  std::string data_;
-  int port_ = 0;
-  TestConfig cfg_;
-};
+class CloneTest : public CloneFixture {};
 
 TEST_F(CloneTest, FreshCloneUnderWriteLoad) {
   ASSERT_TRUE(primary_->PgbenchInit(2));

@@ -1,9 +1,13 @@
+#include <sys/stat.h>
+
 #include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <vector>
 
 #include "support/snapshot.h"
+
+#include <fmt/format.h>
 
 #include "common/fs.h"
 
@@ -59,6 +63,41 @@ std::string DescribeDifference(const Snapshot& before, const Snapshot& after) {
       out += "changed: " + path + "\n";
   }
   for (const auto& [path, h] : after)
+    if (!before.count(path)) out += "added: " + path + "\n";
+  return out;
+}
+
+TreeSnapshot TakeTreeSnapshot(const std::string& dir, const std::vector<std::string>& skip) {
+  TreeSnapshot s;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    std::string rel = fs::relative(it->path(), dir).string();
+    bool skipped = false;
+    for (const auto& p : skip) skipped |= rel.rfind(p, 0) == 0;
+    if (skipped) {
+      if (it->is_directory() && !it->is_symlink()) it.disable_recursion_pending();
+      continue;
+    }
+    struct stat st {};
+    if (lstat(it->path().c_str(), &st) != 0) continue;
+    s[rel] =
+        fmt::format("mode {:o} uid {} gid {} size {} mtime {}.{}", st.st_mode, st.st_uid, st.st_gid,
+                    S_ISDIR(st.st_mode) ? 0 : st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+  }
+  return s;
+}
+
+std::string DescribeDifference(const TreeSnapshot& before, const TreeSnapshot& after) {
+  std::string out;
+  for (const auto& [path, v] : before) {
+    auto it = after.find(path);
+    if (it == after.end())
+      out += "removed: " + path + "\n";
+    else if (it->second != v)
+      out += "changed: " + path + " (" + v + " -> " + it->second + ")\n";
+  }
+  for (const auto& [path, v] : after)
     if (!before.count(path)) out += "added: " + path + "\n";
   return out;
 }

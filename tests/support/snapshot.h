@@ -15,6 +15,13 @@ Snapshot TakeSnapshot(const std::string& dir);
 // The paths that differ, for a readable failure message ("" when equal).
 std::string DescribeDifference(const Snapshot& before, const Snapshot& after);
 
+// Every entry below `dir` (not following links) with its type, mode, owner, size and mtime,
+// to prove that a run changed nothing at all. Paths starting with one of `skip` (relative to
+// `dir`) are left out (a running server's files change by themselves).
+using TreeSnapshot = std::map<std::string, std::string>;
+TreeSnapshot TakeTreeSnapshot(const std::string& dir, const std::vector<std::string>& skip = {});
+std::string DescribeDifference(const TreeSnapshot& before, const TreeSnapshot& after);
+
 // Whether some process's command line or environment contains `needle`
 // (scans /proc/*/cmdline and /proc/*/environ).
 bool AnyProcessShows(const std::string& needle, std::string* where = nullptr);

@@ -1,0 +1,212 @@
+// A hostile (or careless) PostgreSQL OS user, against pgreplica running as root. The data
+// directory's parent, the OS user's home and the staging directory belong to that user, so it
+// can plant a symbolic link wherever root will open, create, truncate, chown, move or remove
+// something. Each test plants links to a root-owned canary file and directory, runs clone,
+// swap, prune, decommission, pgpass or doctor, and checks that the canary did not change
+// (content, owner, mode, listing) and that its content never appears in any output. Needs root
+// (skipped otherwise): without root there is nothing to escalate to.
+
+#include <sys/stat.h>
+
+#include <cstring>
+
+#include "support/clone_fixture.h"
+
+namespace pgreplica::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kCanaryText = "canary: root's secret, never to be read or changed\n";
+
+class HostileTest : public CloneFixture {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "a hostile OS user only matters against root";
+    CloneFixture::SetUp();
+    auto dir = TempDir::Create("/tmp", fmt::format("pgreplica-canary-{}-", getpid()));
+    ASSERT_TRUE(dir);
+    canary_root_.emplace(std::move(*dir));
+    ASSERT_EQ(chmod(canary_root_->path().c_str(), 0755), 0);
+    canary_file_ = canary_root_->path() + "/canary";
+    canary_dir_ = canary_root_->path() + "/canary.d";
+    ASSERT_TRUE(WriteFileAtomic(canary_file_, kCanaryText, 0600, Owner{0, 0}));
+    ASSERT_EQ(mkdir(canary_dir_.c_str(), 0700), 0);
+    ASSERT_TRUE(WriteFileAtomic(canary_dir_ + "/keep", kCanaryText, 0600, Owner{0, 0}));
+    ASSERT_EQ(mkdir((canary_dir_ + "/PG_VERSION").c_str(), 0700), 0);
+    before_ = Canary();
+  }
+
+  // The canary's state: every entry with its content, owner and mode.
+  std::string Canary() const {
+    std::string out;
+    for (const auto& p : {canary_file_, canary_dir_, canary_dir_ + "/keep"}) {
+      struct stat st {};
+      if (lstat(p.c_str(), &st) != 0) {
+        out += p + ": missing\n";
+        continue;
+      }
+      out += fmt::format("{}: mode {:o} uid {} gid {} size {} nlink {}\n", p, st.st_mode, st.st_uid,
+                         st.st_gid, S_ISDIR(st.st_mode) ? 0 : st.st_size, st.st_nlink);
+      if (S_ISREG(st.st_mode)) out += ReadFile(p).value_or("(unreadable)");
+    }
+    for (const auto& e : fs::directory_iterator(canary_dir_)) out += e.path().string() + "\n";
+    return out;
+  }
+  void ExpectCanaryUnchanged(const CliResult& r) {
+    EXPECT_EQ(Canary(), before_) << r.output;
+    EXPECT_EQ(r.output.find("canary: root's secret"), std::string::npos) << r.output;
+  }
+
+  // A symbolic link at `path` to `target`, owned by the OS user (as if it had planted it).
+  void Plant(const std::string& path, const std::string& target) {
+    std::error_code ec;
+    fs::remove(path, ec);
+    ASSERT_EQ(symlink(target.c_str(), path.c_str()), 0) << path << ": " << strerror(errno);
+    ASSERT_EQ(lchown(path.c_str(), TestEnv::Get().os_user.uid, TestEnv::Get().os_user.gid), 0);
+  }
+
+  // A bindir like the real one whose pg_basebackup runs the real program and then does
+  // `after` as the OS user, with $d set to the directory it copied into.
+  std::string HostileBindir(const std::string& after) {
+    std::string bin = ws_.MakeDir("hostile-bin");
+    for (const auto& e : fs::directory_iterator(TestEnv::Get().bindir)) {
+      std::string name = e.path().filename().string();
+      if (name != "pg_basebackup") fs::create_symlink(e.path(), bin + "/" + name);
+    }
+    std::string script = fmt::format(
+        "#!/bin/sh\n"
+        "\"{}/pg_basebackup\" \"$@\" || exit $?\n"
+        "d=\n"
+        "for a in \"$@\"; do case \"$a\" in --pgdata=*) d=\"${{a#--pgdata=}}\" ;; esac; done\n"
+        "[ -n \"$d\" ] || exit 0\n"
+        "{}\n",
+        TestEnv::Get().bindir, after);
+    EXPECT_TRUE(WriteFileAtomic(bin + "/pg_basebackup", script, 0755));
+    return bin;
+  }
+
+  std::optional<TempDir> canary_root_;
+  std::string canary_file_, canary_dir_, before_;
+};
+
+TEST_F(HostileTest, ALinkInPlaceOfTheLockFileIsNeverOpened) {
+  Plant(data_ + ".pgreplica.lock", canary_file_);
+  auto r = Clone();
+  EXPECT_EQ(r.code, 6) << r.output;
+  EXPECT_NE(r.output.find("is a symbolic link"), std::string::npos) << r.output;
+  ExpectCanaryUnchanged(r);
+  auto d = RunPgreplica(ws_, {"decommission", "--config", cfg_.path, "--stop", "--remove-data"});
+  EXPECT_EQ(d.code, 6) << d.output;
+  ExpectCanaryUnchanged(d);
+  EXPECT_EQ(Slots(), "");
+}
+
+TEST_F(HostileTest, ALinkInPlaceOfStagingIsRemovedNotFollowed) {
+  Plant(Staging(), canary_dir_);
+  auto r = Clone();
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(StandbyStreams());
+  EXPECT_FALSE(fs::exists(Staging()));
+  ExpectCanaryUnchanged(r);
+}
+
+TEST_F(HostileTest, ALinkAmongTheOldCopiesIsNeverPruned) {
+  Plant(data_ + ".old-19990101T000000Z", canary_dir_);
+  ASSERT_EQ(Clone().code, 0);
+  auto r = Clone({"--no-keep-old"});
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(StandbyStreams());
+  ExpectCanaryUnchanged(r);
+}
+
+TEST_F(HostileTest, APasswordFileLinkIsNeitherReadNorWritten) {
+  Plant(cfg_.pgpass_file, canary_file_);
+  auto r = RunPgreplica(ws_, {"pgpass", "--config", cfg_.path});
+  EXPECT_EQ(r.code, 6) << r.output;
+  EXPECT_NE(r.output.find("symbolic link"), std::string::npos) << r.output;
+  ExpectCanaryUnchanged(r);
+  EXPECT_TRUE(fs::is_symlink(cfg_.pgpass_file)) << "not replaced by a copy of the canary";
+  auto doctor = RunPgreplica(ws_, {"doctor", "--config", cfg_.path});
+  EXPECT_NE(doctor.output.find("is a symbolic link"), std::string::npos) << doctor.output;
+  ExpectCanaryUnchanged(doctor);
+}
+
+TEST_F(HostileTest, AServerLogLinkToARootFileIsRefused) {
+  Plant(data_ + ".log", canary_file_);
+  auto r = Clone();
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("FAIL  server_log"), std::string::npos) << r.output;
+  ExpectCanaryUnchanged(r);
+  EXPECT_FALSE(fs::exists(data_));
+}
+
+TEST_F(HostileTest, ALinkInPlaceOfTheCopysAutoConfIsNeverAppendedTo) {
+  auto first = Clone({"--output", "json"});
+  ASSERT_EQ(first.code, 0) << first.output;
+  std::string slot = first.Json()["slot"];
+  std::string bin = HostileBindir(fmt::format(
+      "rm -f \"$d/postgresql.auto.conf\"; ln -s {} \"$d/postgresql.auto.conf\"", canary_file_));
+  auto r = Clone({"--bindir", bin});
+  EXPECT_EQ(r.code, 6) << r.output;
+  EXPECT_NE(r.output.find("postgresql.auto.conf"), std::string::npos) << r.output;
+  ExpectCanaryUnchanged(r);
+  EXPECT_TRUE(StandbyStreams()) << "the old standby runs on";
+  EXPECT_FALSE(fs::exists(Staging()));
+  EXPECT_EQ(Slots(), slot);
+}
+
+TEST_F(HostileTest, AStagingDirectorySwappedForALinkIsNeverMovedIn) {
+  std::string bin =
+      HostileBindir(fmt::format("mv \"$d\" \"$d.moved\" && ln -s {} \"$d\"", canary_dir_));
+  auto r = Clone({"--bindir", bin, "--no-verify"});
+  EXPECT_EQ(r.code, 6) << r.output;
+  EXPECT_NE(r.output.find("is not the directory the copy was made in"), std::string::npos)
+      << r.output;
+  ExpectCanaryUnchanged(r);
+  EXPECT_FALSE(fs::exists(data_)) << "nothing was moved into place";
+  EXPECT_FALSE(fs::is_symlink(data_));
+  EXPECT_FALSE(fs::is_symlink(Staging()));
+}
+
+TEST_F(HostileTest, ADataDirectoryLinkToARootDirectoryIsRefused) {
+  Plant(data_, canary_dir_);
+  auto r = Clone();
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("belongs to user id 0"), std::string::npos) << r.output;
+  ExpectCanaryUnchanged(r);
+  auto d = RunPgreplica(
+      ws_, {"decommission", "--config", cfg_.path, "--stop", "--remove-data", "--force"});
+  EXPECT_EQ(d.code, 1) << d.output;
+  ExpectCanaryUnchanged(d);
+  auto doctor = RunPgreplica(ws_, {"doctor", "--config", cfg_.path});
+  EXPECT_NE(doctor.output.find("FAIL  data_directory"), std::string::npos) << doctor.output;
+  ExpectCanaryUnchanged(doctor);
+  EXPECT_EQ(Slots(), "");
+}
+
+TEST_F(HostileTest, ATablespaceLinkToARootDirectoryIsNeverMoved) {
+  ASSERT_EQ(Clone().code, 0);
+  ASSERT_TRUE(standby_->Stop());
+  Plant(data_ + "/pg_tblspc/99999", canary_dir_);
+  auto r = Clone();
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("belongs to user id 0"), std::string::npos) << r.output;
+  ExpectCanaryUnchanged(r);
+  auto d = RunPgreplica(ws_, {"decommission", "--config", cfg_.path, "--stop", "--remove-data"});
+  EXPECT_EQ(d.code, 1) << d.output;
+  ExpectCanaryUnchanged(d);
+  EXPECT_TRUE(fs::exists(data_ + "/PG_VERSION")) << "the data directory was not moved either";
+}
+
+TEST_F(HostileTest, AJobDirectoryLinkIsNotFollowed) {
+  std::string state = ws_.MakeDir("state");
+  Plant(state + "/jobs", canary_dir_);
+  auto r = Clone();
+  EXPECT_NE(r.code, 0) << r.output;
+  ExpectCanaryUnchanged(r);
+  EXPECT_FALSE(fs::exists(data_));
+}
+
+}  // namespace
+}  // namespace pgreplica::testing
