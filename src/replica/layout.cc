@@ -112,21 +112,22 @@ Status RemoveStaging(const LocalLayout& layout) {
 
 namespace {
 
-// The links of the data directory now named `data_name` whose targets are among `moved`
-// locations (compared by their configured and real paths), with the targets they get.
-Result<std::vector<TablespaceLink>> LinksToMove(const Dir& data_directory,
-                                                const std::vector<const Location*>& moved,
-                                                std::string_view suffix,
-                                                std::vector<TablespaceLink>* original) {
+// The links of `data_directory` that point at one of `moved` (compared by device and inode,
+// so that any spelling of the path matches), each with the target it gets once the locations
+// are renamed to <name><suffix>. Read before the renames.
+Result<std::vector<std::pair<TablespaceLink, std::string>>> LinksToMove(
+    const Dir& data_directory, const std::vector<const Location*>& moved, std::string_view suffix) {
   auto links = ReadTablespaceLinks(data_directory);
   if (!links) return std::unexpected(links.error());
-  std::vector<TablespaceLink> out;
+  std::vector<std::pair<TablespaceLink, std::string>> out;
   for (const auto& l : *links) {
-    std::string target = LexicalPath(l.target);
+    if (!l.target.starts_with('/')) continue;
+    auto target = ResolveLocation(l.target);
+    if (!target || !target->st) continue;
     for (const Location* loc : moved) {
-      if (target == loc->configured || target == loc->real) {
-        out.push_back({l.oid, loc->SiblingPath(suffix)});
-        if (original) original->push_back(l);
+      if (loc->st && loc->st->st_dev == target->st->st_dev &&
+          loc->st->st_ino == target->st->st_ino) {
+        out.push_back({l, loc->SiblingPath(suffix)});
         break;
       }
     }
@@ -147,6 +148,14 @@ Result<MovedAside> MoveTogether(const Location& data,
       e.detail += fmt::format(" Putting back what was moved failed too: {}.", back.error().message);
     return std::unexpected(e);
   };
+  std::vector<std::pair<TablespaceLink, std::string>> relink;
+  if (data.exists() && !tablespaces.empty()) {
+    auto dir = data.Open();
+    if (!dir) return std::unexpected(dir.error());
+    auto links = LinksToMove(*dir, tablespaces, suffix);
+    if (!links) return std::unexpected(links.error());
+    relink = std::move(*links);
+  }
   if (data.exists()) {
     if (auto ok = data.parent.Rename(data.name, data.Sibling(suffix)); !ok) return undo(ok.error());
     m.data_moved = true;
@@ -160,14 +169,15 @@ Result<MovedAside> MoveTogether(const Location& data,
   for (const Location* t : m.tablespaces) {
     if (auto ok = t->parent.Sync(); !ok) return undo(ok.error());
   }
-  if (m.data_moved && !m.tablespaces.empty()) {
+  if (m.data_moved && !relink.empty()) {
     auto moved_dir = data.parent.OpenDir(data.Sibling(suffix));
     if (!moved_dir) return undo(moved_dir.error());
-    std::vector<TablespaceLink> original;
-    auto links = LinksToMove(*moved_dir, m.tablespaces, suffix, &original);
-    if (!links) return undo(links.error());
-    m.relinked = original;
-    if (auto ok = Relink(*moved_dir, *links, link_owner); !ok) return undo(ok.error());
+    std::vector<TablespaceLink> targets;
+    for (const auto& [link, target] : relink) {
+      m.relinked.push_back(link);
+      targets.push_back({link.oid, target});
+    }
+    if (auto ok = Relink(*moved_dir, targets, link_owner); !ok) return undo(ok.error());
   }
   return m;
 }
