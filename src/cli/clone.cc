@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/progress.h"
+#include "common/dirfd.h"
 #include "conf/validate.h"
 #include "proc/child.h"
 #include "proc/interrupt.h"
@@ -66,7 +67,17 @@ void PrintText(const Printer& p, const replica::CloneResult& r, const conf::Conf
       if (plan.copy_slot != plan.slot)
         p.Line(fmt::format("  copy slot       {} (temporary)", plan.copy_slot));
       p.Line(fmt::format("  staging         {}", plan.staging));
-      if (plan.replace_existing) p.Line(fmt::format("  old data kept   {}", plan.old_directory));
+      if (plan.replace_existing) {
+        p.Line(
+            fmt::format("  old data kept   {}{}", plan.old_directory,
+                        r.preflight->facts.local.empty ? " (empty: removed after success)" : ""));
+      }
+      for (const auto& t : plan.tablespaces) {
+        if (t.value("in_place", false)) continue;
+        p.Line(fmt::format("  tablespace      {} -> {} (staged in {})",
+                           t.value("name", std::string()), t.value("location", std::string()),
+                           t.value("staging", std::string())));
+      }
       p.Line(fmt::format("  service         {}{}", plan.service,
                          plan.stop_running ? " (stopped at the swap)" : ""));
       std::string argv;
@@ -134,9 +145,13 @@ Result<int> RunCloneCommand(const CloneCliOptions& o, const Printer& printer) {
   if (!config) return std::unexpected(config.error());
   if (o.no_verify) config->clone.verify = false;
   if (o.no_keep_old) config->clone.keep_old = 0;
+  // A --tablespace-mapping replaces the configuration's entry for the same OLDDIR.
+  auto old_dir = [](const std::string& m) { return LexicalPath(m.substr(0, m.find('='))); };
   for (const auto& m : o.tablespace_mapping) {
     if (auto p = conf::CheckTablespaceMapping(m))
       return Fail(ErrorKind::kUsage, fmt::format("invalid --tablespace-mapping \"{}\"", m), *p);
+    std::erase_if(config->local.tablespace_mapping,
+                  [&](const std::string& e) { return old_dir(e) == old_dir(m); });
     config->local.tablespace_mapping.push_back(m);
   }
   if (auto ok = replica::ValidateCloneConfig(*config); !ok) return std::unexpected(ok.error());
@@ -219,7 +234,7 @@ void AddCloneCommand(CLI::App& app, Runner& runner, const std::vector<std::strin
       "do nothing when this host already streams from the configured primary through its slot");
   cmd->add_option("-T,--tablespace-mapping", o->tablespace_mapping,
                   "OLDDIR=NEWDIR: copy the primary's tablespace at OLDDIR to NEWDIR on this host "
-                  "(repeatable; adds to local.tablespace_mapping)")
+                  "(repeatable; replaces local.tablespace_mapping's entry for OLDDIR)")
       ->type_name("OLDDIR=NEWDIR")
       ->allow_extra_args(false);
   cmd->add_flag("--detach", o->detach,

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -80,6 +81,15 @@ bool LinkIsTrusted(const struct stat& dir, const struct stat& link) {
   return (dir.st_mode & S_ISVTX) != 0 && link.st_uid == 0;
 }
 
+std::string UserLabel(uid_t uid) {
+  passwd pw{};
+  passwd* found = nullptr;
+  std::vector<char> buf(16384);
+  if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr)
+    return fmt::format("user \"{}\" (uid {})", found->pw_name, uid);
+  return fmt::format("user id {}", uid);
+}
+
 std::string BaseName(const std::string& path) {
   auto parts = Components(path);
   return parts.empty() ? "/" : parts.back();
@@ -131,14 +141,15 @@ Result<Dir> Dir::Open(const std::string& path) {
     }
     if (S_ISLNK(st.st_mode)) {
       if (!LinkIsTrusted(cur_st, st)) {
-        return Fail(ErrorKind::kInsecureFile,
-                    fmt::format("could not open directory \"{}\": \"{}\" is a symbolic link in a "
-                                "directory that user id {} can write",
-                                path, here, cur_st.st_uid != 0 ? cur_st.st_uid : st.st_uid),
-                    "Running as root, pgreplica does not follow symbolic links that another user "
-                    "could have planted or replaced.",
-                    "Configure the real path (without that link), or move the link into a "
-                    "directory that only root can write.");
+        return Fail(
+            ErrorKind::kInsecureFile,
+            fmt::format("could not open directory \"{}\": \"{}\" is a symbolic link in a "
+                        "directory that {} can write",
+                        path, here, UserLabel(cur_st.st_uid != 0 ? cur_st.st_uid : st.st_uid)),
+            "Running as root, pgreplica does not follow symbolic links that another user "
+            "could have planted or replaced.",
+            "Configure the real path (without that link), or move the link into a "
+            "directory that only root can write.");
       }
       if (++links > kMaxLinks) return std::unexpected(PathError(ELOOP, path, "open directory"));
       std::string target(PATH_MAX, '\0');

@@ -119,6 +119,9 @@ class Dir {
   struct stat st_ {};
 };
 
+// A user for messages: "user \"postgres\" (uid 101)", or "user id 4711" when it has no name.
+std::string UserLabel(uid_t uid);
+
 // The last component of a path ("/a/b" -> "b"), and the path without it ("/a/b" -> "/a").
 std::string BaseName(const std::string& path);
 

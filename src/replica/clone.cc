@@ -403,7 +403,8 @@ Status Confirm(const conf::Config& cfg, const ClonePlan& plan, const CloneEvents
         fmt::format("The new standby is in place and was started; streaming was not confirmed. "
                     "The previous data directory is kept in \"{}\".",
                     result.old_directory.empty() ? "(none)" : result.old_directory),
-        "Look at the server log to see how it is doing."});
+        fmt::format("Look at the server log ({}) to see how it is doing.",
+                    ServiceLogFile(cfg.local.service, plan.data_directory))});
   }
   if (!f.verified) {
     steps.End("skipped",
@@ -526,18 +527,27 @@ Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEven
         fmt::format("preflight failed: {} problem(s) found", report.Count(CheckStatus::kFail)),
         "Nothing was changed.", "Fix the items marked FAIL and run again."});
   }
-  steps.End("ok", fmt::format("{} checks passed, {} warnings",
+  std::vector<FileLock> tablespace_locks;
+  if (!options.dry_run) {
+    if (!leftovers.empty()) {
+      return steps.Failed(
+          Error{ErrorKind::kCheckFailed, "could not end a copy left by an interrupted run",
+                fmt::format("pg_basebackup (pid {}) still runs after SIGKILL.", leftovers.front()),
+                "Find out why the process does not end, then run again."});
+    }
+    auto locks = LockTablespaces(layout);
+    if (!locks) return steps.Failed(locks.error());
+    tablespace_locks = std::move(*locks);
+  }
+  steps.End("ok", fmt::format("{} checks passed, {} warnings{}",
                               report.items.size() - report.Count(CheckStatus::kWarning),
-                              report.Count(CheckStatus::kWarning)));
+                              report.Count(CheckStatus::kWarning),
+                              ended.empty() ? ""
+                                            : fmt::format("; ended {} pg_basebackup process(es) "
+                                                          "left by an interrupted run",
+                                                          ended.size())));
   if (options.dry_run) return {};
   if (Cancelled(events)) return std::unexpected(InterruptedError("before the copy"));
-  if (!leftovers.empty()) {
-    return Fail(ErrorKind::kCheckFailed, "could not end a copy left by an interrupted run",
-                fmt::format("pg_basebackup (pid {}) still runs after SIGKILL.", leftovers.front()),
-                "Find out why the process does not end, then run again.");
-  }
-  auto tablespace_locks = LockTablespaces(layout);
-  if (!tablespace_locks) return std::unexpected(tablespace_locks.error());
 
   if (auto ok = RemoveStaging(layout); !ok)
     return std::unexpected(ok.error().Context("could not remove a staging directory left behind"));
@@ -578,9 +588,15 @@ Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEven
   if (cfg.clone.keep_old == 0) result.old_directory.clear();
   std::string notes;
   for (const auto& p : problems) notes += "; could not remove " + p;
+  const std::string copy_prefix = layout.data.SiblingPath(kOldInfix);
+  auto copies = std::ranges::count_if(
+      result.removed_old, [&](const std::string& p) { return p.starts_with(copy_prefix); });
+  auto others = static_cast<std::ptrdiff_t>(result.removed_old.size()) - copies;
   steps.End(problems.empty() ? "ok" : "warning",
-            fmt::format("{} old director{} removed{}{}", result.removed_old.size(),
-                        result.removed_old.size() == 1 ? "y" : "ies",
+            fmt::format("{} old cop{} removed{}{}{}", copies, copies == 1 ? "y" : "ies",
+                        others > 0 ? fmt::format(" (with {} tablespace or empty director{})",
+                                                 others, others == 1 ? "y" : "ies")
+                                   : "",
                         plan.copy_slot != plan.slot ? "; temporary copy slot dropped" : "", notes));
   result.completed = true;
   return {};

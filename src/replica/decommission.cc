@@ -1,11 +1,15 @@
 #include "replica/decommission.h"
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "common/format.h"
 #include "common/fs.h"
 #include "pg/binaries.h"
 #include "pg/connection.h"
@@ -61,7 +65,9 @@ Status DropSlotOnPrimary(const conf::Config& cfg, const DecommissionOptions& o,
   r.slot_was_active = info->Get(0, 0) == "t";
   int pid = std::stoi(info->Get(0, 1));
   if (!info->IsNull(0, 2)) r.released_bytes = std::stoll(info->Get(0, 2));
-  if (r.slot_was_active && !o.force) {
+  // In a dry run with --stop, the local standby holding the slot would be stopped first.
+  bool inactive_after_stop = r.slot_was_active && r.would_stop;
+  if (r.slot_was_active && !o.force && !inactive_after_stop) {
     return Fail(ErrorKind::kCheckFailed, fmt::format("slot \"{}\" is active", o.slot),
                 fmt::format("Walsender pid {} streams through it: a standby still uses it.", pid),
                 "Stop that standby first (pgreplica decommission --stop on its host), or pass "
@@ -70,9 +76,10 @@ Status DropSlotOnPrimary(const conf::Config& cfg, const DecommissionOptions& o,
   }
   std::string what = fmt::format(
       "drop slot \"{}\"{}", o.slot,
-      r.released_bytes ? fmt::format(", releasing {} bytes of WAL", *r.released_bytes) : "");
+      r.released_bytes ? fmt::format(", releasing {} of WAL", HumanBytes(*r.released_bytes)) : "");
   if (o.dry_run) {
-    if (r.slot_was_active) r.actions.push_back(fmt::format("would end walsender pid {}", pid));
+    if (r.slot_was_active && !inactive_after_stop)
+      r.actions.push_back(fmt::format("would end walsender pid {}", pid));
     r.actions.push_back("would " + what);
     return {};
   }
@@ -105,54 +112,88 @@ Status DropSlotOnPrimary(const conf::Config& cfg, const DecommissionOptions& o,
               "Stop that standby, then run decommission again.");
 }
 
-// Moves the data directory and its tablespace directories to <name>.decommissioned-<stamp>.
-Status MoveDataAside(const Location& data, const proc::OsUser& user, const DecommissionOptions& o,
-                     DecommissionResult& r) {
-  if (!data.exists()) {
-    r.actions.push_back(fmt::format("\"{}\" does not exist: nothing to move", data.real));
-    return {};
-  }
-  if (data.mount_point) {
-    return Fail(
-        ErrorKind::kCheckFailed,
-        fmt::format("cannot move \"{}\" aside: it is the root of a mounted filesystem", data.real),
-        "Nothing was moved; the standby is stopped.", "Unmount it or remove its contents by hand.");
-  }
-  if (data.st->st_uid != user.uid) {
+// What --remove-data will move, decided before anything is stopped: the data directory and
+// its tablespace directories (not those another running server shares, such as the primary's
+// own on this host).
+struct MovePlan {
+  std::vector<Location> tablespaces;
+  std::vector<std::string> left;  // tablespace directories left where they are, and why
+};
+
+Result<std::optional<MovePlan>> PlanMoveAside(const Location& data, const proc::OsUser& user) {
+  if (!data.exists()) return std::optional<MovePlan>{};
+  auto refuse = [&](const std::string& why, const std::string& hint) {
     return Fail(ErrorKind::kCheckFailed,
-                fmt::format("cannot move \"{}\" aside: it belongs to user id {}, not to \"{}\"",
-                            data.real, data.st->st_uid, user.name),
-                "Nothing was moved; the standby is stopped.",
-                "Check local.data_directory (and where a link there points).");
-  }
+                fmt::format("cannot move \"{}\" aside: {}", data.real, why),
+                "Nothing was stopped, moved or dropped.", hint);
+  };
+  if (data.mount_point)
+    return refuse("it is the root of a mounted filesystem",
+                  "Unmount it or remove its contents by hand, then run decommission without "
+                  "--remove-data.");
+  if (data.st->st_uid != user.uid)
+    return refuse(
+        fmt::format("it belongs to {}, not to \"{}\"", UserLabel(data.st->st_uid), user.name),
+        "Check local.data_directory (and where a link there points).");
   auto dir = data.Open();
   if (!dir) return std::unexpected(dir.error());
   auto links = ReadTablespaceLinks(*dir);
   if (!links) return std::unexpected(links.error());
-  std::vector<Location> tablespaces;
+  MovePlan plan;
+  auto shared = links->empty() ? std::vector<FileId>{} : TablespacesOfOtherServers(data.real);
   for (const auto& l : *links) {
+    struct stat st {};
+    if (l.target.starts_with('/') && stat(l.target.c_str(), &st) == 0 &&
+        std::ranges::find(shared, FileId::Of(st)) != shared.end()) {
+      plan.left.push_back(fmt::format(
+          "tablespace \"{}\" is left where it is: another server running on this host uses it",
+          l.target));
+      continue;
+    }
     auto loc = ResolveOldTablespace(l, user);
-    if (!loc) return std::unexpected(loc.error());
-    tablespaces.push_back(std::move(*loc));
+    if (!loc) {
+      Error e = loc.error();
+      e.detail = "Nothing was stopped, moved or dropped.";
+      return std::unexpected(e);
+    }
+    plan.tablespaces.push_back(std::move(*loc));
+  }
+  return std::optional<MovePlan>(std::move(plan));
+}
+
+// Moves the data directory and its tablespace directories to <name>.decommissioned-<stamp>.
+Status MoveDataAside(const Location& data, const std::optional<MovePlan>& plan,
+                     const proc::OsUser& user, const DecommissionOptions& o,
+                     DecommissionResult& r) {
+  if (!plan) {
+    r.actions.push_back(fmt::format("\"{}\" does not exist: nothing to move", data.real));
+    return {};
   }
   std::string suffix = std::string(kDecommissionedInfix) + UtcStamp();
   std::string target = data.SiblingPath(suffix);
-  if (o.dry_run) {
-    r.actions.push_back(fmt::format("would move \"{}\" to \"{}\"", data.real, target));
-    for (const auto& t : tablespaces)
-      r.actions.push_back(
-          fmt::format("would move tablespace \"{}\" to \"{}\"", t.real, t.SiblingPath(suffix)));
-    return {};
+  std::string verb = o.dry_run ? "would move" : "moved";
+  if (!o.dry_run) {
+    std::vector<const Location*> ptrs;
+    for (const auto& t : plan->tablespaces) ptrs.push_back(&t);
+    auto moved = MoveTogether(data, ptrs, suffix, Owner{user.uid, user.gid});
+    if (!moved) {
+      Error e = moved.error().Context("could not move the data aside");
+      e.detail += " The standby is stopped; its slot was not dropped.";
+      return std::unexpected(e);
+    }
+    r.data_moved_to = target;
   }
-  std::vector<const Location*> ptrs;
-  for (const auto& t : tablespaces) ptrs.push_back(&t);
-  auto moved = MoveTogether(data, ptrs, suffix, Owner{user.uid, user.gid});
-  if (!moved) return std::unexpected(moved.error().Context("could not move the data aside"));
-  r.data_moved_to = target;
-  r.actions.push_back(fmt::format("moved \"{}\" to \"{}\"", data.real, target));
-  for (const auto& t : tablespaces)
+  r.actions.push_back(fmt::format("{} \"{}\" to \"{}\"", verb, data.real, target));
+  for (const auto& t : plan->tablespaces)
     r.actions.push_back(
-        fmt::format("moved tablespace \"{}\" to \"{}\"", t.real, t.SiblingPath(suffix)));
+        fmt::format("{} tablespace \"{}\" to \"{}\"", verb, t.real, t.SiblingPath(suffix)));
+  for (const auto& l : plan->left) r.actions.push_back(l);
+  if (auto olds = SiblingsWithInfix(data, kOldInfix); olds && !olds->empty()) {
+    r.actions.push_back(fmt::format(
+        "{} older cop{} kept by clone stay{} (\"{}\"...); remove them when no longer needed",
+        olds->size(), olds->size() == 1 ? "y" : "ies", olds->size() == 1 ? "s" : "",
+        data.parent.PathOf(olds->front())));
+  }
   return {};
 }
 
@@ -164,8 +205,8 @@ Status StopLocal(const conf::Config& cfg, const DecommissionOptions& o, const Lo
   if (!state) return std::unexpected(state.error());
   if (state->exists && state->owner != user->uid) {
     return Fail(ErrorKind::kCheckFailed,
-                fmt::format("\"{}\" belongs to user id {}, not to the PostgreSQL OS user \"{}\"",
-                            data.real, state->owner, user->name),
+                fmt::format("\"{}\" belongs to {}, not to the PostgreSQL OS user \"{}\"", data.real,
+                            UserLabel(state->owner), user->name),
                 "Nothing was stopped, moved or dropped.",
                 "Check local.data_directory (and where a link there points).");
   }
@@ -177,6 +218,13 @@ Status StopLocal(const conf::Config& cfg, const DecommissionOptions& o, const Lo
                 "Check local.data_directory. If this server really is to be retired, run again "
                 "with --force.");
   }
+  // Everything --remove-data needs is checked before the server is stopped.
+  std::optional<MovePlan> plan;
+  if (o.remove_data) {
+    auto p = PlanMoveAside(data, *user);
+    if (!p) return std::unexpected(p.error());
+    plan = std::move(*p);
+  }
   auto bindir = pg::ChooseBindir(cfg.local.bindir, std::nullopt);
   if (!bindir) return std::unexpected(bindir.error());
   auto service =
@@ -187,6 +235,7 @@ Status StopLocal(const conf::Config& cfg, const DecommissionOptions& o, const Lo
   if (*running) {
     if (o.dry_run) {
       r.actions.push_back(fmt::format("would stop the local standby ({})", (*service)->Describe()));
+      r.would_stop = true;
     } else {
       if (auto ok = (*service)->Stop(); !ok) return ok;
       r.stopped = true;
@@ -209,7 +258,7 @@ Status StopLocal(const conf::Config& cfg, const DecommissionOptions& o, const Lo
     }
   }
   if (!o.remove_data) return {};
-  return MoveDataAside(data, *user, o, r);
+  return MoveDataAside(data, plan, *user, o, r);
 }
 
 }  // namespace

@@ -70,7 +70,7 @@ void CheckMode(CheckReport& r, const std::string& name, const std::string& path,
                : fmt::format("Replace {} with the file it points to.", path)});
   } else if (s.st_uid != owner) {
     r.Add({name, CheckStatus::kFail, path,
-           fmt::format("is owned by user id {}, not by \"{}\"", s.st_uid, owner_name),
+           fmt::format("is owned by {}, not by \"{}\"", UserLabel(s.st_uid), owner_name),
            fmt::format("chown {} {}", owner_name, path)});
   } else if ((mode & ~want) != 0) {
     r.Add({name, CheckStatus::kFail, path,

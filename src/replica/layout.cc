@@ -28,8 +28,10 @@ Result<std::map<std::string, std::string>> ParseTablespaceMapping(
     }
     if (!out.emplace(from, to).second)
       return Fail(ErrorKind::kConfigInvalid,
-                  fmt::format("tablespace location \"{}\" is mapped twice", from), "",
-                  "Keep one entry for each of the primary's tablespace locations.");
+                  fmt::format("tablespace location \"{}\" is mapped twice in "
+                              "local.tablespace_mapping",
+                              from),
+                  "", "Keep one entry for each of the primary's tablespace locations.");
     if (!targets.insert(to).second)
       return Fail(ErrorKind::kConfigInvalid,
                   fmt::format("two tablespaces are mapped to \"{}\"", to), "",

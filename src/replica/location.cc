@@ -72,9 +72,12 @@ Result<Location> ResolveLocation(const std::string& configured) {
                               : S_ISLNK((*tst)->st_mode) ? "is another symbolic link"
                                                          : "is not a directory"),
                   "A data directory may be a symbolic link to a directory, and only one link deep.",
-                  fmt::format("Create the directory \"{}\" (owned by the PostgreSQL OS user), or "
-                              "configure the real path.",
-                              abs));
+                  !*tst ? fmt::format("Create the directory \"{}\" (owned by the PostgreSQL OS "
+                                      "user), or configure the real path.",
+                                      abs)
+                        : fmt::format("Point \"{}\" straight at the real directory, or configure "
+                                      "the real directory's path.",
+                                      lexical));
     }
     parent = std::move(tparent);
     name = tname;

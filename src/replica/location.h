@@ -35,6 +35,14 @@ inline constexpr std::string_view kOldInfix = ".old-";
 inline constexpr std::string_view kFailedInfix = ".failed-";
 inline constexpr std::string_view kDecommissionedInfix = ".decommissioned-";
 
+// The identity of a file or directory, whatever its path is spelled.
+struct FileId {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  bool operator==(const FileId&) const = default;
+  static FileId Of(const struct stat& st) { return {st.st_dev, st.st_ino}; }
+};
+
 struct Location {
   std::string configured;         // the configured path, lexically normalised (no trailing slash)
   std::string link_target;        // when `configured` is a symbolic link: its target as written

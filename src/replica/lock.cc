@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -28,27 +29,69 @@ std::unexpected<Error> Held(int fd, const std::string& path, const std::string& 
 
 }  // namespace
 
+namespace {
+
+// Whether `name` in `dirfd` is still the file open as `fd`.
+bool StillNamed(int dirfd, const std::string& name, int fd) {
+  struct stat a {
+  }, b{};
+  return fstat(fd, &a) == 0 && fstatat(dirfd, name.c_str(), &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+         a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+}  // namespace
+
 Result<FileLock> FileLock::Acquire(const Dir& dir, const std::string& name,
                                    const std::string& what) {
   std::string path = dir.PathOf(name);
-  auto fd = dir.OpenFile(name, O_RDWR | O_CREAT, 0600);
-  if (!fd) return std::unexpected(fd.error().Context("could not open the lock file"));
-  if (flock(fd->get(), LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) return Held(fd->get(), path, what);
-    return std::unexpected(ErrnoError(errno, fmt::format("could not lock \"{}\"", path)));
-  }
-  struct stat st {};
-  if (fstat(fd->get(), &st) == 0 && st.st_uid == geteuid() && st.st_nlink == 1) {
-    std::string pid = std::to_string(getpid()) + "\n";
-    if (ftruncate(fd->get(), 0) == 0) {
-      ssize_t ignored = pwrite(fd->get(), pid.data(), pid.size(), 0);
-      (void)ignored;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    auto fd = dir.OpenFile(name, O_RDWR | O_CREAT, 0600);
+    if (!fd) return std::unexpected(fd.error().Context("could not open the lock file"));
+    if (flock(fd->get(), LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EWOULDBLOCK) return Held(fd->get(), path, what);
+      return std::unexpected(ErrnoError(errno, fmt::format("could not lock \"{}\"", path)));
     }
+    // The previous holder removes the file when it is done: a lock on a file that no longer
+    // has this name protects nothing.
+    if (!StillNamed(dir.fd(), name, fd->get())) continue;
+    struct stat st {};
+    if (fstat(fd->get(), &st) == 0 && st.st_uid == geteuid() && st.st_nlink == 1) {
+      std::string pid = std::to_string(getpid()) + "\n";
+      if (ftruncate(fd->get(), 0) == 0) {
+        ssize_t ignored = pwrite(fd->get(), pid.data(), pid.size(), 0);
+        (void)ignored;
+      }
+    }
+    FileLock lock;
+    lock.fd_ = std::move(*fd);
+    lock.dir_ = UniqueFd(fcntl(dir.fd(), F_DUPFD_CLOEXEC, 0));
+    lock.name_ = name;
+    lock.path_ = std::move(path);
+    return lock;
   }
-  FileLock lock;
-  lock.fd_ = std::move(*fd);
-  lock.path_ = std::move(path);
-  return lock;
+  return Fail(ErrorKind::kLocked, fmt::format("could not lock {}", what),
+              fmt::format("The lock file \"{}\" kept being replaced.", path),
+              "Another program removes or replaces it; find out which.");
+}
+
+void FileLock::Release() {
+  if (fd_.valid() && dir_.valid() && StillNamed(dir_.get(), name_, fd_.get()))
+    unlinkat(dir_.get(), name_.c_str(), 0);
+  fd_ = UniqueFd();
+  dir_ = UniqueFd();
+}
+
+FileLock::~FileLock() { Release(); }
+
+FileLock& FileLock::operator=(FileLock&& other) noexcept {
+  if (this != &other) {
+    Release();
+    fd_ = std::move(other.fd_);
+    dir_ = std::move(other.dir_);
+    name_ = std::move(other.name_);
+    path_ = std::move(other.path_);
+  }
+  return *this;
 }
 
 Result<FileLock> FileLock::Acquire(const Location& location, const std::string& what) {

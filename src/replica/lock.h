@@ -5,6 +5,9 @@
 // beside the real data directory (<real name>.pgreplica.lock, see
 // replica/location.h), so every spelling of one directory takes the same
 // lock; it is opened through the directory's fd and never through a link.
+// The file is removed when the lock is released, so no run leaves one behind;
+// a run that locked a file just removed by the previous holder notices (the
+// name no longer leads to its file) and tries again.
 
 #include <string>
 
@@ -27,16 +30,20 @@ class FileLock {
   static Status Probe(const Location& location, const std::string& what);
 
   FileLock(FileLock&& other) noexcept = default;
-  FileLock& operator=(FileLock&& other) noexcept = default;
+  FileLock& operator=(FileLock&& other) noexcept;
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;
-  ~FileLock() = default;
+  // Removes the lock file (if it is still ours) and releases the lock.
+  ~FileLock();
 
   const std::string& path() const { return path_; }
 
  private:
   FileLock() = default;
+  void Release();
   UniqueFd fd_;
+  UniqueFd dir_;  // the directory holding the file
+  std::string name_;
   std::string path_;
 };
 

@@ -125,12 +125,18 @@ void CheckCatalog(Context& c) {
     return;
   }
   c.out.facts.catalog_available = true;
+  // The preflight's own replication connection is a walsender too; it ends before the copy.
+  std::string own_walsender =
+      std::to_string(c.replication ? PQbackendPID(c.replication->raw()) : 0);
+  // The copy also needs the WAL written from its start: at least two segments' worth.
   auto r = conn->Exec(
       "SELECT current_setting('max_wal_senders')::int - (SELECT count(*) FROM "
-      "pg_stat_replication)::int, "
+      "pg_stat_replication WHERE pid <> $1::int)::int, "
       "current_setting('max_replication_slots')::int - (SELECT count(*) FROM "
       "pg_replication_slots)::int, "
-      "(SELECT sum(pg_database_size(oid))::bigint FROM pg_database WHERE datallowconn)");
+      "(SELECT sum(pg_database_size(oid))::bigint FROM pg_database WHERE datallowconn) + "
+      "2 * (SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size')",
+      {own_walsender});
   if (!r) {
     c.out.report.Add(Item("primary_catalog", CheckStatus::kWarning, "", r.error().message));
     return;
@@ -163,7 +169,9 @@ void CheckCatalog(Context& c) {
 }
 
 void CheckOldTablespaces(Context& c) {
-  JudgeOldTablespaces(c.out.facts.local, c.in.os_user, c.in.layout, c.out.report);
+  if (c.out.facts.local.tablespaces.empty()) return;
+  JudgeOldTablespaces(c.out.facts.local, c.in.os_user,
+                      TablespacesOfOtherServers(c.in.layout.data.real), c.in.layout, c.out.report);
 }
 
 // The data directory: its layout (link, mount point, owner) and what is in it.
@@ -193,8 +201,8 @@ void CheckLocalDirectory(Context& c) {
   std::string shown = d.is_link() ? fmt::format("{} -> {}", d.configured, d.real) : d.real;
   if (s.exists && s.owner != c.in.os_user.uid && (d.is_link() || s.is_pgdata)) {
     c.out.report.Add(Item("data_directory", CheckStatus::kFail, shown,
-                          fmt::format("belongs to user id {}, not to the PostgreSQL OS user \"{}\"",
-                                      s.owner, c.in.os_user.name),
+                          fmt::format("belongs to {}, not to the PostgreSQL OS user \"{}\"",
+                                      UserLabel(s.owner), c.in.os_user.name),
                           fmt::format("chown {} {} (if it really is this standby's data directory)",
                                       c.in.os_user.name, d.real)));
     return;
@@ -267,13 +275,13 @@ void CheckLocalDirectory(Context& c) {
                      : "If this server really is to become a standby, run again with --force."));
     }
   } else {
-    c.out.report.Add(
-        Item("data_directory", CheckStatus::kOk, shown,
-             fmt::format("a {} {}; it keeps running during the copy and is moved to {} at the "
-                         "swap{}",
-                         s.is_standby ? "standby" : "stopped server",
-                         c.out.facts.local_running ? "that runs" : "that is stopped",
-                         plan.old_directory, link_note)));
+    c.out.report.Add(Item(
+        "data_directory", CheckStatus::kOk, shown,
+        fmt::format("a {} {}; {} moved to {} at the swap{}",
+                    s.is_standby ? "standby" : "server without standby.signal",
+                    c.out.facts.local_running ? "that runs" : "that is stopped",
+                    c.out.facts.local_running ? "it keeps running during the copy and is" : "it is",
+                    plan.old_directory, link_note)));
   }
   auto leftover = d.parent.Stat(d.Sibling(kStagingSuffix));
   plan.remove_leftover_staging = leftover && *leftover;
@@ -369,7 +377,7 @@ void CheckSpace(Context& c) {
   };
   std::uint64_t total = *c.out.facts.primary_size_bytes;
   std::uint64_t ts = c.out.facts.tablespaces_bytes;
-  add(c.in.layout.data.parent, total > ts ? total - ts : 0, "the data directory");
+  add(c.in.layout.data.parent, total > ts ? total - ts : 0, "the data directory with its WAL");
   for (const auto& t : c.in.layout.tablespaces)
     add(t.local.parent, t.size_bytes, fmt::format("tablespace \"{}\"", t.name));
   const int margin = c.in.config.clone.space_margin_percent;

@@ -19,13 +19,6 @@
 
 namespace pgreplica::replica {
 
-// The identity of a directory: the staged copy must still be the one the clone created.
-struct FileId {
-  dev_t dev = 0;
-  ino_t ino = 0;
-  bool operator==(const FileId&) const = default;
-};
-
 struct SwapInputs {
   const LocalLayout& layout;  // the staged copies are the kStagingSuffix siblings
   FileId staged_data;         // the data staging directory as created by the clone

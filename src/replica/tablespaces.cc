@@ -1,6 +1,10 @@
 #include "replica/tablespaces.h"
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <set>
 
 #include <fmt/format.h>
@@ -28,7 +32,7 @@ std::optional<std::string> Unmovable(const Location& l, const proc::OsUser& user
     return fmt::format("\"{}\" is the root of a mounted filesystem, which cannot be renamed",
                        l.real);
   if (l.st->st_uid != user.uid)
-    return fmt::format("\"{}\" belongs to user id {}, not to \"{}\"", l.real, l.st->st_uid,
+    return fmt::format("\"{}\" belongs to {}, not to \"{}\"", l.real, UserLabel(l.st->st_uid),
                        user.name);
   return std::nullopt;
 }
@@ -72,10 +76,48 @@ Result<Location> ResolveOldTablespace(const TablespaceLink& link, const proc::Os
   return loc;
 }
 
-void JudgeOldTablespaces(const DataDirState& local, const proc::OsUser& user, LocalLayout& layout,
+std::vector<FileId> TablespacesOfOtherServers(const std::string& own_data) {
+  std::vector<FileId> out;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/proc", ec);
+       !ec && it != std::filesystem::end(it); it.increment(ec)) {
+    std::string pid = it->path().filename().string();
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::error_code ec2;
+    std::string cwd = std::filesystem::read_symlink(it->path() / "cwd", ec2).string();
+    if (ec2 || cwd.empty() || cwd == own_data || !cwd.starts_with('/')) continue;
+    // A postmaster works in its data directory, whose postmaster.pid names it.
+    auto pidfile = ReadFile(cwd + "/postmaster.pid", 4096, /*no_follow=*/true);
+    if (!pidfile || pidfile->substr(0, pidfile->find('\n')) != pid) continue;
+    auto dir = Dir::Open(cwd);
+    if (!dir) continue;
+    auto links = ReadTablespaceLinks(*dir);
+    if (!links) continue;
+    for (const auto& l : *links) {
+      struct stat st {};
+      if (l.target.starts_with('/') && stat(l.target.c_str(), &st) == 0)
+        out.push_back(FileId::Of(st));
+    }
+  }
+  return out;
+}
+
+void JudgeOldTablespaces(const DataDirState& local, const proc::OsUser& user,
+                         const std::vector<FileId>& shared, LocalLayout& layout,
                          CheckReport& report) {
   for (const auto& link : local.tablespaces) {
     std::string value = fmt::format("pg_tblspc/{} -> {}", link.oid, link.target);
+    struct stat st {};
+    if (link.target.starts_with('/') && stat(link.target.c_str(), &st) == 0 &&
+        std::ranges::find(shared, FileId::Of(st)) != shared.end()) {
+      report.Add(Item(CheckStatus::kWarning, value,
+                      "the existing standby shares this tablespace directory with another server "
+                      "running on this host (the primary?); it is left where it is, not moved "
+                      "with the old standby",
+                      "Map the tablespace to a directory of the standby's own "
+                      "(local.tablespace_mapping): two servers must never share one."));
+      continue;
+    }
     auto loc = ResolveOldTablespace(link, user);
     if (!loc) {
       report.Add(Item(CheckStatus::kFail, value, "the existing standby's " + loc.error().message,
@@ -135,7 +177,13 @@ void JudgeNewTablespaces(const std::vector<PrimaryTablespace>& primary,
     }
     if (auto why = Unmovable(*loc, user)) {
       report.Add(Item(CheckStatus::kFail, value,
-                      fmt::format("tablespace \"{}\" cannot go there: {}", t.name, *why), hint));
+                      fmt::format("tablespace \"{}\" cannot go there: {}", t.name, *why),
+                      loc->mount_point
+                          ? fmt::format("Use a subdirectory of the mounted filesystem: "
+                                        "local.tablespace_mapping: [\"{}={}/{}\"]. See "
+                                        "\"Layouts\" in docs/clone.md.",
+                                        from, loc->real, t.name)
+                          : hint));
       continue;
     }
     std::string what = "does not exist yet: the copy goes there";
@@ -151,6 +199,15 @@ void JudgeNewTablespaces(const std::vector<PrimaryTablespace>& primary,
       } else if (empty && *empty) {
         what = "empty: the copy goes there (the empty directory is moved aside at the swap)";
       } else {
+        // The existing standby may keep this tablespace elsewhere (a mapping forgotten on a
+        // re-clone): say where.
+        for (const auto& o : layout.old_tablespaces) {
+          if (o.link.oid == t.oid)
+            hint = fmt::format(
+                "The existing standby keeps this tablespace in \"{0}\": map it there with "
+                "local.tablespace_mapping: [\"{1}={0}\"] (or --tablespace-mapping {1}={0}).",
+                o.location.configured, from);
+        }
         report.Add(Item(
             CheckStatus::kFail, value,
             fmt::format("tablespace \"{}\" would go to \"{}\", which is not empty and is not a "

@@ -37,10 +37,18 @@ Result<std::vector<PrimaryTablespace>> ListPrimaryTablespaces(pg::Connection& sq
 // could point the link anywhere: the owner check keeps root from moving anything else.
 Result<Location> ResolveOldTablespace(const TablespaceLink& link, const proc::OsUser& user);
 
+// The tablespace directories of the other PostgreSQL servers running on this host (found by
+// their postmasters' working directories and pg_tblspc links), other than the one in
+// `own_data`. A standby on the primary's host that replayed a CREATE TABLESPACE shares the
+// primary's directory: such a directory is never moved.
+std::vector<FileId> TablespacesOfOtherServers(const std::string& own_data);
+
 // Resolves the existing data directory's tablespace links into layout.old_tablespaces and
 // reports each: it must be a directory of the OS user, not a mount point, so that it can be
-// moved aside with the data directory. Nothing is changed.
-void JudgeOldTablespaces(const DataDirState& local, const proc::OsUser& user, LocalLayout& layout,
+// moved aside with the data directory. One that is also another server's (`shared`, e.g. the
+// primary's own on this host) is left where it is, with a warning. Nothing is changed.
+void JudgeOldTablespaces(const DataDirState& local, const proc::OsUser& user,
+                         const std::vector<FileId>& shared, LocalLayout& layout,
                          CheckReport& report);
 
 // Resolves where each of the primary's tablespaces goes on this host (`mapping`, else the

@@ -205,13 +205,15 @@ TEST_F(LayoutTest, ASymlinkedDataDirectoryStaysALink) {
   ASSERT_TRUE(fs::is_symlink(data_));
   EXPECT_EQ(fs::read_symlink(data_).string(), real);
   EXPECT_TRUE(fs::exists(real + "/PG_VERSION"));
-  auto second = Clone();
+  auto second = Clone({"--output", "json"});
   ASSERT_EQ(second.code, 0) << second.output;
   EXPECT_TRUE(StandbyStreams());
+  EXPECT_EQ(second.Json()["steps"][0]["message"], real + ".pgreplica.lock")
+      << "the lock is beside the real directory";
   ASSERT_TRUE(fs::is_symlink(data_)) << "the user's layout is kept";
   EXPECT_EQ(fs::read_symlink(data_).string(), real);
   EXPECT_EQ(Named(volume, "pgdata.old-").size(), 1u) << "the old copy is beside the real directory";
-  EXPECT_TRUE(fs::exists(real + ".pgreplica.lock")) << "the lock is beside the real directory";
+  EXPECT_FALSE(fs::exists(real + ".pgreplica.lock")) << "removed when released";
   EXPECT_TRUE(Named(ws_.path() + "/standby", "data.pgreplica").empty())
       << "nothing beside the link";
   EXPECT_TRUE(Named(ws_.path() + "/standby", "data.old-").empty()) << "nothing beside the link";
@@ -376,6 +378,83 @@ TEST_F(LayoutTest, DryRunsCreateLockAndChangeNothing) {
   EXPECT_NE(root.code, 0) << root.output;
   EXPECT_FALSE(fs::exists("/.pgreplica.lock"));
   EXPECT_FALSE(fs::exists("/.pgreplica-staging"));
+}
+
+// A standby on the primary's host replays CREATE TABLESPACE into the primary's own directory.
+// Re-cloning it (with the mapping it should have had) and retiring it must never move that
+// directory: the primary still uses it.
+TEST_F(LayoutTest, ATablespaceDirectorySharedWithThePrimaryIsNeverMoved) {
+  ASSERT_EQ(Clone().code, 0);
+  ASSERT_TRUE(StandbyStreams());
+  std::string shared = ws_.MakeDir("primary-ts3");
+  ASSERT_TRUE(primary_->Sql(fmt::format("CREATE TABLESPACE ts3 LOCATION '{}'", shared)));
+  ASSERT_TRUE(
+      primary_->Sql("CREATE TABLE t3 TABLESPACE ts3 AS SELECT g FROM generate_series(1, "
+                    "1000) g"));
+  std::string oid =
+      primary_->Scalar("SELECT oid FROM pg_tablespace WHERE spcname = 'ts3'").value_or("?");
+  ASSERT_TRUE(standby_->WaitFor("SELECT count(*) = 1000 FROM t3"));
+  ASSERT_EQ(fs::read_symlink(data_ + "/pg_tblspc/" + oid).string(), shared)
+      << "the standby shares the primary's directory";
+  Snapshot primary_ts = TakeSnapshot(shared);
+  ws_.MakeDir("standby-ts");
+  std::string own = ws_.path() + "/standby-ts/ts3";
+  auto r = Clone({"-T", shared + "=" + own});
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("shares this tablespace directory with another server"),
+            std::string::npos)
+      << r.output;
+  EXPECT_TRUE(StandbyStreams());
+  EXPECT_TRUE(standby_->WaitFor("SELECT count(*) = 1000 FROM t3"));
+  EXPECT_EQ(fs::read_symlink(data_ + "/pg_tblspc/" + oid).string(), own);
+  EXPECT_TRUE(fs::exists(shared)) << "the primary's directory stays where it is";
+  EXPECT_EQ(primary_->Scalar("SELECT count(*) FROM t3").value_or(""), "1000");
+  EXPECT_TRUE(Named(ws_.path(), "primary-ts3.").empty()) << "nothing moved beside it";
+  // Another clone prunes the first copy; the primary's directory is not its to remove.
+  ASSERT_EQ(Clone({"-T", shared + "=" + own, "--no-keep-old"}).code, 0);
+  EXPECT_TRUE(fs::exists(shared));
+  EXPECT_EQ(primary_->Scalar("SELECT count(*) FROM t3").value_or(""), "1000");
+  EXPECT_FALSE(TakeSnapshot(shared).empty());
+}
+
+TEST_F(LayoutTest, AFullPrimaryCountsItsWalSendersRight) {
+  ASSERT_TRUE(primary_->Sql("ALTER SYSTEM SET max_wal_senders = 3"));
+  ASSERT_TRUE(primary_->Restart());
+  ASSERT_EQ(Clone().code, 0);
+  ASSERT_TRUE(StandbyStreams());
+  // One sender streams to the standby; the copy needs the other two (the preflight's own
+  // replication connection does not count).
+  auto r = Clone({"--dry-run", "--output", "json"});
+  EXPECT_EQ(r.code, 0) << r.output;
+  for (const auto& item : r.Json()["preflight"]["items"]) {
+    if (item["name"] == "wal_senders") {
+      EXPECT_EQ(item["value"], "2") << item.dump();
+    }
+  }
+  EXPECT_EQ(Clone().code, 0) << "and the re-clone works";
+}
+
+TEST_F(LayoutTest, DecommissionChecksEverythingBeforeItStopsTheStandby) {
+  ASSERT_EQ(Clone().code, 0);
+  ASSERT_TRUE(StandbyStreams());
+  // A dry run on the running standby predicts the real run: stop, then drop the slot.
+  auto dry = RunPgreplica(
+      ws_, {"decommission", "--config", cfg_.path, "--stop", "--remove-data", "--dry-run"});
+  EXPECT_EQ(dry.code, 0) << dry.output;
+  EXPECT_NE(dry.output.find("would stop the local standby"), std::string::npos) << dry.output;
+  EXPECT_NE(dry.output.find("would drop slot"), std::string::npos) << dry.output;
+  EXPECT_EQ(dry.output.find("would end walsender"), std::string::npos) << dry.output;
+  // A data directory that cannot be moved: refused before anything is stopped or dropped.
+  ASSERT_EQ(symlink("/proc", (data_ + "/pg_tblspc/99999").c_str()), 0);
+  std::string slots = Slots();
+  auto refused =
+      RunPgreplica(ws_, {"decommission", "--config", cfg_.path, "--stop", "--remove-data"});
+  EXPECT_EQ(refused.code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("Nothing was stopped, moved or dropped"), std::string::npos)
+      << refused.output;
+  EXPECT_TRUE(StandbyStreams()) << "still running";
+  EXPECT_EQ(Slots(), slots);
+  fs::remove(data_ + "/pg_tblspc/99999");
 }
 
 }  // namespace
