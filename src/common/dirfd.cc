@@ -247,7 +247,16 @@ Status Dir::MakeDir(std::string_view name, mode_t mode, std::optional<Owner> own
   if (auto ok = CheckName(name); !ok) return ok;
   if (mkdirat(fd_.get(), std::string(name).c_str(), mode) != 0)
     return std::unexpected(PathError(errno, PathOf(name), "create directory"));
-  return ChownChmod(name, owner, mode);
+  // Owner and mode through an fd of the directory just made: O_DIRECTORY refuses anything
+  // that another user may have put in its place meanwhile.
+  UniqueFd fd(openat(fd_.get(), std::string(name).c_str(),
+                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) return std::unexpected(PathError(errno, PathOf(name), "open directory"));
+  if (owner && fchown(fd.get(), owner->uid, owner->gid) != 0)
+    return std::unexpected(PathError(errno, PathOf(name), "change the owner of"));
+  if (fchmod(fd.get(), mode) != 0)
+    return std::unexpected(PathError(errno, PathOf(name), "change the mode of"));
+  return {};
 }
 
 Status Dir::Rename(std::string_view from, std::string_view to) const {
@@ -292,9 +301,13 @@ Status RemoveAt(int dirfd, const std::string& where, const std::string& name, de
       return std::unexpected(PathError(errno, path, "remove"));
     return {};
   }
-  if (st.st_dev != dev) {
+  struct statx sx {};
+  bool mount_root = statx(dirfd, name.c_str(), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx) == 0 &&
+                    (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) != 0 &&
+                    (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+  if (st.st_dev != dev || mount_root) {
     return Fail(ErrorKind::kFileAccess,
-                fmt::format("could not remove \"{}\": it is on another filesystem", path),
+                fmt::format("could not remove \"{}\": it is a mount point", path),
                 "A mount point below a directory being removed is never entered.",
                 "Unmount it, then remove the directory by hand.");
   }

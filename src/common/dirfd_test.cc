@@ -170,6 +170,21 @@ TEST_F(DirTest, RemoveTreeNeverEntersAnotherFilesystem) {
   umount2((root_ + "/tree/mnt").c_str(), MNT_DETACH);
 }
 
+TEST_F(DirTest, RemoveTreeNeverEntersABindMount) {
+  if (geteuid() != 0) GTEST_SKIP() << "mounting needs root";
+  fs::create_directories(root_ + "/elsewhere");
+  std::string kept = Write("elsewhere/keep", "on the same filesystem, elsewhere");
+  fs::create_directories(root_ + "/tree/bind");
+  ASSERT_EQ(mount((root_ + "/elsewhere").c_str(), (root_ + "/tree/bind").c_str(), nullptr, MS_BIND,
+                  nullptr),
+            0);
+  auto d = Dir::Open(root_);
+  ASSERT_TRUE(d);
+  EXPECT_FALSE(d->RemoveTree("tree")) << "a bind mount of the same device is a mount point too";
+  umount2((root_ + "/tree/bind").c_str(), MNT_DETACH);
+  EXPECT_EQ(Slurp(kept), "on the same filesystem, elsewhere");
+}
+
 TEST_F(DirTest, ReplaceSymlinkAndChownChmodGoThroughTheDirectory) {
   auto d = Dir::Open(root_);
   ASSERT_TRUE(d);

@@ -64,6 +64,51 @@ std::string MergePgpass(const std::string& existing, const PgpassEntry& entry, b
   return out;
 }
 
+std::optional<std::string> FindPgpassPassword(std::string_view text, const std::string& host,
+                                              const std::string& port, const std::string& dbname,
+                                              const std::string& user) {
+  auto match = [](const std::string& field, const std::string& want) {
+    return field == "*" || field == want;
+  };
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    std::string_view line =
+        text.substr(start, end == std::string_view::npos ? text.npos : end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    auto e = ParsePgpassLine(line);
+    if (e && match(e->host, host) && match(e->port, port) && match(e->database, dbname) &&
+        match(e->user, user))
+      return e->password;
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
+Result<std::string> ReadPgpassPassword(const std::string& path, uid_t owner,
+                                       const std::string& host, const std::string& port,
+                                       const std::string& dbname, const std::string& user) {
+  auto dir = Dir::Open(DirName(LexicalPath(path)));
+  if (!dir) return std::unexpected(dir.error());
+  std::string name = BaseName(path);
+  auto fd = dir->OpenFile(name, O_RDONLY);
+  if (!fd) return std::unexpected(fd.error());
+  struct stat st {};
+  if (fstat(fd->get(), &st) != 0)
+    return std::unexpected(ErrnoError(errno, fmt::format("could not stat \"{}\"", path)));
+  if (st.st_uid != owner || st.st_nlink != 1 || (st.st_mode & 077) != 0) {
+    return Fail(ErrorKind::kInsecureFile,
+                fmt::format("password file \"{}\" is not private to the OS user", path),
+                fmt::format("It belongs to {}, has mode {:04o} and {} name(s).",
+                            UserLabel(st.st_uid), st.st_mode & 07777, st.st_nlink),
+                "Run \"pgreplica pgpass\": it writes the file with the right owner and mode 0600.");
+  }
+  auto text = dir->ReadFile(name, 1 << 20);
+  if (!text) return std::unexpected(text.error());
+  return FindPgpassPassword(*text, host, port, dbname, user).value_or("");
+}
+
 Result<bool> WritePgpassEntry(const std::string& path, const PgpassEntry& entry, Owner owner) {
   // The file lives in the OS user's home, which that user can write: it is read and replaced
   // through the directory's fd, never through a link, so that a planted link cannot make root
@@ -88,11 +133,13 @@ Result<bool> WritePgpassEntry(const std::string& path, const PgpassEntry& entry,
     struct stat fst {};
     if (fstat(fd->get(), &fst) != 0)
       return std::unexpected(ErrnoError(errno, fmt::format("could not stat \"{}\"", path)));
-    if (fst.st_nlink != 1 || (fst.st_uid != owner.uid && fst.st_uid != 0)) {
+    if (fst.st_nlink != 1 || fst.st_uid != owner.uid) {
       return Fail(
           ErrorKind::kInsecureFile,
           fmt::format("password file \"{}\" is not the OS user's own file", path),
-          fmt::format("It belongs to user id {} and has {} name(s).", fst.st_uid, fst.st_nlink),
+          fmt::format("It belongs to {} and has {} name(s); its lines are not carried over into "
+                      "a file the OS user can read.",
+                      UserLabel(fst.st_uid), fst.st_nlink),
           "Remove it (pgreplica then writes a new one), or choose another path with "
           "--file.");
     }

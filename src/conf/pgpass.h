@@ -31,6 +31,22 @@ std::optional<PgpassEntry> ParsePgpassLine(std::string_view line);
 // `changed` tells whether the result differs from `existing`.
 std::string MergePgpass(const std::string& existing, const PgpassEntry& entry, bool* changed);
 
+// The password libpq would take from a password file's `text` for this connection: the first
+// line whose fields match (each equal, or "*"). For replication connections `dbname` is
+// "replication". nullopt when no line matches.
+std::optional<std::string> FindPgpassPassword(std::string_view text, const std::string& host,
+                                              const std::string& port, const std::string& dbname,
+                                              const std::string& user);
+
+// Reads the password for this connection from the OS user's password file the way root may:
+// through the directory's fd, never through a link, only from a regular file with one name that
+// belongs to `owner` and that nobody else can read (libpq's own rule). Root then hands the
+// password to its own connections in memory, so that libpq (as root) never opens the file by
+// path. Empty when the file has no entry; errors when it cannot be trusted.
+Result<std::string> ReadPgpassPassword(const std::string& path, uid_t owner,
+                                       const std::string& host, const std::string& port,
+                                       const std::string& dbname, const std::string& user);
+
 // Merges the entry into the file at `path` (created if missing) and writes it
 // atomically with mode 0600 and the given owner. Reports whether the file
 // changed. Never includes the password in an error.

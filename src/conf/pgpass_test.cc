@@ -90,5 +90,37 @@ TEST(Pgpass, RefusesADirectory) {
   EXPECT_EQ(r.error().message.find("SECRETPW"), std::string::npos);
   EXPECT_EQ(r.error().detail.find("SECRETPW"), std::string::npos);
 }
+TEST(PgpassLookup, TakesTheFirstMatchingLineAsLibpqDoes) {
+  std::string text =
+      "# comment\n"
+      "other:5432:*:replicator:wrong\n"
+      "db1:5432:replication:replicator:p\\:w\\\\d\r\n"
+      "*:*:*:replicator:fallback\n";
+  EXPECT_EQ(FindPgpassPassword(text, "db1", "5432", "replication", "replicator"), "p:w\\d");
+  EXPECT_EQ(FindPgpassPassword(text, "db2", "5433", "replication", "replicator"), "fallback");
+  EXPECT_EQ(FindPgpassPassword(text, "db1", "5432", "replication", "someone"), std::nullopt);
+  EXPECT_EQ(FindPgpassPassword("", "h", "1", "d", "u"), std::nullopt);
+}
+
+TEST(PgpassLookup, ReadsOnlyThePrivateFileOfTheOsUser) {
+  auto dir = TempDir::Create("/tmp", "pgreplica-unit-");
+  ASSERT_TRUE(dir);
+  std::string path = dir->path() + "/pgpass";
+  ASSERT_TRUE(WriteFileAtomic(path, "h:1:replication:u:secret\n", 0600));
+  EXPECT_EQ(ReadPgpassPassword(path, geteuid(), "h", "1", "replication", "u").value_or("?"),
+            "secret");
+  EXPECT_EQ(ReadPgpassPassword(path, geteuid(), "x", "1", "replication", "u").value_or("?"), "");
+  ASSERT_EQ(chmod(path.c_str(), 0640), 0);
+  EXPECT_FALSE(ReadPgpassPassword(path, geteuid(), "h", "1", "replication", "u"))
+      << "others can read it";
+  ASSERT_EQ(chmod(path.c_str(), 0600), 0);
+  EXPECT_FALSE(ReadPgpassPassword(path, geteuid() + 1, "h", "1", "replication", "u"))
+      << "another user's";
+  std::string link = dir->path() + "/link";
+  ASSERT_EQ(symlink(path.c_str(), link.c_str()), 0);
+  auto l = ReadPgpassPassword(link, geteuid(), "h", "1", "replication", "u");
+  ASSERT_FALSE(l);
+  EXPECT_EQ(l.error().kind, ErrorKind::kInsecureFile);
+}
 
 }  // namespace pgreplica::conf

@@ -12,6 +12,7 @@
 #include "common/format.h"
 #include "common/fs.h"
 #include "proc/child.h"
+#include "replica/journal.h"
 #include "replica/layout.h"
 #include "replica/leftover.h"
 #include "replica/location.h"
@@ -139,15 +140,17 @@ class SlotGuard {
 // were moved into place. Removal goes through the parents' fds and follows no link.
 class StagingGuard {
  public:
-  explicit StagingGuard(const LocalLayout& layout) : layout_(&layout) {}
+  StagingGuard(const LocalLayout& layout, const proc::OsUser& owner)
+      : layout_(&layout), owner_(owner) {}
   ~StagingGuard() {
     if (layout_ == nullptr) return;
-    (void)RemoveStaging(*layout_);
+    (void)RemoveStaging(*layout_, owner_);
   }
   void Release() { layout_ = nullptr; }
 
  private:
   const LocalLayout* layout_;
+  proc::OsUser owner_;
 };
 
 bool Cancelled(const CloneEvents& e) { return e.cancel && e.cancel(); }
@@ -160,10 +163,12 @@ Error InterruptedError(const std::string& where) {
                "Run the clone again when you are ready."};
 }
 
-Status PrepareSlots(const conf::Config& cfg, const ClonePlan& plan, SlotGuard& guard,
-                    Steps& steps) {
+// `password` is the replication password, for this process's connections (see
+// PreflightResult::replication_password).
+Status PrepareSlots(const conf::Config& cfg, const ClonePlan& plan, const std::string& password,
+                    SlotGuard& guard, Steps& steps) {
   steps.Begin("slot");
-  auto conn = pg::Connection::Open(PrimaryReplicationParams(cfg, "", plan.pgpass_file), "primary");
+  auto conn = pg::Connection::Open(PrimaryReplicationParams(cfg, password, ""), "primary");
   if (!conn) return steps.Failed(conn.error());
   std::string message;
   auto created = CreatePhysicalSlot(*conn, plan.slot);
@@ -173,7 +178,7 @@ Status PrepareSlots(const conf::Config& cfg, const ClonePlan& plan, SlotGuard& g
                      : fmt::format("reusing slot \"{}\"", plan.slot);
   if (plan.copy_slot != plan.slot) {
     // A leftover of a killed run, possibly still held by its walsender.
-    if (auto failed = DropOwnSlot(PrimaryReplicationParams(cfg, "", plan.pgpass_file),
+    if (auto failed = DropOwnSlot(PrimaryReplicationParams(cfg, password, ""),
                                   PrimaryAdminParams(cfg), plan.copy_slot)) {
       return steps.Failed(Error{
           ErrorKind::kCheckFailed,
@@ -448,10 +453,12 @@ namespace {
 
 // Locks every location the copy will write (the data directory's lock was taken first):
 // each tablespace location, so that two clones never share one.
-Result<std::vector<FileLock>> LockTablespaces(const LocalLayout& layout) {
+Result<std::vector<FileLock>> LockTablespaces(const LocalLayout& layout,
+                                              const std::string& state_directory) {
   std::vector<FileLock> locks;
   for (const auto& t : layout.tablespaces) {
-    auto l = FileLock::Acquire(t.local, fmt::format("tablespace location \"{}\"", t.local.real));
+    auto l = FileLock::Acquire(t.local, state_directory,
+                               fmt::format("tablespace location \"{}\"", t.local.real));
     if (!l) return std::unexpected(l.error());
     locks.push_back(std::move(*l));
   }
@@ -475,7 +482,10 @@ std::vector<int> EndLeftovers(const Location& data, const proc::OsUser& user, bo
 Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEvents& events,
            CloneResult& result, Steps& steps) {
   if (auto ok = ValidateCloneConfig(cfg); !ok) return ok;
-  auto resolved = ResolveLocation(cfg.local.data_directory);
+  auto user = proc::LookupUser(cfg.local.os_user);
+  if (!user) return std::unexpected(user.error());
+  auto resolved =
+      ResolveLocation(cfg.local.data_directory, {.configured = true, .os_user = user->uid});
   if (!resolved) return std::unexpected(resolved.error().Context("invalid data directory"));
   LocalLayout layout{std::move(*resolved), {}, {}, UtcStamp()};
   if (options.if_needed) {
@@ -497,27 +507,37 @@ Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEven
           "run without --if-needed to re-clone.");
     }
   }
-  auto user = proc::LookupUser(cfg.local.os_user);
-  if (!user) return std::unexpected(user.error());
   if (auto ok = proc::CanActAs(*user); !ok) return ok;
   const std::string what = fmt::format("data directory \"{}\"", layout.data.real);
   steps.Begin("lock");
   std::optional<FileLock> lock;
   if (options.dry_run) {
     // A dry run creates nothing, not even the lock file; it only says whether a run holds it.
-    if (auto free = FileLock::Probe(layout.data, what); !free) return steps.Failed(free.error());
+    if (auto free = FileLock::Probe(layout.data, cfg.state_directory, what); !free)
+      return steps.Failed(free.error());
     steps.End("ok", "not locked (a dry run takes no lock)");
   } else {
-    auto taken = FileLock::Acquire(layout.data, what);
+    auto taken = FileLock::Acquire(layout.data, cfg.state_directory, what);
     if (!taken) return steps.Failed(taken.error());
     lock = std::move(*taken);
     steps.End("ok", lock->path());
   }
 
   steps.Begin("preflight");
+  // A swap that a killed run left half done is put back before anything else is judged.
+  auto recovered =
+      RecoverInterruptedSwap(cfg.state_directory, layout.data.real, *user, options.dry_run);
+  if (!recovered) return steps.Failed(recovered.error());
+  if (!recovered->empty() && !options.dry_run) {
+    auto again =
+        ResolveLocation(cfg.local.data_directory, {.configured = true, .os_user = user->uid});
+    if (!again) return steps.Failed(again.error());
+    layout.data = std::move(*again);
+  }
   std::vector<int> leftovers;
   std::vector<int> ended = EndLeftovers(layout.data, *user, options.dry_run, leftovers);
-  PreflightInputs inputs{cfg, *user, result.slot, options.force, layout, ended, leftovers};
+  PreflightInputs inputs{cfg,   *user,     result.slot, options.force,  layout,
+                         ended, leftovers, *recovered,  options.dry_run};
   result.preflight = RunPreflight(inputs);
   const ClonePlan& plan = result.preflight->plan;
   const CheckReport& report = result.preflight->report;
@@ -535,7 +555,7 @@ Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEven
                 fmt::format("pg_basebackup (pid {}) still runs after SIGKILL.", leftovers.front()),
                 "Find out why the process does not end, then run again."});
     }
-    auto locks = LockTablespaces(layout);
+    auto locks = LockTablespaces(layout, cfg.state_directory);
     if (!locks) return steps.Failed(locks.error());
     tablespace_locks = std::move(*locks);
   }
@@ -549,12 +569,13 @@ Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEven
   if (options.dry_run) return {};
   if (Cancelled(events)) return std::unexpected(InterruptedError("before the copy"));
 
-  if (auto ok = RemoveStaging(layout); !ok)
+  if (auto ok = RemoveStaging(layout, *user); !ok)
     return std::unexpected(ok.error().Context("could not remove a staging directory left behind"));
-  SlotGuard slots(PrimaryReplicationParams(cfg, "", plan.pgpass_file), PrimaryAdminParams(cfg),
+  const std::string& password = result.preflight->replication_password;
+  SlotGuard slots(PrimaryReplicationParams(cfg, password, ""), PrimaryAdminParams(cfg),
                   result.leftover_slots);
-  if (auto ok = PrepareSlots(cfg, plan, slots, steps); !ok) return ok;
-  StagingGuard staging(layout);
+  if (auto ok = PrepareSlots(cfg, plan, password, slots, steps); !ok) return ok;
+  StagingGuard staging(layout, *user);
   auto staged = Copy(cfg, plan, layout, *user, events, steps);
   if (!staged) return std::unexpected(staged.error());
   if (cfg.clone.verify) {
@@ -570,7 +591,11 @@ Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEven
   auto service = MakeService(cfg.local.service, {plan.bindir, layout.data.configured, *user,
                                                  cfg.local.port, cfg.clone.confirm_timeout});
   if (!service) return steps.Failed(service.error());
-  auto swapped = SwapIn({layout, *staged, *user}, **service);
+  auto journal = JournalFile::Open(cfg.state_directory, layout.data.real, /*create=*/true);
+  if (!journal) return steps.Failed(journal.error());
+  auto swapped =
+      SwapIn({.layout = layout, .staged_data = *staged, .os_user = *user, .journal = &*journal},
+             **service);
   if (!swapped) return steps.Failed(swapped.error());
   staging.Release();
   slots.Keep(plan.slot);  // from here on the new standby uses it
@@ -584,7 +609,7 @@ Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEven
   auto empty = RemoveEmptyMoved(layout.data, swapped->moved);
   if (std::ranges::find(empty, result.old_directory) != empty.end()) result.old_directory.clear();
   std::vector<std::string> problems;
-  result.removed_old = PruneOldCopies(layout.data, cfg.clone.keep_old, user->uid, &problems);
+  result.removed_old = PruneOldCopies(layout.data, cfg.clone.keep_old, *user, &problems);
   if (cfg.clone.keep_old == 0) result.old_directory.clear();
   std::string notes;
   for (const auto& p : problems) notes += "; could not remove " + p;

@@ -16,7 +16,9 @@
 #include "proc/user.h"
 #include "replica/datadir.h"
 #include "replica/jobs.h"
+#include "replica/journal.h"
 #include "replica/layout.h"
+#include "replica/leftover.h"
 #include "replica/location.h"
 #include "replica/lock.h"
 #include "replica/service.h"
@@ -112,6 +114,40 @@ Status DropSlotOnPrimary(const conf::Config& cfg, const DecommissionOptions& o,
               "Stop that standby, then run decommission again.");
 }
 
+// The temporary slot a clone of this replica copies through (CloneSlotName): left behind by a
+// killed clone, it would keep WAL on the primary for ever. Dropped when inactive; an active one
+// belongs to a clone that runs now and is left alone.
+Status DropCopySlot(const conf::Config& cfg, const DecommissionOptions& o, DecommissionResult& r) {
+  const std::string copy = CloneSlotName(o.slot);
+  auto conn = pg::Connection::Open(PrimaryAdminParams(cfg), "primary");
+  if (!conn) return std::unexpected(conn.error());
+  const int attempts = r.ended_copy_pid != 0 ? 50 : 1;
+  for (int attempt = 0; attempt < attempts; ++attempt) {
+    auto info = conn->Exec("SELECT active FROM pg_replication_slots WHERE slot_name = $1", {copy});
+    if (!info) return std::unexpected(info.error());
+    if (info->rows() == 0) return {};
+    if (info->Get(0, 0) != "t") {
+      if (o.dry_run) {
+        r.actions.push_back(fmt::format("would drop the copy slot \"{}\" left by a clone", copy));
+        return {};
+      }
+      auto dropped = conn->Exec("SELECT pg_drop_replication_slot($1)", {copy});
+      if (dropped) {
+        r.actions.push_back(fmt::format("dropped the copy slot \"{}\" left by a clone", copy));
+        return {};
+      }
+      if (dropped.error().sqlstate == kUndefinedObject) return {};
+      if (dropped.error().sqlstate != kObjectInUse) return std::unexpected(dropped.error());
+    }
+    // A walsender of a copy just ended may hold it a moment longer.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  r.actions.push_back(fmt::format(
+      "the copy slot \"{}\" is active: a clone of this replica is running; it was left alone",
+      copy));
+  return {};
+}
+
 // What --remove-data will move, decided before anything is stopped: the data directory and
 // its tablespace directories (not those another running server shares, such as the primary's
 // own on this host).
@@ -193,6 +229,54 @@ Status MoveDataAside(const Location& data, const std::optional<MovePlan>& plan,
         "{} older cop{} kept by clone stay{} (\"{}\"...); remove them when no longer needed",
         olds->size(), olds->size() == 1 ? "y" : "ies", olds->size() == 1 ? "s" : "",
         data.parent.PathOf(olds->front())));
+  }
+  return {};
+}
+
+// What a killed clone left around this data directory: an interrupted swap (put back from its
+// journal), pg_basebackup still streaming into staging (ended), the staging directories
+// (removed as the OS user).
+Status CleanUpAfterKilledClone(const conf::Config& cfg, const DecommissionOptions& o,
+                               const Location& data, const proc::OsUser& user,
+                               DecommissionResult& r) {
+  auto recovered = RecoverInterruptedSwap(cfg.state_directory, data.real, user, o.dry_run);
+  if (!recovered) return std::unexpected(recovered.error());
+  for (const auto& line : *recovered) r.actions.push_back(line);
+  const std::string staging = data.SiblingPath(kStagingSuffix);
+  auto tablespace_stagings = LeftoverTablespaceStagings(staging, user.uid);
+  if (auto pids = FindLeftoverCopies(staging, user.uid); !pids.empty()) {
+    if (o.dry_run) {
+      r.actions.push_back(fmt::format(
+          "would end pg_basebackup (pid {}) left by an interrupted clone", pids.front()));
+    } else {
+      auto left = EndLeftoverCopies(pids, std::chrono::seconds(10));
+      if (!left.empty())
+        return Fail(ErrorKind::kCheckFailed, "could not end a copy left by an interrupted clone",
+                    fmt::format("pg_basebackup (pid {}) still runs after SIGKILL.", left.front()),
+                    "Find out why the process does not end, then run again.");
+      r.actions.push_back(
+          fmt::format("ended pg_basebackup (pid {}) left by an interrupted clone", pids.front()));
+      r.ended_copy_pid = pids.front();
+    }
+  }
+  auto remove = [&](const Dir& parent, const std::string& name) -> Status {
+    auto st = parent.Stat(name);
+    if (!st || !*st) return {};
+    if (o.dry_run) {
+      r.actions.push_back(fmt::format("would remove \"{}\"", parent.PathOf(name)));
+      return {};
+    }
+    if (auto ok = RemoveAsOsUser(parent, name, user); !ok) return ok;
+    r.actions.push_back(
+        fmt::format("removed \"{}\" left by an interrupted clone", parent.PathOf(name)));
+    return {};
+  };
+  if (auto ok = remove(data.parent, data.Sibling(kStagingSuffix)); !ok) return ok;
+  for (const auto& t : tablespace_stagings) {
+    auto parent = Dir::Open(DirName(t));
+    if (!parent) continue;
+    if (parent->status().st_uid != user.uid && geteuid() == 0) continue;  // not the OS user's
+    if (auto ok = remove(*parent, BaseName(t)); !ok) return ok;
   }
   return {};
 }
@@ -289,16 +373,20 @@ Result<DecommissionResult> Decommission(const conf::Config& cfg, const Decommiss
   std::optional<Location> data;
   std::optional<FileLock> lock;
   if (o.stop || (o.own_slot && !cfg.local.data_directory.empty())) {
-    auto resolved = ResolveLocation(cfg.local.data_directory);
+    auto user = proc::LookupUser(cfg.local.os_user);
+    if (!user) return std::unexpected(user.error());
+    auto resolved =
+        ResolveLocation(cfg.local.data_directory, {.configured = true, .os_user = user->uid});
     if (!resolved && o.stop)
       return std::unexpected(resolved.error().Context("invalid data directory"));
     if (resolved) {
       data.emplace(std::move(*resolved));
       std::string what = fmt::format("data directory \"{}\"", data->real);
       if (o.dry_run) {
-        if (auto free = FileLock::Probe(*data, what); !free) return std::unexpected(free.error());
+        if (auto free = FileLock::Probe(*data, cfg.state_directory, what); !free)
+          return std::unexpected(free.error());
       } else {
-        auto taken = FileLock::Acquire(*data, what);
+        auto taken = FileLock::Acquire(*data, cfg.state_directory, what);
         if (!taken) return std::unexpected(taken.error());
         lock.emplace(std::move(*taken));
       }
@@ -306,9 +394,20 @@ Result<DecommissionResult> Decommission(const conf::Config& cfg, const Decommiss
   }
   // Stop the standby first, so that its slot is inactive when it is dropped.
   if (o.stop) {
+    auto user = proc::LookupUser(cfg.local.os_user);
+    if (!user) return std::unexpected(user.error());
+    if (auto ok = CleanUpAfterKilledClone(cfg, o, *data, *user, r); !ok)
+      return std::unexpected(ok.error());
+    if (!o.dry_run) {  // the swap journal may have put directories back
+      auto again =
+          ResolveLocation(cfg.local.data_directory, {.configured = true, .os_user = user->uid});
+      if (!again) return std::unexpected(again.error());
+      data.emplace(std::move(*again));
+    }
     if (auto ok = StopLocal(cfg, o, *data, r); !ok) return std::unexpected(ok.error());
   }
   if (auto ok = DropSlotOnPrimary(cfg, o, r); !ok) return std::unexpected(ok.error());
+  if (auto ok = DropCopySlot(cfg, o, r); !ok) return std::unexpected(ok.error());
   return r;
 }
 

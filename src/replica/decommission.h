@@ -38,6 +38,7 @@ struct DecommissionResult {
   std::optional<std::int64_t> released_bytes;  // WAL the slot retained
   bool stopped = false;
   bool would_stop = false;  // dry run: the local standby runs and would be stopped first
+  int ended_copy_pid = 0;   // pg_basebackup of a killed clone that was ended
   std::string data_moved_to;
   std::vector<std::string> actions;  // what was done (or, with dry_run, would be)
   bool changed() const { return slot_dropped || stopped || !data_moved_to.empty(); }

@@ -11,6 +11,7 @@
 #include "conf/pgpass.h"
 #include "pg/binaries.h"
 #include "proc/user.h"
+#include "replica/journal.h"
 #include "replica/location.h"
 #include "replica/service.h"
 
@@ -86,11 +87,22 @@ void CheckMode(CheckReport& r, const std::string& name, const std::string& path,
 // the link's own path would follow it, and the fix would never clear the check), a mount
 // point cannot be swapped, an untrusted link is not followed.
 void CheckDataDirectory(const conf::Config& config, const proc::OsUser& user, CheckReport& r) {
-  auto loc = ResolveLocation(config.local.data_directory);
+  auto loc =
+      ResolveLocation(config.local.data_directory, {.configured = true, .os_user = user.uid});
   if (!loc) {
     r.Add({"data_directory", CheckStatus::kFail, config.local.data_directory, loc.error().message,
            loc.error().hint});
     return;
+  }
+  if (auto file = JournalFile::Open(config.state_directory, loc->real, /*create=*/false)) {
+    if (auto journal = file->Read(); journal && *journal) {
+      r.Add({"interrupted_swap", CheckStatus::kFail, file->path(),
+             fmt::format("a swap of this data directory was interrupted ({}); the old standby may "
+                         "be in \"{}{}{}\"",
+                         (*journal)->stamp, loc->real, kOldInfix, (*journal)->stamp),
+             "Run \"pgreplica clone\" (or \"pgreplica decommission --stop\"): either puts the old "
+             "standby back first."});
+    }
   }
   if (loc->mount_point) {
     r.Add({"data_directory", CheckStatus::kFail, loc->real,

@@ -2,11 +2,15 @@
 
 #include <sys/stat.h>
 
+#include <unistd.h>
+
+#include <chrono>
 #include <set>
 
 #include <fmt/format.h>
 
 #include "common/fs.h"
+#include "proc/child.h"
 
 namespace pgreplica::replica {
 
@@ -62,7 +66,48 @@ std::vector<std::string> RemoveEmptyMoved(const Location& data, const MovedAside
   return removed;
 }
 
-std::vector<std::string> PruneOldCopies(const Location& data, int keep, uid_t owner,
+Status RemoveAsOsUser(const Dir& parent, const std::string& name, const proc::OsUser& owner) {
+  auto st = parent.Stat(name);
+  if (!st) return std::unexpected(st.error());
+  if (!*st) return {};
+  const std::string path = parent.PathOf(name);
+  if (S_ISLNK((*st)->st_mode)) {
+    if (unlinkat(parent.fd(), name.c_str(), 0) != 0 && errno != ENOENT)
+      return std::unexpected(ErrnoError(errno, fmt::format("could not remove \"{}\"", path)));
+    return {};
+  }
+  if ((*st)->st_uid != owner.uid) {
+    return Fail(ErrorKind::kInsecureFile,
+                fmt::format("\"{}\" was not removed: it belongs to {}, not to \"{}\"", path,
+                            UserLabel((*st)->st_uid), owner.name),
+                "pgreplica removes only the copies it made, which belong to the OS user.",
+                "Find out who put it there; remove it by hand if it is not needed.");
+  }
+  if (!S_ISDIR((*st)->st_mode)) {
+    if (unlinkat(parent.fd(), name.c_str(), 0) != 0 && errno != ENOENT)
+      return std::unexpected(ErrnoError(errno, fmt::format("could not remove \"{}\"", path)));
+    return {};
+  }
+  std::string output;
+  if (geteuid() == 0 && owner.uid != 0) {
+    auto r = proc::Run(
+        {.argv = {"rm", "-rf", "--one-file-system", "--", path}, .run_as = owner, .cwd = "/"},
+        {.timeout = std::chrono::hours(1)});
+    if (!r) return std::unexpected(r.error());
+    output = r->output;
+  } else if (auto ok = parent.RemoveTree(name); !ok) {
+    return ok;
+  }
+  // The OS user cannot remove the emptied directory itself from a parent of root's.
+  (void)parent.RemoveEmptyDir(name);
+  auto left = parent.Stat(name);
+  if (left && !*left) return {};
+  return Fail(ErrorKind::kFileAccess, fmt::format("could not remove all of \"{}\"", path),
+              output.empty() ? "Some of it could not be removed as the OS user." : output,
+              "Remove what is left by hand.");
+}
+
+std::vector<std::string> PruneOldCopies(const Location& data, int keep, const proc::OsUser& owner,
                                         std::vector<std::string>* problems) {
   std::vector<std::string> removed;
   auto note = [&](const std::string& what, const Error& e) {
@@ -86,16 +131,14 @@ std::vector<std::string> PruneOldCopies(const Location& data, int keep, uid_t ow
           if (!target.starts_with('/') || !target.ends_with(suffix)) continue;
           auto parent = Dir::Open(DirName(target));
           if (!parent) continue;
-          auto st = parent->Stat(BaseName(target));
-          if (!st || !*st || !S_ISDIR((*st)->st_mode) || (*st)->st_uid != owner) continue;
-          if (auto ok = parent->RemoveTree(BaseName(target)); ok)
+          if (auto ok = RemoveAsOsUser(*parent, BaseName(target), owner); ok)
             removed.push_back(target);
           else
             note(target, ok.error());
         }
       }
     }
-    if (auto ok = data.parent.RemoveTree(name); ok)
+    if (auto ok = RemoveAsOsUser(data.parent, name, owner); ok)
       removed.push_back(data.parent.PathOf(name));
     else
       note(data.parent.PathOf(name), ok.error());
@@ -103,10 +146,10 @@ std::vector<std::string> PruneOldCopies(const Location& data, int keep, uid_t ow
   return removed;
 }
 
-Status RemoveStaging(const LocalLayout& layout) {
-  Status first = layout.data.parent.RemoveTree(layout.data.Sibling(kStagingSuffix));
+Status RemoveStaging(const LocalLayout& layout, const proc::OsUser& owner) {
+  Status first = RemoveAsOsUser(layout.data.parent, layout.data.Sibling(kStagingSuffix), owner);
   for (const auto& t : layout.tablespaces) {
-    auto ok = t.local.parent.RemoveTree(t.local.Sibling(kStagingSuffix));
+    auto ok = RemoveAsOsUser(t.local.parent, t.local.Sibling(kStagingSuffix), owner);
     if (!ok && first) first = ok;
   }
   return first;

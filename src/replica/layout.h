@@ -16,6 +16,7 @@
 
 #include "common/dirfd.h"
 #include "common/error.h"
+#include "proc/user.h"
 #include "replica/location.h"
 
 namespace pgreplica::replica {
@@ -77,12 +78,19 @@ std::vector<std::string> RemoveEmptyMoved(const Location& data, const MovedAside
 // directories it links to that were moved aside with it ("<location>.old-<same stamp>",
 // belonging to `owner`). Returns the paths removed; what could not be removed goes to
 // `problems`.
-std::vector<std::string> PruneOldCopies(const Location& data, int keep, uid_t owner,
+std::vector<std::string> PruneOldCopies(const Location& data, int keep, const proc::OsUser& owner,
                                         std::vector<std::string>* problems);
+
+// Removes the entry `name` of `parent`, a copy pgreplica made that belongs to the OS user: its
+// contents are removed by the OS user itself (`rm -rf --one-file-system`, run as that user),
+// so that root deletes nothing the OS user could not; then root removes the emptied directory
+// (its parent may belong to root). An entry of another user is refused, a symbolic link is
+// removed itself. Missing is fine.
+Status RemoveAsOsUser(const Dir& parent, const std::string& name, const proc::OsUser& owner);
 
 // Removes the staging siblings of the data directory and of each new tablespace location
 // (through the parents' fds, following no link). Returns the first error.
-Status RemoveStaging(const LocalLayout& layout);
+Status RemoveStaging(const LocalLayout& layout, const proc::OsUser& owner);
 
 // Points <data dir>/pg_tblspc/<oid> at `target` for each pair (oid, target).
 Status Relink(const Dir& data_directory, const std::vector<TablespaceLink>& links,

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
@@ -43,8 +44,15 @@ bool Alive(int pid) {
 
 }  // namespace
 
-std::vector<int> FindLeftoverCopies(const std::string& staging, uid_t owner) {
-  std::vector<int> out;
+namespace {
+
+struct Leftover {
+  int pid = 0;
+  std::vector<std::string> argv;
+};
+
+std::vector<Leftover> FindLeftovers(const std::string& staging, uid_t owner) {
+  std::vector<Leftover> out;
   const std::string want = "--pgdata=" + staging;
   std::error_code ec;
   for (auto it = std::filesystem::directory_iterator("/proc", ec);
@@ -67,7 +75,34 @@ std::vector<int> FindLeftoverCopies(const std::string& staging, uid_t owner) {
     if (!match || RealUid(it->path().string()) != static_cast<long long>(owner)) continue;
     int pid = 0;
     std::from_chars(name.data(), name.data() + name.size(), pid);
-    if (pid != getpid() && Alive(pid)) out.push_back(pid);
+    if (pid != getpid() && Alive(pid)) out.push_back({pid, std::move(argv)});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<int> FindLeftoverCopies(const std::string& staging, uid_t owner) {
+  std::vector<int> out;
+  for (const auto& l : FindLeftovers(staging, owner)) out.push_back(l.pid);
+  return out;
+}
+
+std::vector<std::string> LeftoverTablespaceStagings(const std::string& staging, uid_t owner) {
+  std::vector<std::string> out;
+  const std::string option = "--tablespace-mapping=";
+  for (const auto& l : FindLeftovers(staging, owner)) {
+    for (const auto& a : l.argv) {
+      if (!a.starts_with(option)) continue;
+      // OLDDIR=NEWDIR, with "\=" for a literal "=" (pgreplica never writes one).
+      std::string value = a.substr(option.size());
+      auto eq = value.find('=');
+      if (eq == std::string::npos) continue;
+      std::string to = value.substr(eq + 1);
+      if (to.starts_with('/') && to.ends_with(".pgreplica-staging") &&
+          std::find(out.begin(), out.end(), to) == out.end())
+        out.push_back(to);
+    }
   }
   return out;
 }

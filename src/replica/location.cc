@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -21,7 +22,7 @@ bool IsMountPoint(const Dir& parent, std::string_view name, const struct stat& s
   return false;
 }
 
-Result<Location> ResolveLocation(const std::string& configured) {
+Result<Location> ResolveLocation(const std::string& configured, const Origin& origin) {
   if (configured.empty() || configured[0] != '/')
     return Fail(ErrorKind::kConfigInvalid,
                 fmt::format("directory \"{}\" is not an absolute path", configured));
@@ -46,7 +47,10 @@ Result<Location> ResolveLocation(const std::string& configured) {
   auto st = parent->Stat(name);
   if (!st) return std::unexpected(st.error());
   std::string link_target;
+  bool chosen_by_root = origin.configured;
   if (*st && S_ISLNK((*st)->st_mode)) {
+    // A link that root did not make may lead anywhere its owner likes.
+    chosen_by_root = chosen_by_root && (*st)->st_uid == 0;
     // The user's layout: the configured path is a link to the real directory. Followed once,
     // wherever it is; its target's own path is then opened root-safe.
     auto target = parent->ReadLink(name);
@@ -86,6 +90,22 @@ Result<Location> ResolveLocation(const std::string& configured) {
     return Fail(ErrorKind::kFileAccess,
                 fmt::format("\"{}\" exists but is not a directory", parent->PathOf(name)), "",
                 "Point local.data_directory at a directory.");
+  }
+  if (!chosen_by_root && geteuid() == 0 && parent->status().st_uid != origin.os_user) {
+    return Fail(
+        ErrorKind::kInsecureFile,
+        fmt::format("\"{}\" is in \"{}\", which belongs to {}", parent->PathOf(name),
+                    parent->path(), UserLabel(parent->status().st_uid)),
+        fmt::format("The location {}, so pgreplica, running as root, creates, renames and "
+                    "removes directories only where the PostgreSQL OS user could itself.",
+                    link_target.empty() ? "was not named by root's configuration"
+                                        : "is the target of a link that root does not own"),
+        link_target.empty()
+            ? "Map it to a location in a directory of the PostgreSQL OS user "
+              "(local.tablespace_mapping), or give that directory to the OS user."
+            : fmt::format("Configure the real path \"{}\" instead of the link, or let root own "
+                          "the link (chown -h root \"{}\").",
+                          parent->PathOf(name), lexical));
   }
   Location loc{.configured = lexical,
                .link_target = link_target,

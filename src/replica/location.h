@@ -61,11 +61,23 @@ struct Location {
   Result<Dir> Open() const { return parent.OpenDir(name); }
 };
 
-// Resolves a configured absolute directory path. The parent must exist; the directory itself
-// may be missing, a directory, or a symbolic link to an existing directory. Errors: kFileAccess
+// Who chose a path decides where root may act on it.
+struct Origin {
+  // Root's configuration or command line named it. Otherwise another party chose it (a
+  // tablespace location reported by the primary, a link found in a directory the OS user can
+  // write): then, when running as root, the directory that holds the location must belong to
+  // the OS user, so that root creates, renames and removes there only what that user could
+  // itself. The same holds for the target of a symbolic link that root does not own.
+  bool configured = true;
+  uid_t os_user = 0;
+};
+
+// Resolves an absolute directory path. The parent must exist; the directory itself may be
+// missing, a directory, or a symbolic link to an existing directory. Errors: kFileAccess
 // (missing parent, dangling link, link to a non-directory, not a directory), kInsecureFile (a
-// link on the way in a directory another user can write, other than the last component).
-Result<Location> ResolveLocation(const std::string& configured);
+// link on the way in a directory another user can write, other than the last component; a
+// location another party chose in a directory the OS user does not own).
+Result<Location> ResolveLocation(const std::string& path, const Origin& origin = {});
 
 // Whether the entry `name` of `parent` (with lstat `st`) is the root of a mounted filesystem:
 // another device than its parent, or a bind mount (statx STATX_ATTR_MOUNT_ROOT).

@@ -94,21 +94,30 @@ FileLock& FileLock::operator=(FileLock&& other) noexcept {
   return *this;
 }
 
-Result<FileLock> FileLock::Acquire(const Location& location, const std::string& what) {
-  return Acquire(location.parent, location.Sibling(kLockSuffix), what);
+Result<FileLock> FileLock::Acquire(const Location& location, const std::string& state_directory,
+                                   const std::string& what) {
+  auto locks = OpenStateDir(state_directory, "locks", /*create=*/true);
+  if (!locks) return std::unexpected(locks.error().Context("could not lock " + what));
+  return Acquire(*locks, StateKey(location.real) + ".lock", what);
 }
 
-Status FileLock::Probe(const Location& location, const std::string& what) {
-  std::string name = location.Sibling(kLockSuffix);
-  auto st = location.parent.Stat(name);
+Status FileLock::Probe(const Location& location, const std::string& state_directory,
+                       const std::string& what) {
+  auto locks = OpenStateDir(state_directory, "locks", /*create=*/false);
+  if (!locks) {
+    if (locks.error().kind == ErrorKind::kNotFound) return {};  // nobody ever locked anything
+    return std::unexpected(locks.error());
+  }
+  std::string name = StateKey(location.real) + ".lock";
+  auto st = locks->Stat(name);
   if (!st) return std::unexpected(st.error());
   if (!*st) return {};
-  auto fd = location.parent.OpenFile(name, O_RDONLY);
+  auto fd = locks->OpenFile(name, O_RDONLY);
   if (!fd) return std::unexpected(fd.error().Context("could not open the lock file"));
   if (flock(fd->get(), LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) return Held(fd->get(), location.parent.PathOf(name), what);
+    if (errno == EWOULDBLOCK) return Held(fd->get(), locks->PathOf(name), what);
     return std::unexpected(
-        ErrnoError(errno, fmt::format("could not lock \"{}\"", location.parent.PathOf(name))));
+        ErrnoError(errno, fmt::format("could not lock \"{}\"", locks->PathOf(name))));
   }
   return {};  // closing the fd releases the probe's lock
 }

@@ -1,10 +1,11 @@
 #pragma once
 // An advisory lock file (flock) that keeps two pgreplica runs from working
 // on the same data directory at once. The kernel releases it when the
-// process dies, so a killed run never leaves a stale lock. The file sits
-// beside the real data directory (<real name>.pgreplica.lock, see
-// replica/location.h), so every spelling of one directory takes the same
-// lock; it is opened through the directory's fd and never through a link.
+// process dies, so a killed run never leaves a stale lock. The file of a
+// location is <state_directory>/locks/<StateKey of its real path>.lock
+// (replica/state.h): every spelling of one directory takes the same lock, and
+// it lives where only pgreplica's user can write, never beside the data
+// directory where the PostgreSQL OS user could remove it.
 // The file is removed when the lock is released, so no run leaves one behind;
 // a run that locked a file just removed by the previous holder notices (the
 // name no longer leads to its file) and tries again.
@@ -14,6 +15,7 @@
 #include "common/dirfd.h"
 #include "common/error.h"
 #include "replica/location.h"
+#include "replica/state.h"
 
 namespace pgreplica::replica {
 
@@ -23,11 +25,13 @@ class FileLock {
   // kLocked naming the holder's pid. A link or a non-regular file there is refused. The pid is
   // written into the file only when it is ours alone (owner this process's user, one link).
   static Result<FileLock> Acquire(const Dir& dir, const std::string& name, const std::string& what);
-  // The lock of a location (data directory or tablespace).
-  static Result<FileLock> Acquire(const Location& location, const std::string& what);
+  // The lock of a location (data directory or tablespace) in the state directory.
+  static Result<FileLock> Acquire(const Location& location, const std::string& state_directory,
+                                  const std::string& what);
   // For dry runs: fails with kLocked when another run holds the lock, creating and changing
   // nothing (a missing file means nobody holds it).
-  static Status Probe(const Location& location, const std::string& what);
+  static Status Probe(const Location& location, const std::string& state_directory,
+                      const std::string& what);
 
   FileLock(FileLock&& other) noexcept = default;
   FileLock& operator=(FileLock&& other) noexcept;

@@ -11,6 +11,7 @@
 
 #include "common/format.h"
 #include "common/fs.h"
+#include "conf/pgpass.h"
 #include "pg/binaries.h"
 #include "pg/version.h"
 #include "replica/basebackup.h"
@@ -39,7 +40,11 @@ struct Context {
   std::optional<std::vector<PrimaryTablespace>> primary_tablespaces;  // when the catalog answered
 };
 
+// The OS user's password file, as pg_basebackup and the standby will read it. pgreplica's own
+// connections take the password from it in memory: libpq, running as root, must not open a
+// file by a path that the OS user controls.
 void CheckPasswordFile(Context& c) {
+  const auto& cfg = c.in.config;
   const std::string& path = c.out.plan.pgpass_file;
   auto st = StatPath(path);
   if (!st || !*st) {
@@ -48,17 +53,38 @@ void CheckPasswordFile(Context& c) {
              "Run \"pgreplica pgpass\" first: the standby reads its password from there."));
     return;
   }
-  bool ok = ((*st)->st_mode & 077) == 0 && (*st)->st_uid == c.in.os_user.uid;
-  c.out.report.Add(Item(
-      "pgpass_file", ok ? CheckStatus::kOk : CheckStatus::kFail, path,
-      ok ? "the standby's password file is private to the OS user"
-         : "libpq ignores a password file that others can read or that belongs to another user",
-      ok ? "" : fmt::format("chown {0} {1} && chmod 600 {1}", c.in.os_user.name, path)));
+  auto password = conf::ReadPgpassPassword(path, c.in.os_user.uid, cfg.primary.host,
+                                           std::to_string(cfg.primary.port), "replication",
+                                           cfg.replication.user);
+  if (!password) {
+    c.out.report.Add(
+        Item("pgpass_file", CheckStatus::kFail, path, password.error().message,
+             password.error().hint.empty()
+                 ? fmt::format("chown {0} {1} && chmod 600 {1}", c.in.os_user.name, path)
+                 : password.error().hint));
+    return;
+  }
+  if (password->empty()) {
+    c.out.report.Add(Item("pgpass_file", CheckStatus::kFail, path,
+                          fmt::format("the password file has no entry for {}:{}:replication:{}",
+                                      cfg.primary.host, cfg.primary.port, cfg.replication.user),
+                          "Run \"pgreplica pgpass\"."));
+    return;
+  }
+  c.out.replication_password = std::move(*password);
+  c.out.report.Add(Item("pgpass_file", CheckStatus::kOk, path,
+                        "the standby's password file is private to the OS user and has an entry "
+                        "for the primary"));
 }
 
 void CheckPrimary(Context& c) {
   const auto& cfg = c.in.config;
-  auto params = PrimaryReplicationParams(cfg, "", c.out.plan.pgpass_file);
+  if (c.out.replication_password.empty()) {
+    c.out.report.Add(Item("replication_connection", CheckStatus::kSkipped, "",
+                          "not tried: there is no usable password file entry"));
+    return;
+  }
+  auto params = PrimaryReplicationParams(cfg, c.out.replication_password, "");
   params.application_name = "pgreplica";
   auto conn = pg::Connection::Open(params, "primary");
   if (!conn) {
@@ -189,6 +215,17 @@ void CheckLocalDirectory(Context& c) {
                     "parent directory. See \"Layouts\" in docs/clone.md.",
                     d.real)));
     return;
+  }
+  // pg_ctl and pg_verifybackup hand the data directory to /bin/sh inside double quotes.
+  for (const std::string& path : {d.configured, d.real}) {
+    if (path.find_first_of("\"$`\\\n\r") != std::string::npos) {
+      c.out.report.Add(Item(
+          "data_directory", CheckStatus::kFail, path,
+          "contains a character (\", $, `, \\ or a line break) that pg_ctl and pg_verifybackup "
+          "would pass through the shell",
+          "Rename the directory (or the link's target) to a path without those characters."));
+      return;
+    }
   }
   auto state = InspectDataDir(d);
   if (!state) {
@@ -435,6 +472,10 @@ void CheckLeftovers(Context& c) {
   if (!c.in.ended_leftovers.empty()) {
     c.out.report.Add(Item("leftover_copy", CheckStatus::kOk, list(c.in.ended_leftovers),
                           "ended pg_basebackup processes left by an interrupted run"));
+  }
+  for (const auto& r : c.in.recovered) {
+    c.out.report.Add(
+        Item("interrupted_swap", c.in.dry_run ? CheckStatus::kWarning : CheckStatus::kOk, "", r));
   }
   c.out.plan.leftover_pids = c.in.leftovers;
   if (!c.in.leftovers.empty()) {

@@ -56,6 +56,9 @@ struct PreflightResult {
   CheckReport report;
   PreflightFacts facts;
   ClonePlan plan;
+  // The replication password from the OS user's password file, read root-safe, for this
+  // process's own connections to the primary (held in memory only; never serialized).
+  std::string replication_password;
 };
 
 struct PreflightInputs {
@@ -68,6 +71,9 @@ struct PreflightInputs {
   LocalLayout& layout;
   std::vector<int> ended_leftovers;  // pids of a killed run's pg_basebackup ended just before
   std::vector<int> leftovers;        // such pids still running (dry runs end nothing)
+  // What putting back an interrupted swap did (or, in a dry run, would do).
+  std::vector<std::string> recovered;
+  bool dry_run = false;
 };
 
 // The pg_basebackup invocation of a plan (the same for --dry-run and the real copy).

@@ -1,5 +1,6 @@
 #include "replica/service.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -132,19 +133,28 @@ Result<std::unique_ptr<Service>> MakeService(const conf::ServiceConfig& s,
 
 std::optional<DebianCluster> FindDebianCluster(const std::string& data_directory,
                                                const std::string& etc_root) {
-  namespace fs = std::filesystem;
+  // /etc/postgresql and its version directories belong to postgres on Debian: walked through
+  // directory fds, no link followed, only regular files read (a FIFO would block forever).
   const std::string want = NormalPath(data_directory);
-  std::error_code ec;
-  for (const auto& version : fs::directory_iterator(etc_root, ec)) {
-    std::error_code ec2;
-    for (const auto& cluster : fs::directory_iterator(version.path(), ec2)) {
-      std::string conf = (cluster.path() / "postgresql.conf").string();
-      auto text = ReadFile(conf);
+  auto root = Dir::Open(etc_root);
+  if (!root) return std::nullopt;
+  auto versions = root->List();
+  if (!versions) return std::nullopt;
+  std::sort(versions->begin(), versions->end());
+  for (const auto& version : *versions) {
+    auto vdir = root->OpenDir(version);
+    if (!vdir) continue;
+    auto clusters = vdir->List();
+    if (!clusters) continue;
+    std::sort(clusters->begin(), clusters->end());
+    for (const auto& cluster : *clusters) {
+      auto cdir = vdir->OpenDir(cluster);
+      if (!cdir) continue;
+      auto text = cdir->ReadFile("postgresql.conf", 1 << 20);
       if (!text) continue;
       std::string dir = ReadConfSetting(*text, "data_directory");
       if (!dir.empty() && NormalPath(dir) == want)
-        return DebianCluster{version.path().filename().string(), cluster.path().filename().string(),
-                             conf};
+        return DebianCluster{version, cluster, cdir->PathOf("postgresql.conf")};
     }
   }
   return std::nullopt;

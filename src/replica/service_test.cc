@@ -1,5 +1,6 @@
 #include "replica/service.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -49,6 +50,19 @@ TEST_F(DebianTreeTest, FindsTheClusterWhoseDataDirectoryMatches) {
   EXPECT_TRUE(FindDebianCluster(Data("15/./main"), Etc()));
   EXPECT_FALSE(FindDebianCluster(Data("15/main2"), Etc()));
   EXPECT_FALSE(FindDebianCluster(Data("15"), Etc()));
+}
+
+// /etc/postgresql belongs to postgres on Debian: a FIFO in place of postgresql.conf must not
+// hang root, and a cluster directory that is a link (to a root-only configuration) is not read.
+TEST_F(DebianTreeTest, FifosAndLinksInTheTreeAreNotOpened) {
+  AddCluster("15", "main", "port = 5432\n");
+  fs::create_directories(root_ / "etc" / "15" / "fifo");
+  ASSERT_EQ(mkfifo((root_ / "etc" / "15" / "fifo" / "postgresql.conf").c_str(), 0600), 0);
+  fs::create_directories(root_ / "secret");
+  std::ofstream(root_ / "secret" / "postgresql.conf") << "data_directory = '" + Data("x") + "'\n";
+  fs::create_directory_symlink(root_ / "secret", root_ / "etc" / "15" / "linked");
+  EXPECT_FALSE(FindDebianCluster(Data("x"), Etc())) << "the linked cluster is not read";
+  EXPECT_FALSE(FindDebianCluster(Data("15/main"), Etc())) << "and the FIFO does not block";
 }
 
 TEST_F(DebianTreeTest, NoTreeMeansNoCluster) {

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -30,6 +31,31 @@ std::vector<const Location*> AsideLocations(const LocalLayout& layout) {
   return out;
 }
 
+// Writes the journal before the first rename.
+Status WriteJournal(const SwapInputs& in, const std::vector<const Location*>& aside) {
+  if (in.journal == nullptr) return {};
+  const LocalLayout& layout = in.layout;
+  SwapJournal j{layout.data.real, layout.stamp, {}, {}, {}};
+  for (const Location* l : aside) j.tablespaces.push_back(l->real);
+  for (const auto& t : layout.tablespaces) {
+    if (std::ranges::find(j.tablespaces, t.local.real) == j.tablespaces.end())
+      j.tablespaces.push_back(t.local.real);
+    j.new_tablespaces.push_back({t.oid, t.local.real});
+  }
+  if (layout.data.exists()) {
+    auto dir = layout.data.Open();
+    if (!dir) return std::unexpected(dir.error());
+    auto links = ReadTablespaceLinks(*dir);
+    if (!links) return std::unexpected(links.error());
+    j.old_links = std::move(*links);
+  }
+  return in.journal->Write(j);
+}
+
+void RemoveJournal(const SwapInputs& in) {
+  if (in.journal != nullptr) (void)in.journal->Remove();
+}
+
 Status CheckIdentity(const Location& data, const std::string& name, const FileId& want) {
   auto st = data.parent.Stat(name);
   if (!st) return std::unexpected(st.error());
@@ -44,7 +70,7 @@ Status CheckIdentity(const Location& data, const std::string& name, const FileId
 }
 
 // Moves the new copies (tablespaces, then the data directory) to <name><suffix>.
-Status MoveNewAside(const LocalLayout& layout, const std::string& suffix) {
+Status MoveNewAside(const LocalLayout& layout, const std::string& suffix, Owner owner) {
   Status first;
   for (const auto& t : layout.tablespaces) {
     auto ok = t.local.parent.Rename(t.local.name, t.local.Sibling(suffix));
@@ -57,7 +83,7 @@ Status MoveNewAside(const LocalLayout& layout, const std::string& suffix) {
     std::vector<TablespaceLink> links;
     for (const auto& t : layout.tablespaces) links.push_back({t.oid, t.local.SiblingPath(suffix)});
     if (auto dir = layout.data.parent.OpenDir(layout.data.Sibling(suffix)))
-      (void)Relink(*dir, links, std::nullopt);
+      (void)Relink(*dir, links, owner);
   }
   return first;
 }
@@ -79,11 +105,12 @@ Error RollBack(const SwapInputs& in, Service& service, const SwapOutcome& out, c
         out.old_directory.empty() ? ""
                                   : fmt::format("; the old data is in \"{}\"", out.old_directory));
     e.hint = "Find out what started that server; stop it before moving any directory by hand.";
+    RemoveJournal(in);
     return e;
   }
   std::string failed_suffix = std::string(kFailedInfix) + layout.stamp;
   std::string failed = data.SiblingPath(failed_suffix);
-  if (auto ok = MoveNewAside(layout, failed_suffix); !ok) {
+  if (auto ok = MoveNewAside(layout, failed_suffix, owner); !ok) {
     e.detail += fmt::format(
         " The new copy could not be moved aside ({}), and the old data is still in \"{}\".",
         ok.error().message, out.old_directory);
@@ -94,15 +121,19 @@ Error RollBack(const SwapInputs& in, Service& service, const SwapOutcome& out, c
   if (!out.moved.data_moved && out.moved.tablespaces.empty()) {
     e.detail += fmt::format(
         " There was no previous data directory; the new copy is kept in \"{}\".", failed);
+    RemoveJournal(in);
     return e;
   }
   if (auto ok = MoveBack(data, out.moved, owner); !ok) {
     e.detail +=
         fmt::format(" The old data directory could not be put back: {}", ok.error().message);
-    e.hint = fmt::format("Rename \"{}\" to \"{}\" (and each tablespace's {} directory) by hand.",
-                         out.old_directory, data.real, out.moved.suffix);
+    e.hint = fmt::format(
+        "The next clone of this data directory puts it back from its journal; or rename \"{}\" "
+        "to \"{}\" (and each tablespace's {} directory) by hand.",
+        out.old_directory, data.real, out.moved.suffix);
     return e;
   }
+  RemoveJournal(in);
   std::string restarted;
   if (out.was_running) {
     auto started = service.Start();
@@ -166,9 +197,14 @@ Result<SwapOutcome> SwapIn(const SwapInputs& in, Service& service) {
   auto restart_old = [&] {
     if (out.was_running) (void)service.Start();
   };
-  auto moved = MoveTogether(data, AsideLocations(in.layout),
-                            std::string(kOldInfix) + in.layout.stamp, owner);
+  auto aside = AsideLocations(in.layout);
+  if (auto ok = WriteJournal(in, aside); !ok) {
+    restart_old();
+    return std::unexpected(ok.error().Context("could not write the swap journal"));
+  }
+  auto moved = MoveTogether(data, aside, std::string(kOldInfix) + in.layout.stamp, owner);
   if (!moved) {
+    RemoveJournal(in);
     restart_old();
     return std::unexpected(moved.error().Context("could not move the old data directory aside"));
   }
@@ -181,6 +217,7 @@ Result<SwapOutcome> SwapIn(const SwapInputs& in, Service& service) {
           fmt::format(" The old data directory could not be put back: {}.", back.error().message);
       e.hint = fmt::format("Rename \"{}\" to \"{}\" by hand.", out.old_directory, data.real);
     } else {
+      RemoveJournal(in);
       restart_old();
       e.detail +=
           " The old data directory was put back; the copy stays in staging until the "
@@ -198,6 +235,7 @@ Result<SwapOutcome> SwapIn(const SwapInputs& in, Service& service) {
     return std::unexpected(
         RollBack(in, service, out, ok.error().Context("the new standby did not start")));
   }
+  RemoveJournal(in);  // the new standby runs: nothing is left to put back
   out.downtime_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;

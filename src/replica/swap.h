@@ -14,6 +14,7 @@
 
 #include "common/error.h"
 #include "proc/user.h"
+#include "replica/journal.h"
 #include "replica/layout.h"
 #include "replica/service.h"
 
@@ -26,6 +27,9 @@ struct SwapInputs {
   // How long a server may take to exit after the service's stop returned (rc scripts and
   // systemd can return a moment early) before the swap gives up with nothing moved.
   std::chrono::milliseconds stop_grace{10000};
+  // Where the swap records what it is about to rename, for the next run if this one is killed
+  // (replica/journal.h); null in unit tests.
+  const JournalFile* journal = nullptr;
 };
 
 struct SwapOutcome {

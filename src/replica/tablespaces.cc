@@ -61,7 +61,7 @@ Result<Location> ResolveOldTablespace(const TablespaceLink& link, const proc::Os
     return Fail(ErrorKind::kCheckFailed,
                 fmt::format("tablespace link {} is not an absolute path", value), "",
                 "Fix the link, or remove the old data directory.");
-  auto loc = ResolveLocation(link.target);
+  auto loc = ResolveLocation(link.target, {.configured = false, .os_user = user.uid});
   if (!loc || !loc->exists())
     return Fail(ErrorKind::kCheckFailed,
                 fmt::format("tablespace link {} cannot be used: {}", value,
@@ -154,7 +154,8 @@ void JudgeNewTablespaces(const std::vector<PrimaryTablespace>& primary,
         "[\"{}=/NEW/PATH\"] "
         "(or --tablespace-mapping {}=/NEW/PATH).",
         from, from);
-    auto loc = ResolveLocation(local);
+    // A path the primary reports is the primary's choice, not root's: see Origin.
+    auto loc = ResolveLocation(local, {.configured = mapped, .os_user = user.uid});
     if (!loc) {
       report.Add(Item(CheckStatus::kFail, value,
                       fmt::format("tablespace \"{}\" cannot go to \"{}\": {}", t.name, local,
@@ -170,11 +171,23 @@ void JudgeNewTablespaces(const std::vector<PrimaryTablespace>& primary,
                       hint));
       continue;
     }
-    if (!targets.insert(loc->real).second) {
+    std::string overlap;
+    for (const auto& other : targets)
+      if (Inside(loc->real, other) || Inside(other, loc->real)) overlap = other;
+    for (const auto& o : layout.old_tablespaces)
+      if (o.location.real != loc->real &&
+          (Inside(loc->real, o.location.real) || Inside(o.location.real, loc->real)))
+        overlap = o.location.real;
+    if (!overlap.empty()) {
       report.Add(Item(CheckStatus::kFail, value,
-                      fmt::format("two tablespaces would go to \"{}\"", loc->real), hint));
+                      fmt::format("tablespace \"{}\" would go to \"{}\", which overlaps the "
+                                  "tablespace directory \"{}\"",
+                                  t.name, loc->real, overlap),
+                      "Give each tablespace a directory of its own, beside the others, not inside "
+                      "one."));
       continue;
     }
+    targets.insert(loc->real);
     if (auto why = Unmovable(*loc, user)) {
       report.Add(Item(CheckStatus::kFail, value,
                       fmt::format("tablespace \"{}\" cannot go there: {}", t.name, *why),

@@ -86,20 +86,39 @@ class HostileTest : public CloneFixture {
     return bin;
   }
 
+  static std::vector<std::string> Named(const std::string& dir, const std::string& prefix) {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir))
+      if (e.path().filename().string().rfind(prefix, 0) == 0) out.push_back(e.path().string());
+    return out;
+  }
+
   std::optional<TempDir> canary_root_;
   std::string canary_file_, canary_dir_, before_;
 };
 
-TEST_F(HostileTest, ALinkInPlaceOfTheLockFileIsNeverOpened) {
+// The lock lives in the state directory, which the OS user cannot write: a file planted where
+// earlier versions kept it is neither opened nor obeyed, and the lock cannot be removed under a
+// running clone.
+TEST_F(HostileTest, TheLockIsWhereTheOsUserCannotTouchIt) {
   Plant(data_ + ".pgreplica.lock", canary_file_);
+  auto r = Clone({"--output", "json"});
+  EXPECT_EQ(r.code, 0) << r.output;
+  ExpectCanaryUnchanged(r);
+  std::string lock = r.Json()["steps"][0]["message"];
+  EXPECT_EQ(lock.rfind(cfg_.state_dir + "/locks/", 0), 0u) << lock;
+  struct stat st {};
+  ASSERT_EQ(stat((cfg_.state_dir + "/locks").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_EQ(st.st_mode & 077, 0u);
+}
+
+TEST_F(HostileTest, AStateDirectoryOfTheOsUserIsRefused) {
+  std::string state = ws_.MakeDir("state");  // belongs to the OS user
   auto r = Clone();
   EXPECT_EQ(r.code, 6) << r.output;
-  EXPECT_NE(r.output.find("is a symbolic link"), std::string::npos) << r.output;
-  ExpectCanaryUnchanged(r);
-  auto d = RunPgreplica(ws_, {"decommission", "--config", cfg_.path, "--stop", "--remove-data"});
-  EXPECT_EQ(d.code, 6) << d.output;
-  ExpectCanaryUnchanged(d);
-  EXPECT_EQ(Slots(), "");
+  EXPECT_NE(r.output.find("is not private"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(data_));
 }
 
 TEST_F(HostileTest, ALinkInPlaceOfStagingIsRemovedNotFollowed) {
@@ -172,12 +191,12 @@ TEST_F(HostileTest, AStagingDirectorySwappedForALinkIsNeverMovedIn) {
 TEST_F(HostileTest, ADataDirectoryLinkToARootDirectoryIsRefused) {
   Plant(data_, canary_dir_);
   auto r = Clone();
-  EXPECT_EQ(r.code, 1) << r.output;
-  EXPECT_NE(r.output.find("(uid 0)"), std::string::npos) << r.output;
+  EXPECT_EQ(r.code, 6) << r.output;
+  EXPECT_NE(r.output.find("which belongs to user \"root\""), std::string::npos) << r.output;
   ExpectCanaryUnchanged(r);
   auto d = RunPgreplica(
       ws_, {"decommission", "--config", cfg_.path, "--stop", "--remove-data", "--force"});
-  EXPECT_EQ(d.code, 1) << d.output;
+  EXPECT_EQ(d.code, 6) << d.output;
   ExpectCanaryUnchanged(d);
   auto doctor = RunPgreplica(ws_, {"doctor", "--config", cfg_.path});
   EXPECT_NE(doctor.output.find("FAIL  data_directory"), std::string::npos) << doctor.output;
@@ -199,13 +218,100 @@ TEST_F(HostileTest, ATablespaceLinkToARootDirectoryIsNeverMoved) {
   EXPECT_TRUE(fs::exists(data_ + "/PG_VERSION")) << "the data directory was not moved either";
 }
 
-TEST_F(HostileTest, AJobDirectoryLinkIsNotFollowed) {
-  std::string state = ws_.MakeDir("state");
-  Plant(state + "/jobs", canary_dir_);
+// A tablespace location comes from the primary, whose owner can point it anywhere (its
+// pg_tblspc link): root must not create or rename anything in a directory of root's for it.
+TEST_F(HostileTest, ATablespaceLocationThePrimaryChoseInARootDirectoryIsRefused) {
+  std::string ts = ws_.MakeDir("primary-ts");
+  ASSERT_TRUE(primary_->Sql(fmt::format("CREATE TABLESPACE evil LOCATION '{}'", ts)));
+  std::string oid =
+      primary_->Scalar("SELECT oid FROM pg_tablespace WHERE spcname = 'evil'").value_or("?");
+  std::string target = canary_dir_ + "/evil.d";  // does not exist: an empty tablespace to copy
+  Plant(primary_->data_dir() + "/pg_tblspc/" + oid, target);
   auto r = Clone();
-  EXPECT_NE(r.code, 0) << r.output;
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("FAIL  tablespace"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("which belongs to user \"root\""), std::string::npos) << r.output;
   ExpectCanaryUnchanged(r);
+  EXPECT_FALSE(fs::exists(target + ".pgreplica-staging"));
   EXPECT_FALSE(fs::exists(data_));
+}
+
+// A password file link to a root-only file with the right password: pgreplica (root) must not
+// read it, so its own connection to the primary gets no password from it.
+TEST_F(HostileTest, APasswordFileLinkToRootsSecretIsNeverUsed) {
+  std::string root_pgpass = canary_root_->path() + "/root.pgpass";
+  ASSERT_TRUE(
+      WriteFileAtomic(root_pgpass, ReadFile(cfg_.pgpass_file).value_or(""), 0600, Owner{0, 0}));
+  Plant(cfg_.pgpass_file, root_pgpass);
+  auto r = Clone({"--dry-run", "--output", "json"});
+  EXPECT_EQ(r.code, 1) << r.output;
+  for (const auto& item : r.Json()["preflight"]["items"]) {
+    if (item["name"] == "pgpass_file") {
+      EXPECT_EQ(item["status"], "fail") << item.dump();
+    }
+    if (item["name"] == "replication_connection") {
+      EXPECT_NE(item["status"], "ok") << "connected with root's secret: " << item.dump();
+    }
+  }
+  ExpectCanaryUnchanged(r);
+}
+
+// The OS user can rename a root directory inside a directory it owns; root must not then
+// remove it as a leftover copy or as staging.
+TEST_F(HostileTest, ARootDirectoryRenamedIntoACopysNameIsNotRemoved) {
+  ASSERT_EQ(Clone().code, 0);
+  for (const std::string& name : {data_ + ".old-00000000T000000Z", Staging()}) {
+    SCOPED_TRACE(name);
+    std::string backup = ws_.path() + "/standby/rootbackup";
+    ASSERT_EQ(mkdir(backup.c_str(), 0700), 0);
+    ASSERT_TRUE(WriteFileAtomic(backup + "/dump.sql", kCanaryText, 0600, Owner{0, 0}));
+    ASSERT_EQ(rename(backup.c_str(), name.c_str()), 0);  // as the OS user could
+    auto r = Clone({"--no-keep-old"});
+    EXPECT_TRUE(fs::exists(name + "/dump.sql")) << r.output;
+    EXPECT_EQ(ReadFile(name + "/dump.sql").value_or(""), kCanaryText);
+    EXPECT_NE(r.output.find("belongs to user \"root\""), std::string::npos) << r.output;
+    fs::remove_all(name);
+  }
+}
+
+// Links in the old standby's pg_tblspc and the data directory's own link are the OS user's:
+// they must not make root rename or delete anything in a directory of root's.
+TEST_F(HostileTest, LinksIntoARootDirectoryNeverMoveOrDeleteWhatIsThere) {
+  std::string dir = canary_root_->path() + "/theirs";  // the OS user's, in a root directory
+  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+  ASSERT_EQ(chown(dir.c_str(), TestEnv::Get().os_user.uid, TestEnv::Get().os_user.gid), 0);
+  ASSERT_EQ(mkdir((dir + "/rootsub").c_str(), 0700), 0);
+  ASSERT_TRUE(WriteFileAtomic(dir + "/rootsub/f", kCanaryText, 0600, Owner{0, 0}));
+  ASSERT_EQ(Clone().code, 0);
+  ASSERT_TRUE(standby_->Stop());
+  Plant(data_ + "/pg_tblspc/99999", dir);
+  auto r = Clone({"--no-keep-old"});
+  EXPECT_EQ(r.code, 1) << r.output;
+  auto d = RunPgreplica(ws_, {"decommission", "--config", cfg_.path, "--stop", "--remove-data"});
+  EXPECT_NE(d.code, 0) << d.output;
+  EXPECT_EQ(ReadFile(dir + "/rootsub/f").value_or(""), kCanaryText) << r.output << d.output;
+  EXPECT_TRUE(Named(canary_root_->path(), "theirs.").empty()) << "nothing renamed beside it";
+  fs::remove(data_ + "/pg_tblspc/99999");
+  // The data directory itself as a link of the OS user's into that directory.
+  fs::remove_all(data_);
+  Plant(data_, dir);
+  auto l = Clone();
+  EXPECT_EQ(l.code, 6) << l.output;
+  EXPECT_EQ(ReadFile(dir + "/rootsub/f").value_or(""), kCanaryText) << l.output;
+  EXPECT_TRUE(Named(canary_root_->path(), "theirs.").empty());
+}
+
+TEST_F(HostileTest, ARootFileRenamedIntoThePasswordFileIsNotCopied) {
+  std::string root_file = ws_.path() + "/root-backup.cred";
+  ASSERT_TRUE(WriteFileAtomic(root_file, kCanaryText, 0600, Owner{0, 0}));
+  fs::remove(cfg_.pgpass_file);
+  ASSERT_EQ(rename(root_file.c_str(), cfg_.pgpass_file.c_str()), 0);  // as the OS user could
+  auto r = RunPgreplica(ws_, {"pgpass", "--config", cfg_.path});
+  EXPECT_EQ(r.code, 6) << r.output;
+  EXPECT_EQ(ReadFile(cfg_.pgpass_file).value_or(""), kCanaryText) << "left as it was";
+  struct stat st {};
+  ASSERT_EQ(stat(cfg_.pgpass_file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u) << "not handed to the OS user";
 }
 
 }  // namespace

@@ -208,12 +208,13 @@ TEST_F(LayoutTest, ASymlinkedDataDirectoryStaysALink) {
   auto second = Clone({"--output", "json"});
   ASSERT_EQ(second.code, 0) << second.output;
   EXPECT_TRUE(StandbyStreams());
-  EXPECT_EQ(second.Json()["steps"][0]["message"], real + ".pgreplica.lock")
-      << "the lock is beside the real directory";
+  EXPECT_NE(second.Json()["steps"][0]["message"].get<std::string>().find("/locks/pgdata-"),
+            std::string::npos)
+      << "the lock is named after the real directory";
   ASSERT_TRUE(fs::is_symlink(data_)) << "the user's layout is kept";
   EXPECT_EQ(fs::read_symlink(data_).string(), real);
   EXPECT_EQ(Named(volume, "pgdata.old-").size(), 1u) << "the old copy is beside the real directory";
-  EXPECT_FALSE(fs::exists(real + ".pgreplica.lock")) << "removed when released";
+  EXPECT_FALSE(fs::exists(real + ".pgreplica.lock")) << "no lock beside the data directory";
   EXPECT_TRUE(Named(ws_.path() + "/standby", "data.pgreplica").empty())
       << "nothing beside the link";
   EXPECT_TRUE(Named(ws_.path() + "/standby", "data.old-").empty()) << "nothing beside the link";
@@ -455,6 +456,90 @@ TEST_F(LayoutTest, DecommissionChecksEverythingBeforeItStopsTheStandby) {
   EXPECT_TRUE(StandbyStreams()) << "still running";
   EXPECT_EQ(Slots(), slots);
   fs::remove(data_ + "/pg_tblspc/99999");
+}
+
+// SIGKILL in the middle of the swap (here: at the start of the new copy, when every rename is
+// done): the old standby and its tablespace are aside, the new copy in place. The journal lets
+// doctor report it and the next clone put the old standby back before it starts.
+TEST_F(LayoutTest, ARunKilledInTheMiddleOfTheSwapIsPutBackByTheNext) {
+  auto ts1 = AddTablespace("ts1");
+  MapTablespaces({ts1});
+  Snapshot before = MakeStoppedStandby();
+  Snapshot ts_before = TakeSnapshot(ts1.standby_dir);
+  auto killer =
+      WriteConfig(ws_, *primary_,
+                  fmt::format("  data_directory: {}\n  port: {}\n  tablespace_mapping: ['{}={}']\n"
+                              "  service:\n    type: custom\n    start: [sh, -c, 'kill -9 $PPID']\n"
+                              "    stop: ['true']\n    status: [sh, -c, 'exit 3']\n",
+                              data_, port_, ts1.primary_dir, ts1.standby_dir));
+  ASSERT_EQ(RunPgpassFor(killer), 0);
+  auto killed = RunPgreplica(ws_, {"clone", "--config", killer.path});
+  EXPECT_NE(killed.code, 0) << killed.output;
+  ASSERT_EQ(Named(ws_.path() + "/standby", "data.old-").size(), 1u) << "the kill left it aside";
+  auto doctor = RunPgreplica(ws_, {"doctor", "--config", cfg_.path});
+  EXPECT_NE(doctor.output.find("FAIL  interrupted_swap"), std::string::npos) << doctor.output;
+  auto dry = Clone({"--dry-run"});
+  EXPECT_NE(dry.output.find("was interrupted"), std::string::npos) << dry.output;
+  auto again = Clone({"--output", "json"});
+  ASSERT_EQ(again.code, 0) << again.output;
+  EXPECT_NE(again.output.find("put \\\"" + data_ + "\\\" back"), std::string::npos) << again.output;
+  EXPECT_TRUE(StandbyStreams());
+  EXPECT_TRUE(StandbyReads(ts1));
+  // The original old standby went through all this untouched: it is this run's kept copy.
+  auto olds = Named(ws_.path() + "/standby", "data.old-");
+  ASSERT_EQ(olds.size(), 1u);
+  EXPECT_EQ(DescribeDifference(before, TakeSnapshot(olds[0])), "");
+  std::string stamp = olds[0].substr(olds[0].find(".old-"));
+  EXPECT_EQ(DescribeDifference(ts_before, TakeSnapshot(ts1.standby_dir + stamp)), "");
+  // The copy the killed run had moved in is kept for study, with its own tablespace.
+  auto failed = Named(ws_.path() + "/standby", "data.failed-");
+  ASSERT_EQ(failed.size(), 1u);
+  std::string fstamp = failed[0].substr(failed[0].find(".failed-"));
+  EXPECT_EQ(fs::read_symlink(failed[0] + "/pg_tblspc/" + ts1.oid).string(),
+            ts1.standby_dir + fstamp);
+  doctor = RunPgreplica(ws_, {"doctor", "--config", cfg_.path});
+  EXPECT_EQ(doctor.output.find("interrupted_swap"), std::string::npos) << doctor.output;
+}
+
+TEST_F(LayoutTest, DecommissionCleansUpAfterAKilledClone) {
+  ASSERT_TRUE(primary_->PgbenchInit(5));
+  auto ts1 = AddTablespace("ts1", 100000);
+  MapTablespaces({ts1});
+  ASSERT_EQ(Clone().code, 0);
+  auto clone = StartSlowClone();
+  ASSERT_NE(WaitForCopy(), 0);
+  kill(clone.pid(), SIGKILL);
+  clone.Wait({.timeout = std::chrono::minutes(1)});
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_NE(FindProcess({"pg_basebackup", Staging()}), 0) << "the WAL streamer is left behind";
+  ASSERT_NE(Slots().find("pgreplica_copy_"), std::string::npos) << Slots();
+  auto d = RunPgreplica(ws_, {"decommission", "--config", cfg_.path, "--stop", "--remove-data"});
+  EXPECT_EQ(d.code, 0) << d.output;
+  EXPECT_EQ(FindProcess({"pg_basebackup", Staging()}), 0);
+  EXPECT_FALSE(fs::exists(Staging()));
+  EXPECT_FALSE(fs::exists(ts1.standby_dir + ".pgreplica-staging"));
+  EXPECT_EQ(Slots(), "") << "the host's slot and the copy slot are dropped";
+}
+
+TEST_F(LayoutTest, ATablespaceMappedInsideAnotherIsRefused) {
+  auto ts1 = AddTablespace("ts1");
+  MapTablespaces({ts1});
+  ASSERT_EQ(Clone().code, 0);
+  auto r = Clone({"-T", ts1.primary_dir + "=" + ts1.standby_dir + "/nested"});
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("overlaps the tablespace directory"), std::string::npos) << r.output;
+  EXPECT_TRUE(StandbyReads(ts1)) << "the standby runs on";
+}
+
+TEST_F(LayoutTest, ADataDirectoryThatTheShellWouldMangleIsRefusedBeforeTheCopy) {
+  std::string odd = ws_.MakeDir("dollar$HOME");
+  ASSERT_EQ(symlink(odd.c_str(), data_.c_str()), 0);
+  ASSERT_EQ(lchown(data_.c_str(), TestEnv::Get().os_user.uid, TestEnv::Get().os_user.gid), 0);
+  auto r = Clone();
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("would pass through the shell"), std::string::npos) << r.output;
+  EXPECT_EQ(Slots(), "");
+  EXPECT_TRUE(fs::is_empty(odd));
 }
 
 }  // namespace

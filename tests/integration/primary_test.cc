@@ -149,7 +149,8 @@ TEST_F(PrimaryTest, PgpassRoundTripThroughLibpq) {
   ASSERT_TRUE(primary) << primary.error().message;
   auto cfg = WriteConfig(ws_, **primary);
   std::string other = "other.example.com:5432:*:someone:keep:me\n";
-  ASSERT_TRUE(WriteFileAtomic(cfg.pgpass_file, other, 0600));
+  ASSERT_TRUE(WriteFileAtomic(cfg.pgpass_file, other, 0600,
+                              Owner{TestEnv::Get().os_user.uid, TestEnv::Get().os_user.gid}));
   auto r = RunPgreplica(ws_, {"pgpass", "--config", cfg.path});
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_EQ(r.output.find(Cluster::kReplicationPassword), std::string::npos);
