@@ -183,6 +183,18 @@ TEST_F(CliTest, CheckReportsEveryProblemAsUnknown) {
   EXPECT_EQ(none.code, 3) << none.output;
 }
 
+TEST_F(CliTest, CheckUsageErrorIsUnknownNotCritical) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"check", "--frobnicate"},
+                                        {"check", "--output", "xml"},
+                                        {"check", "--lag-warn-mb"},
+                                        {"check", "--inventory"}}) {
+    auto o = Run(args);
+    EXPECT_EQ(o.code, 3) << o.output;
+    EXPECT_EQ(o.output.rfind("PGREPLICA UNKNOWN - invalid command line: ", 0), 0u) << o.output;
+    EXPECT_EQ(std::count(o.output.begin(), o.output.end(), '\n'), 1) << o.output;
+  }
+}
+
 TEST_F(CliTest, CommandsThatNeedAPrimaryOrDataDirectorySaySo) {
   ExpectError(Run({"clone", "--config", Config(""), "--state-directory", dir_->path() + "/state"}),
               4, "no data directory given");

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "common/text.h"
+
 namespace pgreplica::monitor {
 
 namespace {
@@ -152,6 +154,21 @@ std::string StateName(State s) {
       return "UNKNOWN";
   }
   return "UNKNOWN";
+}
+
+std::string NagiosText(std::string_view text) {
+  std::string out;
+  for (char c : OneLine(text)) {
+    if (c == '|')
+      out += "\\x7c";
+    else
+      out += c;
+  }
+  return out;
+}
+
+std::string UnknownLine(std::string_view reason) {
+  return "PGREPLICA UNKNOWN - " + NagiosText(reason);
 }
 
 std::string PerfData::Format() const {

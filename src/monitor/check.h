@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "monitor/model.h"
@@ -45,5 +46,11 @@ struct CheckOutcome {
 
 CheckOutcome Judge(const std::vector<NodeStatus>& nodes, const Thresholds& thresholds);
 std::string StateName(State s);
+
+// Text for the human part of a Nagios line: one line (OneLine), and '|',
+// which would start the performance data, written as \x7c.
+std::string NagiosText(std::string_view text);
+// "PGREPLICA UNKNOWN - <reason>", the reason made safe with NagiosText.
+std::string UnknownLine(std::string_view reason);
 
 }  // namespace pgreplica::monitor
