@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "common/number.h"
+
 namespace pgreplica::conf {
 
 namespace {
@@ -96,10 +98,8 @@ Problem CheckOptionalCidr(const std::string& v) {
   if (slash != std::string::npos) {
     std::string bits = v.substr(slash + 1);
     int max = v4 ? 32 : 128;
-    if (bits.empty() || bits.size() > 3 ||
-        !std::all_of(bits.begin(), bits.end(), [](unsigned char c) { return std::isdigit(c); }) ||
-        std::stoi(bits) > max)
-      return fmt::format("\"{}\" has an invalid prefix length.", v);
+    auto n = ParseInt(bits);
+    if (!n || *n < 0 || *n > max) return fmt::format("\"{}\" has an invalid prefix length.", v);
   }
   return std::nullopt;
 }

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "common/number.h"
+#include "common/text.h"
+
 namespace pgreplica::pg {
 
 std::string TrimMessage(std::string_view text) {
@@ -10,6 +13,39 @@ std::string TrimMessage(std::string_view text) {
   // libpq separates severity and text with two spaces ("FATAL:  password ...").
   for (size_t pos; (pos = out.find(":  ")) != std::string::npos;) out.erase(pos + 1, 1);
   return out;
+}
+
+std::string QueryResult::Get(int row, int col) const {
+  const char* v = PQgetvalue(res_.get(), row, col);  // null outside the result
+  return v ? v : "";
+}
+
+namespace {
+
+template <typename T>
+Result<T> Number(const PGresult* res, int row, int col,
+                 std::optional<T> (*parse)(std::string_view)) {
+  const char* v = PQgetvalue(res, row, col);
+  if (v != nullptr && !PQgetisnull(res, row, col)) {
+    if (auto n = parse(v)) return *n;
+  }
+  const char* name = PQfname(res, col);
+  return Fail(ErrorKind::kQuery, "unexpected answer from the server",
+              fmt::format("Column \"{}\" of row {} holds {} where a number was expected.",
+                          Printable(name ? name : "?"), row + 1,
+                          v == nullptr                 ? std::string("nothing")
+                          : PQgetisnull(res, row, col) ? std::string("NULL")
+                                                       : "\"" + Printable(v) + "\""));
+}
+
+}  // namespace
+
+Result<int> QueryResult::GetInt(int row, int col) const {
+  return Number<int>(res_.get(), row, col, &ParseInt);
+}
+
+Result<std::int64_t> QueryResult::GetInt64(int row, int col) const {
+  return Number<std::int64_t>(res_.get(), row, col, &ParseInt64);
 }
 
 std::optional<std::string> QueryResult::Get(int row, std::string_view column) const {

@@ -55,8 +55,14 @@ Status DropSlotOnPrimary(const conf::Config& cfg, const DecommissionOptions& o,
   }
   r.slot_existed = true;
   r.slot_was_active = info->Get(0, 0) == "t";
-  int pid = std::stoi(info->Get(0, 1));
-  if (!info->IsNull(0, 2)) r.released_bytes = std::stoll(info->Get(0, 2));
+  auto active_pid = info->GetInt(0, 1);
+  if (!active_pid) return std::unexpected(active_pid.error());
+  int pid = *active_pid;
+  if (!info->IsNull(0, 2)) {
+    auto released = info->GetInt64(0, 2);
+    if (!released) return std::unexpected(released.error());
+    r.released_bytes = *released;
+  }
   if (r.slot_was_active && !o.force) {
     return Fail(ErrorKind::kCheckFailed, fmt::format("slot \"{}\" is active", o.slot),
                 fmt::format("Walsender pid {} streams through it: a standby still uses it.", pid),

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "common/fs.h"
+#include "common/number.h"
 #include "pg/connection.h"
 #include "pg/version.h"
 #include "replica/hba.h"
@@ -48,12 +49,16 @@ Result<Facts> GatherFacts(pg::Connection& conn, const std::string& role) {
   auto res = conn.Exec(kFactsSql, {role});
   if (!res) return std::unexpected(res.error());
   Facts f;
-  f.version = std::stoi(res->Get(0, 0));
+  for (auto [col, field] : {std::pair{0, &f.version},
+                            {2, &f.max_wal_senders},
+                            {3, &f.walsenders},
+                            {4, &f.max_replication_slots},
+                            {5, &f.slots}}) {
+    auto n = res->GetInt(0, col);
+    if (!n) return std::unexpected(n.error());
+    *field = *n;
+  }
   f.wal_level = res->Get(0, 1);
-  f.max_wal_senders = std::stoi(res->Get(0, 2));
-  f.walsenders = std::stoi(res->Get(0, 3));
-  f.max_replication_slots = std::stoi(res->Get(0, 4));
-  f.slots = std::stoi(res->Get(0, 5));
   f.hot_standby = res->Get(0, 6);
   f.max_slot_wal_keep_size = res->Get(0, 7);
   f.role_exists = res->Get(0, 8) == "t";
@@ -303,7 +308,7 @@ Result<SetupResult> SetupPrimary(const PrimaryTarget& t, const std::string& pass
     return {};
   };
   auto at_least = [](int n) {
-    return [n](const std::string& v) { return std::atoi(v.c_str()) >= n; };
+    return [n](const std::string& v) { return ParseInt(v).value_or(0) >= n; };
   };
   const Facts& f = *facts;
   Status ok = add(EnsureSetting(
