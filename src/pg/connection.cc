@@ -97,14 +97,22 @@ Result<QueryResult> Connection::Check(PGresult* res, std::string_view sql) {
   if (reason.empty()) reason = TrimMessage(PQerrorMessage(conn_.get()));
   std::string sqlstate = field(PG_DIAG_SQLSTATE);
   std::string first_word(sql.substr(0, sql.find_first_of(" \n(")));
-  Error e{
-      ErrorKind::kQuery,
-      fmt::format("query failed on {} {}: {}", role_, DescribeServer(params_), reason),
-      sqlstate.empty() ? "" : fmt::format("SQLSTATE {} in a {} statement.", sqlstate, first_word),
-      ""};
-  e.sqlstate = sqlstate;
+  // The server's own DETAIL and HINT often hold the answer (which object
+  // depends on which, what to do); they come first, ours after.
+  auto append = [](std::string& text, const std::string& sentence) {
+    if (!text.empty()) text += text.ends_with('.') ? " " : ". ";
+    text += sentence;
+  };
+  std::string detail = field(PG_DIAG_MESSAGE_DETAIL);
+  if (!sqlstate.empty())
+    append(detail, fmt::format("SQLSTATE {} in a {} statement.", sqlstate, first_word));
+  std::string hint = field(PG_DIAG_MESSAGE_HINT);
   if (sqlstate == "42501")
-    e.hint = "The user needs more privileges (a superuser, or pg_monitor for monitoring).";
+    append(hint, "The user needs more privileges (a superuser, or pg_monitor for monitoring).");
+  Error e{ErrorKind::kQuery,
+          fmt::format("query failed on {} {}: {}", role_, DescribeServer(params_), reason),
+          std::move(detail), std::move(hint)};
+  e.sqlstate = sqlstate;
   return std::unexpected(e);
 }
 
