@@ -35,7 +35,10 @@ class CliTest : public ::testing::Test {
   }
 
   Outcome Run(std::vector<std::string> args, const std::string& stdin_text = "") {
-    std::vector<std::string> argv = {PGREPLICA_BINARY};
+    // PGREPLICA_TEST_BINARY runs the tests against another build (an older one, to see
+    // which inputs it got wrong).
+    const char* other = std::getenv("PGREPLICA_TEST_BINARY");
+    std::vector<std::string> argv = {other && *other ? other : PGREPLICA_BINARY};
     argv.insert(argv.end(), args.begin(), args.end());
     if (!stdin_text.empty() ||
         std::find(args.begin(), args.end(), "--password-stdin") != args.end()) {
@@ -151,6 +154,13 @@ TEST_F(CliTest, SecretErrors) {
       Run({"pgpass", "--config", Config(base), "--os-user", "no_such_user_pgr", "--password-stdin"},
           "x\n"),
       10, "OS user \"no_such_user_pgr\" does not exist");
+  for (const char* text : {"abc\ndef", "abc\ndef\n", "abc\n\n", "abc\r\nx"}) {
+    std::string multi = Write("multi.secret", text, 0600);
+    ExpectError(Run({"pgpass", "--config", Config(base), "--password-file", multi}), 4,
+                "holds more than one line");
+    ExpectError(Run({"pgpass", "--config", Config(base), "--password-stdin"}, text), 2,
+                "standard input holds more than one line");
+  }
   // None of these runs wrote the password file.
   EXPECT_FALSE(*StatPath(dir_->path() + "/pgpass"));
 }

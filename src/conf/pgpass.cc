@@ -64,6 +64,18 @@ std::string MergePgpass(const std::string& existing, const PgpassEntry& entry, b
 }
 
 Result<bool> WritePgpassEntry(const std::string& path, const PgpassEntry& entry, Owner owner) {
+  // libpq reads the file line by line: a line break in a field would end the
+  // entry early and start another (never name the field's value: it may be the password).
+  for (const std::string* field :
+       {&entry.host, &entry.port, &entry.database, &entry.user, &entry.password}) {
+    if (field->find_first_of(std::string_view("\n\r\0", 3)) != std::string::npos) {
+      return Fail(
+          ErrorKind::kConfigInvalid,
+          fmt::format("cannot write an entry with a line break to password file \"{}\"", path),
+          "A field of the entry holds a line break or a NUL byte, which a password file "
+          "cannot hold; the file was not changed.");
+    }
+  }
   std::string existing;
   auto st = StatPath(path);
   if (!st) return std::unexpected(st.error());

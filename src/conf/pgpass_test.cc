@@ -91,4 +91,23 @@ TEST(Pgpass, RefusesADirectory) {
   EXPECT_EQ(r.error().detail.find("SECRETPW"), std::string::npos);
 }
 
+TEST(Pgpass, RefusesFieldsWithLineBreaks) {
+  auto dir = TempDir::Create("/tmp", "pgreplica-unit-");
+  ASSERT_TRUE(dir);
+  std::string path = dir->path() + "/pgpass";
+  ASSERT_TRUE(WriteFileAtomic(path, "keep:1:2:3:4\n", 0600));
+  Owner me{geteuid(), getegid()};
+  for (PgpassEntry e : {PgpassEntry{"h", "1", "replication", "u", "SECRET\ndef"},
+                        PgpassEntry{"h", "1", "replication", "u", "SECRET\r"},
+                        PgpassEntry{"h", "1", "replication", "u", std::string("SEC\0RET", 7)},
+                        PgpassEntry{"h\n*", "1", "replication", "u", "SECRET"}}) {
+    auto r = WritePgpassEntry(path, e, me);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, ErrorKind::kConfigInvalid);
+    EXPECT_EQ(r.error().message.find("SEC"), std::string::npos);
+    EXPECT_EQ(r.error().detail.find("SEC"), std::string::npos);
+  }
+  EXPECT_EQ(*ReadFile(path), "keep:1:2:3:4\n") << "the file was not touched";
+}
+
 }  // namespace pgreplica::conf
