@@ -132,9 +132,11 @@ def decommission(node=None, slot=None, force=False, stop=False, remove_data=Fals
         salt 'db1*' pgreplica.decommission node=replica-01.example.com
     """
     args = ["decommission"]
-    if node:
+    # An empty node or slot is passed on, so that pgreplica refuses it: leaving it out
+    # would mean this host's own slot.
+    if node is not None:
         args += ["--node", node]
-    if slot:
+    if slot is not None:
         args += ["--slot", slot]
     _flag(args, force, "--force")
     _flag(args, stop, "--stop")

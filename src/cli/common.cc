@@ -93,10 +93,30 @@ Result<conf::Config> LoadEffectiveConfig(const CommonOptions& o) {
   for (const auto& [opt, key] : o.overrides) {
     if (opt->count() == 0) continue;
     std::string name = opt->get_name();
+    if (o.values.at(key).empty()) {
+      return Fail(
+          ErrorKind::kUsage, fmt::format("invalid value for {}: \"\"", name),
+          "The value must not be empty.",
+          fmt::format("Leave {} out to use the configuration file's value or the default.", name));
+    }
     auto ok = conf::SetKey(*config, key, o.values.at(key), name);
     if (!ok) return std::unexpected(ok.error());
   }
   return config;
+}
+
+bool SetsKey(const CommonOptions& o, std::string_view key) {
+  for (const auto& [opt, k] : o.overrides)
+    if (k == key && opt->count() > 0) return true;
+  for (const auto& s : o.sets)
+    if (s.starts_with(std::string(key) + "=")) return true;
+  return false;
+}
+
+bool SetsEmpty(const CommonOptions& o, std::string_view key) {
+  for (const auto& s : o.sets)
+    if (s == std::string(key) + "=") return true;
+  return false;
 }
 
 Result<std::string> ReadReplicationPassword(const conf::Config& config, bool from_stdin) {

@@ -87,6 +87,34 @@ Problem CheckOptionalSlotName(const std::string& v) {
   return v.empty() ? std::nullopt : CheckSlotName(v);
 }
 
+Problem CheckNodeName(const std::string& v) {
+  if (v.empty()) return "The node name is empty.";
+  if (v.size() > 253) return "A host name has at most 253 characters.";
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, v.c_str(), buf) == 1 || v.find(':') != std::string::npos)
+    return fmt::format("\"{}\" is an address; the slot is named after the replica's host name.", v);
+  size_t start = 0;
+  while (true) {
+    size_t dot = v.find('.', start);
+    std::string label = v.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (label.empty()) return fmt::format("\"{}\" is not a host name: it has an empty label.", v);
+    if (label.size() > 63) return "A label of a host name has at most 63 characters.";
+    if (label.front() == '-')
+      return fmt::format("\"{}\" is not a host name: a label starts with \"-\".", v);
+    for (unsigned char c : label) {
+      if (!(std::isalnum(c) || c == '-' || c == '_')) {
+        return fmt::format(
+            "\"{}\" is not a host name: it may contain only letters, digits, \"-\", \"_\" and "
+            "dots between labels.",
+            v);
+      }
+    }
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return std::nullopt;
+}
+
 Problem CheckOptionalCidr(const std::string& v) {
   if (v.empty() || v == "samehost" || v == "samenet") return std::nullopt;
   auto slash = v.find('/');

@@ -23,6 +23,10 @@ Problem CheckOptionalDirectory(const std::string& v);
 // Empty, or a valid physical slot name: [a-z0-9_], 1 to 63 bytes.
 Problem CheckOptionalSlotName(const std::string& v);
 Problem CheckSlotName(const std::string& v);
+// A replica's host name as decommission --node takes it: dot-separated labels
+// of letters, digits, '-' and '_' (none empty, none starting with '-'); not an
+// IP address, a path, ".", "..", or a name with spaces.
+Problem CheckNodeName(const std::string& v);
 Problem CheckOptionalCidr(const std::string& v);
 Problem CheckServiceType(const std::string& v);
 // pg_basebackup --max-rate: digits with an optional k or M.

@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include "common/fs.h"
+#include "common/text.h"
+#include "conf/validate.h"
 #include "pg/binaries.h"
 #include "pg/connection.h"
 #include "proc/user.h"
@@ -18,7 +20,14 @@
 
 namespace pgreplica::replica {
 
-std::string SlotForNode(const std::string& node) { return DefaultSlotName(node); }
+Result<std::string> SlotForNode(const std::string& node) {
+  if (auto p = conf::CheckNodeName(node)) {
+    return Fail(ErrorKind::kUsage, fmt::format("invalid node name \"{}\"", Printable(node)), *p,
+                "Pass the replica's host name (its slot is node_<short name>_slot), or its slot "
+                "with --slot.");
+  }
+  return DefaultSlotName(node);
+}
 
 nlohmann::json DecommissionResult::ToJson() const {
   return {
@@ -170,6 +179,8 @@ Status StopLocal(const conf::Config& cfg, const DecommissionOptions& o, Decommis
 }  // namespace
 
 Status ValidateDecommission(const conf::Config& cfg, const DecommissionOptions& o) {
+  if (auto p = conf::CheckSlotName(o.slot))
+    return Fail(ErrorKind::kUsage, fmt::format("invalid slot name \"{}\"", Printable(o.slot)), *p);
   if (o.remove_data && !o.stop) {
     return Fail(ErrorKind::kUsage, "--remove-data needs --stop",
                 "The data directory is moved aside only after its server is stopped.");

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "pg/connection.h"
+#include "replica/slot.h"
 #include "support/cli.h"
 #include "support/cluster.h"
 
@@ -40,6 +41,45 @@ TEST_F(InputTest, QueryErrorsKeepTheServersDetailAndHint) {
   ASSERT_FALSE(drop);
   EXPECT_NE(drop.error().detail.find("owner of table owned"), std::string::npos)
       << drop.error().detail;
+}
+
+// Each of these once dropped a slot: nonsense names became node_host_slot, node_a_b_slot or
+// this host's own slot, and a --slot next to --node was ignored.
+TEST_F(InputTest, DecommissionNeverGuessesWhichReplicaToRetire) {
+  std::string own = replica::DefaultSlotName(replica::ShortHostname());
+  for (const std::string& slot : {std::string("node_host_slot"), std::string("node_a_b_slot"),
+                                  std::string("node_a_slot"), std::string("node_b_slot"), own}) {
+    ASSERT_TRUE(primary_->Sql("SELECT pg_create_physical_replication_slot($1, true)", {slot}));
+  }
+  auto cfg = WriteConfig(ws_, *primary_);
+  auto count = [&] {
+    return primary_->Scalar("SELECT count(*) FROM pg_replication_slots").value_or("?");
+  };
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+           {"--node", ""},
+           {"--node", "."},
+           {"--node", "..."},
+           {"--node", "../../x"},
+           {"--node", "a b"},
+           {"--node", "a", "--slot", "node_b_slot"},
+           {"--node", "a", "--set", "replication.slot=node_b_slot"},
+           {"--slot", ""},
+           {"--set", "replication.slot="}}) {
+    args.insert(args.begin(), {"decommission", "--config", cfg.path});
+    auto r = RunPgreplica(ws_, args);
+    EXPECT_EQ(r.code, 2) << args.back() << ": " << r.output;
+    EXPECT_EQ(r.output.rfind("pgreplica: error: ", 0), 0u) << r.output;
+    EXPECT_EQ(count(), "5") << "a slot was dropped by: " << args[3] << " " << args.back();
+  }
+  // What the user names is what goes, and only that.
+  auto r = RunPgreplica(ws_, {"decommission", "--config", cfg.path, "--node", "a.example.com"});
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(count(), "4");
+  EXPECT_EQ(primary_
+                ->Scalar("SELECT count(*) FROM pg_replication_slots WHERE slot_name = "
+                         "'node_a_slot'")
+                .value_or("?"),
+            "0");
 }
 
 }  // namespace
