@@ -244,6 +244,31 @@ TEST_F(CliTest, PgpassWritesTheEntry) {
   EXPECT_NE(again.output.find("\"changed\": false"), std::string::npos) << again.output;
 }
 
+// jobs show --follow used to re-read the whole log every 500 ms and print nothing past 64 MiB.
+TEST_F(CliTest, JobsFollowPrintsALogLargerThan64MiB) {
+  std::string jobs = dir_->path() + "/state/jobs";
+  ASSERT_TRUE(MakeDirs(jobs, 0750));
+  std::string id = "20260101T000000Z-clone-0001";
+  std::string log = jobs + "/" + id + ".log";
+  std::string chunk;
+  for (int i = 0; i < 16384; ++i)
+    chunk += "pg_basebackup: a line of progress that is 63 bytes long\n";
+  std::string text;
+  while (text.size() <= (64u << 20)) text += chunk;
+  text += "the last line\n";
+  ASSERT_TRUE(WriteFileAtomic(log, text, 0640));
+  Write("state/jobs/" + id + ".json", R"({"id":")" + id +
+                                          R"(","command":"clone","arguments":[],"state":"succeeded",
+            "started_at":"2026-01-01T00:00:00Z","finished_at":"2026-01-01T00:01:00Z",
+            "exit_code":0,"pid":1,"log_file":")" +
+                                          log + R"(","steps":[],"error":null,"result":null})");
+  auto o = Run({"jobs", "show", id, "--follow", "--config", Config(""), "--state-directory",
+                dir_->path() + "/state"});
+  EXPECT_EQ(o.code, 0) << o.output.substr(0, 300);
+  EXPECT_GT(o.output.size(), 64u << 20);
+  EXPECT_NE(o.output.find("the last line\n"), std::string::npos) << o.output.substr(0, 300);
+}
+
 TEST_F(CliTest, DoctorReportsAMissingBindirProgram) {
   std::string bindir = dir_->path() + "/bin";
   ASSERT_TRUE(MakeDirs(bindir, 0755));
