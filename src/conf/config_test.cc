@@ -87,6 +87,10 @@ TEST(Config, RejectsHostileValues) {
       {"local: {service: {start: notalist}}", "local.service.start"},
       {"clone: {verify: maybe}", "clone.verify"},
       {"clone: {max_rate: fast}", "clone.max_rate"},
+      {"clone: {max_rate: 999999999M}", "clone.max_rate"},
+      {"clone: {max_rate: 2048M}", "clone.max_rate"},
+      {"clone: {max_rate: 31k}", "clone.max_rate"},
+      {"clone: {max_rate: 0}", "clone.max_rate"},
       {"connect_timeout: -5", "connect_timeout"},
   };
   for (const auto& c : cases) {

@@ -142,9 +142,14 @@ Problem CheckOptionalRate(const std::string& v) {
   size_t digits = 0;
   while (digits < v.size() && std::isdigit(static_cast<unsigned char>(v[digits]))) ++digits;
   std::string unit = v.substr(digits);
-  if (digits == 0 || digits > 9 || !(unit.empty() || unit == "k" || unit == "M"))
+  auto number = ParseUint64(std::string_view(v).substr(0, digits));
+  if (digits == 0 || digits > 9 || !number || !(unit.empty() || unit == "k" || unit == "M"))
     return fmt::format("\"{}\" is not a rate; use kilobytes per second, or a number with k or M.",
                        v);
+  // pg_basebackup's own limits, checked here so that a clone does not fail after its preflight.
+  std::uint64_t kb = *number * (unit == "M" ? 1024 : 1);
+  if (kb < 32 || kb > 1048576)
+    return fmt::format("\"{}\" is outside pg_basebackup's range of 32k to 1024M.", v);
   return std::nullopt;
 }
 
