@@ -58,7 +58,8 @@ int Unknown(const CheckOptions& o, const Error& e) {
   if (o.common.output == "json") {
     Printer(o.common).Json({{"state", "UNKNOWN"}, {"exit_code", 3}, {"problems", {e.message}}});
   } else {
-    std::cout << "PGREPLICA UNKNOWN - " << e.message << (e.detail.empty() ? "" : ": " + e.detail)
+    // One line, whatever the message holds (libpq's have a second line).
+    std::cout << monitor::UnknownLine(e.message + (e.detail.empty() ? "" : ": " + e.detail))
               << std::endl;
   }
   return static_cast<int>(monitor::State::kUnknown);
@@ -82,7 +83,7 @@ int RunCheck(const CheckOptions& o) {
     nlohmann::json perf = nlohmann::json::array();
     for (const auto& p : outcome.perfdata)
       perf.push_back({{"label", p.label},
-                      {"value", p.value},
+                      {"value", p.value ? nlohmann::json(*p.value) : nlohmann::json()},
                       {"uom", p.uom},
                       {"warn", p.warn},
                       {"crit", p.crit}});

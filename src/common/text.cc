@@ -46,6 +46,22 @@ bool IsValidUtf8(std::string_view text) {
   return true;
 }
 
+std::string ReplaceInvalidUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  while (!text.empty()) {
+    size_t n = Utf8Length(text);
+    if (n == 0) {
+      out += "\xef\xbf\xbd";
+      n = 1;
+    } else {
+      out.append(text.substr(0, n));
+    }
+    text.remove_prefix(n);
+  }
+  return out;
+}
+
 std::string Printable(std::string_view text) {
   std::string out;
   out.reserve(text.size());

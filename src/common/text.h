@@ -12,6 +12,10 @@ namespace pgreplica {
 // most U+10FFFF).
 bool IsValidUtf8(std::string_view text);
 
+// `text` with each byte that is not part of well-formed UTF-8 replaced by
+// U+FFFD, as JSON output does; everything else unchanged.
+std::string ReplaceInvalidUtf8(std::string_view text);
+
 // `text` with every byte that would not print as itself written as \xNN: C0
 // controls (newline and tab included), DEL, the C1 controls U+0080..U+009F
 // (ESC-free terminal escapes) and bytes that are not valid UTF-8. Letters,

@@ -25,6 +25,11 @@ TEST(Text, PrintableEscapesControlsAndBadBytes) {
   EXPECT_EQ(Printable(std::string_view("nul\0x", 5)), "nul\\x00x");
 }
 
+TEST(Text, ReplaceInvalidUtf8) {
+  EXPECT_EQ(ReplaceInvalidUtf8("caf\xe9 ü"), "caf\xef\xbf\xbd ü");
+  EXPECT_EQ(ReplaceInvalidUtf8("ok\n"), "ok\n");
+}
+
 TEST(Text, OneLineJoinsLines) {
   EXPECT_EQ(OneLine("could not connect: Connection refused\n\tIs the server running?\n"),
             "could not connect: Connection refused Is the server running?");

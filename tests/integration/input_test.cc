@@ -1,6 +1,9 @@
 // Issue 11 against real clusters: server messages kept whole, commands that
 // cannot do silent damage, monitoring output that stays one parseable line.
 
+#include <algorithm>
+
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "pg/connection.h"
@@ -80,6 +83,42 @@ TEST_F(InputTest, DecommissionNeverGuessesWhichReplicaToRetire) {
                          "'node_a_slot'")
                 .value_or("?"),
             "0");
+}
+
+// check when the primary is down: one line (libpq's message has a second one), UNKNOWN, and
+// performance data all the same.
+TEST_F(InputTest, CheckOfADownPrimaryIsOneLineWithPerfdata) {
+  auto cfg = WriteConfig(ws_, *primary_);
+  ASSERT_TRUE(primary_->Stop());
+  auto r = RunPgreplica(ws_, {"check", "--config", cfg.path, "--primary-only"});
+  EXPECT_EQ(r.code, 3) << r.output;
+  EXPECT_EQ(r.output.rfind("PGREPLICA UNKNOWN - primary: could not connect", 0), 0u) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  EXPECT_TRUE(r.output.ends_with(" | primary_up=0\n")) << r.output;
+}
+
+// On an idle primary PostgreSQL shows replay_lag as NULL once the standby has caught up; the
+// label must still be there, or graphs break.
+TEST_F(InputTest, ReplayLagLabelStaysOnAnIdlePrimary) {
+  ws_.MakeDir("standby");
+  std::string data = ws_.path() + "/standby/data";
+  int port = FreePort();
+  auto cfg =
+      WriteConfig(ws_, *primary_, fmt::format("  data_directory: {}\n  port: {}\n", data, port));
+  auto standby = Cluster::Adopt(ws_, "standby", data, port);
+  ASSERT_EQ(RunPgreplica(ws_, {"pgpass", "--config", cfg.path}).code, 0);
+  auto clone = RunPgreplica(ws_, {"clone", "--config", cfg.path, "--slot", "node_idle_slot"});
+  ASSERT_EQ(clone.code, 0) << clone.output;
+  ASSERT_TRUE(primary_->WaitFor(
+      "SELECT count(*) = 1 AND bool_and(replay_lag IS NULL) FROM pg_stat_replication", 90))
+      << "replay_lag never became NULL";
+  for (int run = 0; run < 2; ++run) {
+    auto r = RunPgreplica(ws_, {"check", "--config", cfg.path, "--primary-only"});
+    EXPECT_EQ(r.code, 0) << r.output;
+    EXPECT_NE(r.output.find(" primary_node_idle_slot_replay_lag_seconds=0s;60;300"),
+              std::string::npos)
+        << r.output;
+  }
 }
 
 }  // namespace
