@@ -101,7 +101,10 @@ struct KeyInfo {
 };
 std::vector<KeyInfo> ConfigKeys();
 
-// Suggests the known key closest to `key`, if any is close.
-std::optional<std::string> SuggestKey(const std::string& key);
+// Suggests the valid name closest to `key` (a dotted path): a section or a
+// key within a few edits (transpositions count one), else a key whose last
+// component is the same ("port" -> "primary.port"). With `keys_only`, only
+// keys (for --set, which cannot set a section).
+std::optional<std::string> SuggestKey(const std::string& key, bool keys_only = false);
 
 }  // namespace pgreplica::conf

@@ -102,6 +102,44 @@ TEST(Config, RejectsHostileValues) {
   }
 }
 
+// Top-level typos got only a generic hint; every unknown key now gets the nearest valid one.
+TEST(Config, EveryUnknownKeyGetsTheNearestValidOne) {
+  struct Case {
+    const char* yaml;
+    const char* message;
+    const char* hint;
+  };
+  const Case cases[] = {
+      {"primray:\n  host: x\n", "\"primray\"", "Did you mean \"primary\"?"},
+      {"primary_hots: x\n", "\"primary_hots\"",
+       "Did you mean \"primary.host\"? In the file it is \"host:\" under \"primary:\"."},
+      {"primary:\n  hots: x\n", "\"primary.hots\"", "Did you mean \"primary.host\"?"},
+      {"replicaton:\n  user: x\n", "\"replicaton\"", "Did you mean \"replication\"?"},
+      {"local:\n  servcie:\n    type: systemd\n", "\"local.servcie\"",
+       "Did you mean \"local.service\"?"},
+      {"local:\n  service:\n    unti: x\n", "\"local.service.unti\"",
+       "Did you mean \"local.service.unit\"?"},
+      {"state_dir: /x\n", "\"state_dir\"", "Did you mean \"state_directory\"?"},
+      {"conect_timeout: 3\n", "\"conect_timeout\"", "Did you mean \"connect_timeout\"?"},
+      {"port: 5433\n", "\"port\"", "Did you mean \"primary.port\"? In the file it is"},
+      {"zzzzzz: 1\n", "\"zzzzzz\"",
+       "The valid keys at the top level are: primary, replication, local, clone, check, "
+       "state_directory, connect_timeout."},
+      {"clone:\n  qqqqqqq: 1\n", "\"clone.qqqqqqq\"",
+       "The valid keys under \"clone\" are: keep_old, verify, max_rate, compress, "
+       "confirm_timeout, space_margin_percent."},
+  };
+  for (const auto& c : cases) {
+    auto r = ParseConfig(c.yaml, "t.yaml");
+    ASSERT_FALSE(r) << c.yaml;
+    EXPECT_EQ(r.error().kind, ErrorKind::kConfigInvalid) << c.yaml;
+    EXPECT_NE(r.error().message.find(std::string("unrecognized configuration key ") + c.message),
+              std::string::npos)
+        << r.error().message;
+    EXPECT_EQ(r.error().hint.rfind(c.hint, 0), 0u) << c.yaml << " -> " << r.error().hint;
+  }
+}
+
 TEST(Config, DuplicateKeyIsAnError) {
   auto c = ParseConfig("primary:\n  port: 1\n  port: 2\n", "t.yaml");
   ASSERT_FALSE(c);
