@@ -173,11 +173,15 @@ def primary_check(config=None):
     return _run(["primary", "check"], config)
 
 
-def primary_setup(config=None):
+def primary_setup(config=None, reset_password=False):
     """
-    Apply what primary_check asks for (idempotent).
+    Apply what primary_check asks for (idempotent). An existing replication
+    role keeps its password unless ``reset_password=True`` (every standby that
+    uses the role then needs the new one).
     """
-    return _run(["primary", "setup"], config)
+    args = ["primary", "setup"]
+    _flag(args, reset_password, "--reset-password")
+    return _run(args, config)
 
 
 def pgpass(config=None):

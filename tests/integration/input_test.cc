@@ -2,10 +2,12 @@
 // cannot do silent damage, monitoring output that stays one parseable line.
 
 #include <algorithm>
+#include <fstream>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "common/fs.h"
 #include "pg/connection.h"
 #include "replica/slot.h"
 #include "support/cli.h"
@@ -119,6 +121,84 @@ TEST_F(InputTest, ReplayLagLabelStaysOnAnIdlePrimary) {
               std::string::npos)
         << r.output;
   }
+}
+
+// primary setup replaced an existing role's password after any authentication failure, which
+// breaks every other standby that uses the role. Now only with --reset-password.
+TEST_F(InputTest, SetupLeavesAnExistingRolesPasswordAlone) {
+  ASSERT_TRUE(primary_->Sql("ALTER ROLE replicator PASSWORD 'the other standbys use this'"));
+  auto stored = [&] {
+    return primary_->Scalar("SELECT rolpassword FROM pg_authid WHERE rolname = 'replicator'")
+        .value_or("?");
+  };
+  std::string before = stored();
+  auto cfg = WriteConfig(ws_, *primary_);
+  auto r = RunPgreplica(ws_, {"primary", "setup", "--config", cfg.path, "--output", "json"});
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_EQ(r.Json()["password_mismatch"], true) << r.output;
+  EXPECT_EQ(r.Json()["replication_works"], false) << r.output;
+  EXPECT_NE(r.output.find("the password does not match"), std::string::npos) << r.output;
+  EXPECT_EQ(stored(), before) << "the password was replaced without --reset-password";
+  auto text = RunPgreplica(ws_, {"primary", "setup", "--config", cfg.path});
+  EXPECT_EQ(text.code, 1) << text.output;
+  EXPECT_NE(text.output.find("the password does not match the one of role \"replicator\": left "
+                             "unchanged; pass --reset-password to replace it"),
+            std::string::npos)
+      << text.output;
+
+  auto reset = RunPgreplica(
+      ws_, {"primary", "setup", "--config", cfg.path, "--reset-password", "--output", "json"});
+  EXPECT_EQ(reset.code, 0) << reset.output;
+  EXPECT_NE(reset.output.find("set a new SCRAM password"), std::string::npos) << reset.output;
+  EXPECT_EQ(reset.Json()["replication_works"], true);
+  EXPECT_NE(stored(), before);
+  EXPECT_EQ(reset.output.find(Cluster::kReplicationPassword), std::string::npos);
+}
+
+// A reject line for the role was counted as "already allowed".
+TEST_F(InputTest, SetupDoesNotCountARejectLineAsAllowed) {
+  auto hba = primary_->Scalar("SHOW hba_file");
+  ASSERT_TRUE(hba);
+  auto old = ReadFile(*hba);
+  ASSERT_TRUE(old);
+  std::string reject = "host replication replicator 127.0.0.1/32 reject\n";
+  {
+    std::ofstream out(*hba, std::ios::trunc);
+    out << reject << *old;
+  }
+  ASSERT_TRUE(primary_->Sql("SELECT pg_reload_conf()"));
+  auto cfg = WriteConfig(ws_, *primary_);
+  auto r = RunPgreplica(
+      ws_, {"primary", "setup", "--config", cfg.path, "--allowed-address", "127.0.0.1/32"});
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("pgreplica: error: pg_hba.conf rejects replication connections of "
+                          "\"replicator\" from 127.0.0.1/32"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("Line 1 of"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("already allows"), std::string::npos) << r.output;
+  EXPECT_EQ(*ReadFile(*hba), reject + *old) << "pg_hba.conf was changed";
+}
+
+// A role name with a double quote closed the quotes of the pg_hba.conf line: this one added
+// "host replication x 0.0.0.0/0 trust".
+TEST_F(InputTest, SetupQuotesAUserNameWithADoubleQuote) {
+  auto p = Cluster::Create(ws_, {.name = "nohba", .hba_replication = false});
+  ASSERT_TRUE(p) << p.error().message;
+  std::string evil = "x\" 0.0.0.0/0 trust #";
+  auto cfg = WriteConfig(ws_, **p);
+  auto r = RunPgreplica(ws_, {"primary", "setup", "--config", cfg.path, "--user", evil,
+                              "--allowed-address", "127.0.0.1/32", "--output", "json"});
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(r.Json()["replication_works"], true) << r.output;
+  EXPECT_EQ((*p)->Scalar("SELECT count(*) FROM pg_hba_file_rules WHERE auth_method = 'trust' "
+                         "AND 'replication' = ANY(database)")
+                .value_or("?"),
+            "0");
+  EXPECT_EQ((*p)->Scalar("SELECT string_agg(user_name[1] || ' ' || address, ',') FROM "
+                         "pg_hba_file_rules WHERE 'replication' = ANY(database)")
+                .value_or("?"),
+            evil + " 127.0.0.1");
 }
 
 }  // namespace
