@@ -12,6 +12,7 @@
 
 #include "common/fs.h"
 #include "common/text.h"
+#include "conf/trust.h"
 #include "conf/validate.h"
 
 namespace pgreplica::conf {
@@ -126,7 +127,7 @@ const std::vector<KeyDef>& Schema() {
       {"local.service.type", Type::kString, "pg_ctl, systemd, service or custom",
        Str(FIELD(local.service.type), CheckServiceType)},
       {"local.service.unit", Type::kString, "systemd unit or rc script name",
-       Str(FIELD(local.service.unit), CheckNoControl)},
+       Str(FIELD(local.service.unit), CheckOptionalUnitName)},
       {"local.service.log_file", Type::kString, "server log file when type is pg_ctl",
        Str(FIELD(local.service.log_file), CheckOptionalAbsolutePath)},
       {"local.service.start", Type::kStringList, "argv that starts the server (custom)",
@@ -429,7 +430,14 @@ Result<Config> LoadConfig(const std::string& path) {
     e.hint = "Check the path given with --config and that the file is readable by this user.";
     return std::unexpected(e);
   }
-  return ParseConfig(*text, file);
+  auto config = ParseConfig(*text, file);
+  if (!config) return config;
+  const ServiceConfig& svc = config->local.service;
+  if (!svc.start.empty() || !svc.stop.empty() || !svc.status.empty()) {
+    config->local.service.commands_source = file;
+    config->local.service.commands_writable_by = WritableByOthers(file);
+  }
+  return config;
 }
 
 Status SetKey(Config& config, const std::string& key, const std::string& text,

@@ -34,6 +34,11 @@ struct ServiceConfig {
   std::string unit;             // systemd unit or rc script name
   std::string log_file;         // pg_ctl log file; empty: <data_directory>/../<name>.log
   std::vector<std::string> start, stop, status;  // custom argv
+  // Where the custom argv came from, and why someone other than root could
+  // have written it (conf/trust.h); empty when only root could, or when they
+  // came from the command line. Root refuses to run such commands.
+  std::string commands_source;
+  std::string commands_writable_by;
 };
 
 struct LocalConfig {

@@ -137,6 +137,25 @@ Problem CheckServiceType(const std::string& v) {
   return fmt::format("\"{}\" is not a service type; use pg_ctl, systemd, service or custom.", v);
 }
 
+Problem CheckOptionalUnitName(const std::string& v) {
+  if (v.empty()) return std::nullopt;
+  if (v.front() == '-')
+    return fmt::format("\"{}\" starts with \"-\" and would be taken for an option.", v);
+  if (HasControl(v) || v.find_first_of(" \t/'\"\\") != std::string::npos)
+    return "A unit name must not contain spaces, \"/\", quotes, backslashes or control "
+           "characters.";
+  return std::nullopt;
+}
+
+Problem CheckShellQuotablePath(const std::string& v) {
+  if (HasControl(v) || v.find_first_of("\"$`\\") != std::string::npos)
+    return fmt::format(
+        "\"{}\" contains a character that is special inside double quotes for /bin/sh (\", $, ` "
+        "or \\) or a control character.",
+        v);
+  return std::nullopt;
+}
+
 Problem CheckOptionalRate(const std::string& v) {
   if (v.empty()) return std::nullopt;
   size_t digits = 0;

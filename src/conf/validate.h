@@ -29,6 +29,13 @@ Problem CheckSlotName(const std::string& v);
 Problem CheckNodeName(const std::string& v);
 Problem CheckOptionalCidr(const std::string& v);
 Problem CheckServiceType(const std::string& v);
+// Empty, or a systemd unit or rc script name: not starting with '-' (it would
+// be an option of systemctl or service), no white space, '/', quotes or
+// control characters.
+Problem CheckOptionalUnitName(const std::string& v);
+// A path that pg_ctl puts into a /bin/sh command line in double quotes: no
+// '"', '$', '`', '\' or control characters.
+Problem CheckShellQuotablePath(const std::string& v);
 // pg_basebackup --max-rate: digits with an optional k or M.
 Problem CheckOptionalRate(const std::string& v);
 // A single word without spaces or control characters.

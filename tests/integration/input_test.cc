@@ -1,6 +1,8 @@
 // Issue 11 against real clusters: server messages kept whole, commands that
 // cannot do silent damage, monitoring output that stays one parseable line.
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <fstream>
 
@@ -12,6 +14,7 @@
 #include "replica/slot.h"
 #include "support/cli.h"
 #include "support/cluster.h"
+#include "support/root_config.h"
 
 namespace pgreplica::testing {
 namespace {
@@ -199,6 +202,41 @@ TEST_F(InputTest, SetupQuotesAUserNameWithADoubleQuote) {
                          "pg_hba_file_rules WHERE 'replication' = ANY(database)")
                 .value_or("?"),
             evil + " 127.0.0.1");
+}
+
+// Custom service commands run as root; a configuration file that the PostgreSQL OS user (or
+// anyone but root) can write would let them run anything as root.
+TEST_F(InputTest, RootRefusesCustomCommandsFromAConfigOthersCanWrite) {
+  if (geteuid() != 0) GTEST_SKIP() << "the refusal is about root";
+  ASSERT_TRUE(primary_->Sql("SELECT pg_create_physical_replication_slot('node_keep_slot')"));
+  std::string marker = ws_.path() + "/ran-as-root";
+  auto trusted = WriteConfig(ws_, *primary_);
+  auto text = ReadFile(trusted.path);
+  ASSERT_TRUE(text);
+  std::string yaml = *text + fmt::format(
+                                 "  data_directory: {0}/data\n  service:\n    type: custom\n"
+                                 "    start: [touch, {1}]\n    stop: [touch, {1}]\n"
+                                 "    status: [touch, {1}]\n",
+                                 ws_.path(), marker);
+  std::string owned_by_postgres = ws_.WriteFile("writable.yaml", yaml);
+  auto r = RunPgreplica(
+      ws_, {"decommission", "--config", owned_by_postgres, "--slot", "node_keep_slot", "--stop"});
+  EXPECT_EQ(r.code, 6) << r.output;
+  EXPECT_NE(r.output.find("refusing to run the custom service commands of \"" + owned_by_postgres +
+                          "\" as root"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("belongs to user id " + std::to_string(TestEnv::Get().os_user.uid)),
+            std::string::npos)
+      << r.output;
+  EXPECT_FALSE(*StatPath(marker)) << "a command of that file ran";
+  EXPECT_EQ(primary_->Scalar("SELECT count(*) FROM pg_replication_slots").value_or("?"), "1");
+  // The same file as root keeps it: accepted.
+  std::string root_owned = WriteConfigFile(ws_, "root.yaml", yaml);
+  auto ok = RunPgreplica(ws_, {"decommission", "--config", root_owned, "--slot", "node_keep_slot",
+                               "--stop", "--dry-run"});
+  EXPECT_EQ(ok.code, 0) << ok.output;
+  EXPECT_TRUE(*StatPath(marker)) << "the status command of a root-owned file runs";
 }
 
 }  // namespace
