@@ -110,7 +110,8 @@ void AddCheckCommand(CLI::App& app, Runner& runner) {
                                      "plugin (exit 0/1/2/3, perfdata)");
   AddCommonOptions(cmd, o->common, kKeys, {"nagios", "text", "json"});
   cmd->add_option("--inventory", o->inventory, "YAML list of nodes to check concurrently")
-      ->type_name("FILE");
+      ->type_name("FILE")
+      ->check(NonEmpty());
   cmd->add_flag("--primary-only", o->primary_only, "check only the configured primary");
   cmd->add_flag("--local-only", o->local_only, "check only the local standby");
   cmd->add_flag("--inactive-critical", o->inactive_critical,
@@ -118,6 +119,7 @@ void AddCheckCommand(CLI::App& app, Runner& runner) {
   cmd->add_option("--expect", o->expect,
                   "a standby (application or slot name) that must be streaming; repeatable")
       ->type_name("NAME")
+      ->check(NonEmpty())
       ->allow_extra_args(false);
   cmd->footer(
       "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for configuration errors).");

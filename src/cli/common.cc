@@ -56,14 +56,26 @@ constexpr OverrideDef kOverrides[] = {
 
 }  // namespace
 
+const CLI::Validator& NonEmpty() {
+  static const CLI::Validator v(
+      [](std::string& value) -> std::string {
+        return value.empty() ? "the value must not be empty (leave the option out for the default)"
+                             : "";
+      },
+      "", "NONEMPTY");
+  return v;
+}
+
 void AddCommonOptions(CLI::App* cmd, CommonOptions& o, const std::vector<std::string>& keys,
                       const std::vector<std::string>& outputs) {
   cmd->add_option(
          "-c,--config", o.config_path,
          fmt::format("configuration file (default {} when it exists)", conf::kDefaultConfigPath))
-      ->type_name("FILE");
+      ->type_name("FILE")
+      ->check(NonEmpty());
   cmd->add_option("--set", o.sets, "set a configuration key, e.g. --set primary.port=5433")
       ->type_name("KEY=VALUE")
+      ->check(NonEmpty())
       ->allow_extra_args(false);
   std::string formats;
   for (const auto& f : outputs) formats += (formats.empty() ? "" : "|") + f;

@@ -35,6 +35,10 @@ struct CommonOptions {
   std::vector<std::pair<CLI::Option*, std::string>> overrides;  // option, key
 };
 
+// A validator for options whose empty value would silently mean "the default"
+// (--config "$UNSET" would read /etc/pgreplica/pgreplica.yaml): a usage error.
+const CLI::Validator& NonEmpty();
+
 // Adds the common options to `cmd`, `outputs` being the accepted --output
 // formats, and one override option for each configuration key named in
 // `keys` (the table of override options is in common.cc).
