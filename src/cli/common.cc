@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "common/text.h"
 #include "conf/secrets.h"
 #include "proc/user.h"
 
@@ -164,9 +165,11 @@ void Printer::PrintError(const Error& e) const {
     Json({{"ok", false}, {"error", err}});
     return;
   }
-  std::cerr << "pgreplica: " << err_.Paint("error:", "1;31") << ' ' << e.message << '\n';
-  if (!e.detail.empty()) std::cerr << "DETAIL:  " << e.detail << '\n';
-  if (!e.hint.empty()) std::cerr << "HINT:  " << e.hint << '\n';
+  // Messages quote what users, files and servers said: no control character reaches the
+  // terminal, and the message stays on its line.
+  std::cerr << "pgreplica: " << err_.Paint("error:", "1;31") << ' ' << Printable(e.message) << '\n';
+  if (!e.detail.empty()) std::cerr << "DETAIL:  " << Printable(e.detail, true) << '\n';
+  if (!e.hint.empty()) std::cerr << "HINT:  " << Printable(e.hint, true) << '\n';
   std::cerr << std::flush;
 }
 

@@ -62,7 +62,7 @@ std::string ReplaceInvalidUtf8(std::string_view text) {
   return out;
 }
 
-std::string Printable(std::string_view text) {
+std::string Printable(std::string_view text, bool keep_newlines) {
   std::string out;
   out.reserve(text.size());
   while (!text.empty()) {
@@ -72,7 +72,7 @@ std::string Printable(std::string_view text) {
       Escape(c, out);
       n = 1;
     } else if (n == 1) {
-      if (c < 0x20 || c == 0x7f)
+      if ((c < 0x20 && !(keep_newlines && c == '\n')) || c == 0x7f)
         Escape(c, out);
       else
         out += static_cast<char>(c);

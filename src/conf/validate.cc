@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "common/number.h"
+#include "common/text.h"
 
 namespace pgreplica::conf {
 
@@ -36,7 +37,8 @@ Problem CheckHost(const std::string& v) {
     if (!(std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == ':')) {
       return fmt::format(
           "A host name may contain only letters, digits, \".\", \"-\", \"_\" and \":\"; found {}.",
-          c == ' ' ? std::string("a space") : fmt::format("\"{}\"", static_cast<char>(c)));
+          c == ' ' ? std::string("a space")
+                   : fmt::format("\"{}\"", Printable(std::string(1, static_cast<char>(c)))));
     }
   }
   return std::nullopt;
