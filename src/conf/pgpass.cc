@@ -19,9 +19,14 @@ std::string EscapePgpassField(std::string_view field) {
 }
 
 std::string FormatPgpassLine(const PgpassEntry& e) {
-  return fmt::format("{}:{}:{}:{}:{}", EscapePgpassField(e.host), EscapePgpassField(e.port),
-                     EscapePgpassField(e.database), EscapePgpassField(e.user),
-                     EscapePgpassField(e.password));
+  // libpq takes a field that is exactly "*" as a wildcard, and a line that starts with '#' as
+  // a comment; a backslash makes either literal. (The fuzzer found the '#'.)
+  auto field = [](std::string_view v) {
+    return v == "*" ? std::string("\\*") : EscapePgpassField(v);
+  };
+  std::string host = field(e.host);
+  return fmt::format("{}{}:{}:{}:{}:{}", host.starts_with('#') ? "\\" : "", host, field(e.port),
+                     field(e.database), field(e.user), EscapePgpassField(e.password));
 }
 
 std::optional<PgpassEntry> ParsePgpassLine(std::string_view line) {

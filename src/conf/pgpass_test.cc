@@ -25,6 +25,21 @@ TEST(Pgpass, RoundTripsHostilePasswords) {
   }
 }
 
+// Found by fuzz_pgpass: a host starting with '#' made the entry a comment (and a merge
+// appended it again on every run); a field "*" is libpq's wildcard.
+TEST(Pgpass, WritesACommentMarkAndAWildcardLiterally) {
+  PgpassEntry e{"#_", "5432", "replication", "*", "*"};
+  EXPECT_EQ(FormatPgpassLine(e), "\\#_:5432:replication:\\*:*");
+  auto parsed = ParsePgpassLine(FormatPgpassLine(e));
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->host, "#_");
+  EXPECT_EQ(parsed->user, "*");
+  bool changed = true;
+  std::string merged = MergePgpass("", e, &changed);
+  EXPECT_EQ(MergePgpass(merged, e, &changed), merged);
+  EXPECT_FALSE(changed);
+}
+
 TEST(Pgpass, ParseSkipsCommentsAndShortLines) {
   EXPECT_FALSE(ParsePgpassLine("# comment"));
   EXPECT_FALSE(ParsePgpassLine(""));
