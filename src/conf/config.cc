@@ -193,18 +193,21 @@ bool IsSection(const std::string& prefix) {
 // Optimal string alignment distance: insertions, deletions, substitutions and
 // transpositions of neighbours ("primray" is one edit from "primary").
 size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  // Three rows: the one before the previous is what a transposition looks back at.
+  std::vector<size_t> before(b.size() + 1), prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
-      d[i][j] = std::min(
-          {d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1] ? 1 : 0)});
+      cur[j] =
+          std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1] ? 1 : 0)});
       if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        cur[j] = std::min(cur[j], before[j - 2] + 1);
     }
+    std::swap(before, prev);
+    std::swap(prev, cur);
   }
-  return d[a.size()][b.size()];
+  return prev[b.size()];
 }
 
 std::string LastComponent(const std::string& key) { return key.substr(key.rfind('.') + 1); }
@@ -214,18 +217,21 @@ std::string Parent(const std::string& key) {
 }
 
 // Every section ("local", "local.service") and key of the schema, in file order.
-std::vector<std::string> AllNames() {
-  std::vector<std::string> out;
-  auto add = [&](const std::string& n) {
-    if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
-  };
-  for (const auto& d : Schema()) {
-    std::string key = d.key;
-    for (size_t dot = key.find('.'); dot != std::string::npos; dot = key.find('.', dot + 1))
-      add(key.substr(0, dot));
-    add(key);
-  }
-  return out;
+const std::vector<std::string>& AllNames() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    auto add = [&](const std::string& n) {
+      if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+    };
+    for (const auto& d : Schema()) {
+      std::string key = d.key;
+      for (size_t dot = key.find('.'); dot != std::string::npos; dot = key.find('.', dot + 1))
+        add(key.substr(0, dot));
+      add(key);
+    }
+    return out;
+  }();
+  return names;
 }
 
 // The names valid directly under `section` ("" for the top level), in file order.
