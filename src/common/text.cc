@@ -72,7 +72,7 @@ std::string Printable(std::string_view text, bool keep_newlines) {
       Escape(c, out);
       n = 1;
     } else if (n == 1) {
-      if ((c < 0x20 && !(keep_newlines && c == '\n')) || c == 0x7f)
+      if ((c < 0x20 && !(keep_newlines && (c == '\n' || c == '\t'))) || c == 0x7f)
         Escape(c, out);
       else
         out += static_cast<char>(c);

@@ -20,7 +20,7 @@ std::string ReplaceInvalidUtf8(std::string_view text);
 // controls (newline and tab included), DEL, the C1 controls U+0080..U+009F
 // (ESC-free terminal escapes) and bytes that are not valid UTF-8. Letters,
 // spaces and well-formed multi-byte characters pass through unchanged.
-// With `keep_newlines`, '\n' stays (for multi-line details).
+// With `keep_newlines`, '\n' and '\t' stay (for multi-line details such as libpq's).
 std::string Printable(std::string_view text, bool keep_newlines = false);
 
 // `text` on one line: each run of line breaks and tabs, with the spaces

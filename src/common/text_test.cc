@@ -23,7 +23,7 @@ TEST(Text, PrintableEscapesControlsAndBadBytes) {
             "csi\\xc2\\x9b31m");
   EXPECT_EQ(Printable("latin1 caf\xe9"), "latin1 caf\\xe9");
   EXPECT_EQ(Printable(std::string_view("nul\0x", 5)), "nul\\x00x");
-  EXPECT_EQ(Printable("a\nb\x1b", true), "a\nb\\x1b");
+  EXPECT_EQ(Printable("a\n\tb\x1b\r", true), "a\n\tb\\x1b\\x0d");
 }
 
 TEST(Text, ReplaceInvalidUtf8) {
