@@ -132,9 +132,11 @@ def decommission(node=None, slot=None, force=False, stop=False, remove_data=Fals
         salt 'db1*' pgreplica.decommission node=replica-01.example.com
     """
     args = ["decommission"]
-    if node:
+    # An empty node or slot is passed on, so that pgreplica refuses it: leaving it out
+    # would mean this host's own slot.
+    if node is not None:
         args += ["--node", node]
-    if slot:
+    if slot is not None:
         args += ["--slot", slot]
     _flag(args, force, "--force")
     _flag(args, stop, "--stop")
@@ -171,11 +173,15 @@ def primary_check(config=None):
     return _run(["primary", "check"], config)
 
 
-def primary_setup(config=None):
+def primary_setup(config=None, reset_password=False):
     """
-    Apply what primary_check asks for (idempotent).
+    Apply what primary_check asks for (idempotent). An existing replication
+    role keeps its password unless ``reset_password=True`` (every standby that
+    uses the role then needs the new one).
     """
-    return _run(["primary", "setup"], config)
+    args = ["primary", "setup"]
+    _flag(args, reset_password, "--reset-password")
+    return _run(args, config)
 
 
 def pgpass(config=None):

@@ -69,7 +69,8 @@ def slot_absent(name, config=None, slot=None, force=False):
     ret = _ret(name)
     test = __opts__.get("test", False)
     node = None if slot else name
-    data = __salt__["pgreplica.decommission"](node=node, slot=slot, force=force, dry_run=test, config=config)
+    data = __salt__["pgreplica.decommission"](node=node, slot=slot or None, force=force, dry_run=test,
+                                              config=config)
     if not data.get("ok"):
         ret["comment"] = _error(data)
         return ret

@@ -58,7 +58,8 @@ int Unknown(const CheckOptions& o, const Error& e) {
   if (o.common.output == "json") {
     Printer(o.common).Json({{"state", "UNKNOWN"}, {"exit_code", 3}, {"problems", {e.message}}});
   } else {
-    std::cout << "PGREPLICA UNKNOWN - " << e.message << (e.detail.empty() ? "" : ": " + e.detail)
+    // One line, whatever the message holds (libpq's have a second line).
+    std::cout << monitor::UnknownLine(e.message + (e.detail.empty() ? "" : ": " + e.detail))
               << std::endl;
   }
   return static_cast<int>(monitor::State::kUnknown);
@@ -82,7 +83,7 @@ int RunCheck(const CheckOptions& o) {
     nlohmann::json perf = nlohmann::json::array();
     for (const auto& p : outcome.perfdata)
       perf.push_back({{"label", p.label},
-                      {"value", p.value},
+                      {"value", p.value ? nlohmann::json(*p.value) : nlohmann::json()},
                       {"uom", p.uom},
                       {"warn", p.warn},
                       {"crit", p.crit}});
@@ -109,7 +110,8 @@ void AddCheckCommand(CLI::App& app, Runner& runner) {
                                      "plugin (exit 0/1/2/3, perfdata)");
   AddCommonOptions(cmd, o->common, kKeys, {"nagios", "text", "json"});
   cmd->add_option("--inventory", o->inventory, "YAML list of nodes to check concurrently")
-      ->type_name("FILE");
+      ->type_name("FILE")
+      ->check(NonEmpty());
   cmd->add_flag("--primary-only", o->primary_only, "check only the configured primary");
   cmd->add_flag("--local-only", o->local_only, "check only the local standby");
   cmd->add_flag("--inactive-critical", o->inactive_critical,
@@ -117,6 +119,7 @@ void AddCheckCommand(CLI::App& app, Runner& runner) {
   cmd->add_option("--expect", o->expect,
                   "a standby (application or slot name) that must be streaming; repeatable")
       ->type_name("NAME")
+      ->check(NonEmpty())
       ->allow_extra_args(false);
   cmd->footer(
       "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for configuration errors).");

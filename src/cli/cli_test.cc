@@ -35,7 +35,10 @@ class CliTest : public ::testing::Test {
   }
 
   Outcome Run(std::vector<std::string> args, const std::string& stdin_text = "") {
-    std::vector<std::string> argv = {PGREPLICA_BINARY};
+    // PGREPLICA_TEST_BINARY runs the tests against another build (an older one, to see
+    // which inputs it got wrong).
+    const char* other = std::getenv("PGREPLICA_TEST_BINARY");
+    std::vector<std::string> argv = {other && *other ? other : PGREPLICA_BINARY};
     argv.insert(argv.end(), args.begin(), args.end());
     if (!stdin_text.empty() ||
         std::find(args.begin(), args.end(), "--password-stdin") != args.end()) {
@@ -151,6 +154,13 @@ TEST_F(CliTest, SecretErrors) {
       Run({"pgpass", "--config", Config(base), "--os-user", "no_such_user_pgr", "--password-stdin"},
           "x\n"),
       10, "OS user \"no_such_user_pgr\" does not exist");
+  for (const char* text : {"abc\ndef", "abc\ndef\n", "abc\n\n", "abc\r\nx"}) {
+    std::string multi = Write("multi.secret", text, 0600);
+    ExpectError(Run({"pgpass", "--config", Config(base), "--password-file", multi}), 4,
+                "holds more than one line");
+    ExpectError(Run({"pgpass", "--config", Config(base), "--password-stdin"}, text), 2,
+                "standard input holds more than one line");
+  }
   // None of these runs wrote the password file.
   EXPECT_FALSE(*StatPath(dir_->path() + "/pgpass"));
 }
@@ -181,6 +191,18 @@ TEST_F(CliTest, CheckReportsEveryProblemAsUnknown) {
       << o.output;
   auto none = Run({"check", "--config", Config("")});
   EXPECT_EQ(none.code, 3) << none.output;
+}
+
+TEST_F(CliTest, CheckUsageErrorIsUnknownNotCritical) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"check", "--frobnicate"},
+                                        {"check", "--output", "xml"},
+                                        {"check", "--lag-warn-mb"},
+                                        {"check", "--inventory"}}) {
+    auto o = Run(args);
+    EXPECT_EQ(o.code, 3) << o.output;
+    EXPECT_EQ(o.output.rfind("PGREPLICA UNKNOWN - invalid command line: ", 0), 0u) << o.output;
+    EXPECT_EQ(std::count(o.output.begin(), o.output.end(), '\n'), 1) << o.output;
+  }
 }
 
 TEST_F(CliTest, CommandsThatNeedAPrimaryOrDataDirectorySaySo) {
@@ -220,6 +242,31 @@ TEST_F(CliTest, PgpassWritesTheEntry) {
       Run({"pgpass", "--config", Config(base), "--password-stdin", "--output", "json"}, "p:w\\d\n");
   EXPECT_EQ(again.code, 0);
   EXPECT_NE(again.output.find("\"changed\": false"), std::string::npos) << again.output;
+}
+
+// jobs show --follow used to re-read the whole log every 500 ms and print nothing past 64 MiB.
+TEST_F(CliTest, JobsFollowPrintsALogLargerThan64MiB) {
+  std::string jobs = dir_->path() + "/state/jobs";
+  ASSERT_TRUE(MakeDirs(jobs, 0750));
+  std::string id = "20260101T000000Z-clone-0001";
+  std::string log = jobs + "/" + id + ".log";
+  std::string chunk;
+  for (int i = 0; i < 16384; ++i)
+    chunk += "pg_basebackup: a line of progress that is 63 bytes long\n";
+  std::string text;
+  while (text.size() <= (64u << 20)) text += chunk;
+  text += "the last line\n";
+  ASSERT_TRUE(WriteFileAtomic(log, text, 0640));
+  Write("state/jobs/" + id + ".json", R"({"id":")" + id +
+                                          R"(","command":"clone","arguments":[],"state":"succeeded",
+            "started_at":"2026-01-01T00:00:00Z","finished_at":"2026-01-01T00:01:00Z",
+            "exit_code":0,"pid":1,"log_file":")" +
+                                          log + R"(","steps":[],"error":null,"result":null})");
+  auto o = Run({"jobs", "show", id, "--follow", "--config", Config(""), "--state-directory",
+                dir_->path() + "/state"});
+  EXPECT_EQ(o.code, 0) << o.output.substr(0, 300);
+  EXPECT_GT(o.output.size(), 64u << 20);
+  EXPECT_NE(o.output.find("the last line\n"), std::string::npos) << o.output.substr(0, 300);
 }
 
 TEST_F(CliTest, DoctorReportsAMissingBindirProgram) {

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "common/text.h"
 #include "conf/secrets.h"
 #include "proc/user.h"
 
@@ -56,14 +57,26 @@ constexpr OverrideDef kOverrides[] = {
 
 }  // namespace
 
+const CLI::Validator& NonEmpty() {
+  static const CLI::Validator v(
+      [](std::string& value) -> std::string {
+        return value.empty() ? "the value must not be empty (leave the option out for the default)"
+                             : "";
+      },
+      "", "NONEMPTY");
+  return v;
+}
+
 void AddCommonOptions(CLI::App* cmd, CommonOptions& o, const std::vector<std::string>& keys,
                       const std::vector<std::string>& outputs) {
   cmd->add_option(
          "-c,--config", o.config_path,
          fmt::format("configuration file (default {} when it exists)", conf::kDefaultConfigPath))
-      ->type_name("FILE");
+      ->type_name("FILE")
+      ->check(NonEmpty());
   cmd->add_option("--set", o.sets, "set a configuration key, e.g. --set primary.port=5433")
       ->type_name("KEY=VALUE")
+      ->check(NonEmpty())
       ->allow_extra_args(false);
   std::string formats;
   for (const auto& f : outputs) formats += (formats.empty() ? "" : "|") + f;
@@ -93,10 +106,30 @@ Result<conf::Config> LoadEffectiveConfig(const CommonOptions& o) {
   for (const auto& [opt, key] : o.overrides) {
     if (opt->count() == 0) continue;
     std::string name = opt->get_name();
+    if (o.values.at(key).empty()) {
+      return Fail(
+          ErrorKind::kUsage, fmt::format("invalid value for {}: \"\"", name),
+          "The value must not be empty.",
+          fmt::format("Leave {} out to use the configuration file's value or the default.", name));
+    }
     auto ok = conf::SetKey(*config, key, o.values.at(key), name);
     if (!ok) return std::unexpected(ok.error());
   }
   return config;
+}
+
+bool SetsKey(const CommonOptions& o, std::string_view key) {
+  for (const auto& [opt, k] : o.overrides)
+    if (k == key && opt->count() > 0) return true;
+  for (const auto& s : o.sets)
+    if (s.starts_with(std::string(key) + "=")) return true;
+  return false;
+}
+
+bool SetsEmpty(const CommonOptions& o, std::string_view key) {
+  for (const auto& s : o.sets)
+    if (s == std::string(key) + "=") return true;
+  return false;
 }
 
 Result<std::string> ReadReplicationPassword(const conf::Config& config, bool from_stdin) {
@@ -132,9 +165,11 @@ void Printer::PrintError(const Error& e) const {
     Json({{"ok", false}, {"error", err}});
     return;
   }
-  std::cerr << "pgreplica: " << err_.Paint("error:", "1;31") << ' ' << e.message << '\n';
-  if (!e.detail.empty()) std::cerr << "DETAIL:  " << e.detail << '\n';
-  if (!e.hint.empty()) std::cerr << "HINT:  " << e.hint << '\n';
+  // Messages quote what users, files and servers said: no control character reaches the
+  // terminal, and the message stays on its line.
+  std::cerr << "pgreplica: " << err_.Paint("error:", "1;31") << ' ' << Printable(e.message) << '\n';
+  if (!e.detail.empty()) std::cerr << "DETAIL:  " << Printable(e.detail, true) << '\n';
+  if (!e.hint.empty()) std::cerr << "HINT:  " << Printable(e.hint, true) << '\n';
   std::cerr << std::flush;
 }
 

@@ -35,6 +35,10 @@ struct CommonOptions {
   std::vector<std::pair<CLI::Option*, std::string>> overrides;  // option, key
 };
 
+// A validator for options whose empty value would silently mean "the default"
+// (--config "$UNSET" would read /etc/pgreplica/pgreplica.yaml): a usage error.
+const CLI::Validator& NonEmpty();
+
 // Adds the common options to `cmd`, `outputs` being the accepted --output
 // formats, and one override option for each configuration key named in
 // `keys` (the table of override options is in common.cc).
@@ -42,7 +46,14 @@ void AddCommonOptions(CLI::App* cmd, CommonOptions& options, const std::vector<s
                       const std::vector<std::string>& outputs = {"text", "json"});
 
 // The configuration file (or defaults), then --set, then override options.
+// An override option given an empty value is a usage error: it is almost
+// always an unset shell variable, and leaving the option out says "default".
 Result<conf::Config> LoadEffectiveConfig(const CommonOptions& options);
+
+// Whether the command line sets `key` (through its override option or --set).
+bool SetsKey(const CommonOptions& options, std::string_view key);
+// Whether the command line sets `key` to the empty string with --set.
+bool SetsEmpty(const CommonOptions& options, std::string_view key);
 
 // Reads the replication password: --password-stdin, else replication.password_file
 // (owned by root or the OS user, mode 0600). Empty when neither is configured.

@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
-#include "conf/validate.h"
 #include "replica/clone.h"
 #include "replica/decommission.h"
 #include "replica/jobs.h"
@@ -16,6 +15,7 @@ namespace {
 
 struct DecommissionCliOptions {
   CommonOptions common;
+  CLI::Option* node_option = nullptr;
   std::string node;
   bool force = false, stop = false, remove_data = false, dry_run = false;
 };
@@ -31,10 +31,25 @@ Result<int> RunDecommission(const DecommissionCliOptions& o, const Printer& prin
   if (!config) return std::unexpected(config.error());
   replica::DecommissionOptions opts{
       .force = o.force, .stop = o.stop, .remove_data = o.remove_data, .dry_run = o.dry_run};
-  opts.slot = !o.node.empty() ? replica::SlotForNode(o.node) : replica::ResolveSlotName(*config);
-  opts.own_slot = o.node.empty();
-  if (auto p = conf::CheckSlotName(opts.slot)) {
-    return Fail(ErrorKind::kUsage, fmt::format("invalid slot name \"{}\"", opts.slot), *p);
+  // Which slot goes must be what the user said: an empty shell variable or a
+  // second, ignored way of naming it never falls back to this host's own slot.
+  bool by_node = o.node_option->count() > 0;
+  if (by_node && SetsKey(o.common, "replication.slot")) {
+    return Fail(ErrorKind::kUsage, "--node and --slot cannot be used together",
+                "Both name the slot to drop.", "Pass one of them.");
+  }
+  if (SetsEmpty(o.common, "replication.slot")) {
+    return Fail(ErrorKind::kUsage, "invalid value for --set replication.slot: \"\"",
+                "decommission needs the slot to drop; an empty value would mean this host's own.",
+                "Name the slot, or leave the option out to drop this host's slot.");
+  }
+  if (by_node) {
+    auto slot = replica::SlotForNode(o.node);
+    if (!slot) return std::unexpected(slot.error());
+    opts.slot = *slot;
+  } else {
+    opts.slot = replica::ResolveSlotName(*config);
+    opts.own_slot = true;
   }
   if (auto ok = replica::ValidateDecommission(*config, opts); !ok)
     return std::unexpected(ok.error());
@@ -42,7 +57,7 @@ Result<int> RunDecommission(const DecommissionCliOptions& o, const Printer& prin
   std::optional<replica::JobRecord> job;
   if (!o.dry_run) {
     std::vector<std::string> args;
-    if (!o.node.empty()) args = {"--node", o.node};
+    if (by_node) args = {"--node", o.node};
     auto created = store.Create("decommission", args);
     if (created) job = std::move(*created);
   }
@@ -81,9 +96,11 @@ void AddDecommissionCommand(CLI::App& app, Runner& runner) {
       "decommission",
       "retire a replica: drop its slot on the primary, optionally stop it and move its data aside");
   AddCommonOptions(cmd, o->common, kKeys);
-  cmd->add_option("--node", o->node,
-                  "host name of the replica; its slot is node_<short name>_slot, as clone names it")
-      ->type_name("HOST");
+  o->node_option =
+      cmd->add_option("--node", o->node,
+                      "host name of the replica; its slot is node_<short name>_slot, as clone "
+                      "names it")
+          ->type_name("HOST");
   cmd->add_flag("--force", o->force,
                 "end the walsender of an active slot, then drop it; with --stop, also retire a "
                 "data directory that is not a standby's");

@@ -9,7 +9,6 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
-#include "common/fs.h"
 #include "proc/interrupt.h"
 #include "replica/jobs.h"
 
@@ -68,12 +67,14 @@ void PrintJob(const Printer& printer, const replica::JobRecord& j) {
   if (j.error.is_object()) printer.Line(fmt::format("  error: {}", j.error.value("message", "")));
 }
 
-// Prints the log from `offset` on; returns the new offset.
-size_t TailLog(const std::string& path, size_t offset) {
-  auto text = ReadFile(path, 64 << 20);
-  if (!text || text->size() <= offset) return offset;
-  std::cout << text->substr(offset) << std::flush;
-  return text->size();
+// Prints what the log gained since the last call; errors end the following.
+Status PrintNew(replica::LogFollower& log) {
+  while (true) {
+    auto chunk = log.ReadNew();
+    if (!chunk) return std::unexpected(chunk.error());
+    if (chunk->empty()) return {};
+    std::cout << *chunk << std::flush;
+  }
 }
 
 Result<int> RunShow(const JobsOptions& o, const Printer& printer) {
@@ -91,16 +92,17 @@ Result<int> RunShow(const JobsOptions& o, const Printer& printer) {
     return kExitOk;
   }
   proc::InterruptGuard interrupts;
-  size_t offset = 0;
+  // Only the new part of the log is read each time, however large it grows.
+  replica::LogFollower log(job->log_file);
   while (true) {
-    offset = TailLog(job->log_file, offset);
+    if (auto ok = PrintNew(log); !ok) return std::unexpected(ok.error());
     if (job->state != "running" || proc::InterruptGuard::Interrupted()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     auto again = store.Load(o.id);
     if (!again) return std::unexpected(again.error());
     job = std::move(again);
   }
-  TailLog(job->log_file, offset);
+  if (auto ok = PrintNew(log); !ok) return std::unexpected(ok.error());
   if (!printer.json()) PrintJob(printer, *job);
   return job->state == "succeeded" ? kExitOk
          : job->exit_code > 0      ? job->exit_code

@@ -5,12 +5,17 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/guard.h"
+#include "monitor/check.h"
 #include "version.h"
 
 using pgreplica::Error;
 using pgreplica::ErrorKind;
+using pgreplica::cli::ExitStyle;
 
-int main(int argc, char** argv) {
+namespace {
+
+int Dispatch(int argc, char** argv, ExitStyle style) {
   CLI::App app{"pgreplica: safe and boring PostgreSQL hot standbys", "pgreplica"};
   app.set_version_flag("-V,--version", std::string("pgreplica ") + pgreplica::kVersion);
   app.require_subcommand(1);
@@ -36,6 +41,11 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::string what = e.what();
+    if (style == ExitStyle::kNagios) {
+      // A Nagios plugin's usage error is UNKNOWN (3), not CRITICAL (2).
+      std::cout << pgreplica::monitor::UnknownLine("invalid command line: " + what) << std::endl;
+      return static_cast<int>(pgreplica::monitor::State::kUnknown);
+    }
     Error err{ErrorKind::kUsage, "invalid command line", what + (what.ends_with('.') ? "" : "."),
               "Run \"pgreplica --help\" or \"pgreplica COMMAND --help\" for the options."};
     pgreplica::cli::PrintPlainError(err);
@@ -47,4 +57,11 @@ int main(int argc, char** argv) {
     return pgreplica::ExitCode(ErrorKind::kUsage);
   }
   return runner();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ExitStyle style = pgreplica::cli::StyleFor(argc, argv);
+  return pgreplica::cli::RunGuarded(style, [&] { return Dispatch(argc, argv, style); });
 }

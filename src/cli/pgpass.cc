@@ -70,7 +70,8 @@ void AddPgpassCommand(CLI::App& app, Runner& runner) {
                     "local.os_user", "local.pgpass_file"});
   cmd->add_option("--file", o->file,
                   "password file to write (default: local.pgpass_file, else ~OS_USER/.pgpass)")
-      ->type_name("FILE");
+      ->type_name("FILE")
+      ->check(NonEmpty());
   cmd->add_flag("--password-stdin", o->password_stdin, "read the password from standard input");
   BindRunner(cmd, o, runner, &RunPgpass);
 }

@@ -17,6 +17,7 @@ namespace {
 struct PrimaryOptions {
   CommonOptions common;
   bool password_stdin = false;
+  bool reset_password = false;
 };
 
 const std::vector<std::string> kKeys = {"primary.host",
@@ -83,7 +84,7 @@ Result<int> RunSetup(const PrimaryOptions& o, const Printer& printer) {
   }
   auto target = Target(*config, *password);
   if (!target) return std::unexpected(target.error());
-  auto result = replica::SetupPrimary(*target, *password);
+  auto result = replica::SetupPrimary(*target, *password, {.reset_password = o.reset_password});
   if (!result) return std::unexpected(result.error());
   if (printer.json()) {
     printer.Json(replica::ToJson(*result));
@@ -124,6 +125,9 @@ void AddPrimaryCommand(CLI::App& app, Runner& runner) {
   AddCommonOptions(setup, setup_opts->common, kKeys);
   setup->add_flag("--password-stdin", setup_opts->password_stdin,
                   "read the replication password from standard input");
+  setup->add_flag("--reset-password", setup_opts->reset_password,
+                  "replace the password of an existing replication role when it does not match "
+                  "(every standby using the role then needs the new one)");
   BindRunner(setup, setup_opts, runner, &RunSetup);
 }
 

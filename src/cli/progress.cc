@@ -1,10 +1,12 @@
 #include "cli/progress.h"
 
+#include <cstdint>
 #include <iostream>
 
 #include <fmt/format.h>
 
 #include "common/format.h"
+#include "common/number.h"
 
 namespace pgreplica::cli {
 
@@ -21,17 +23,33 @@ ProgressDisplay::ProgressDisplay(const Printer& printer)
 
 ProgressDisplay::~ProgressDisplay() { Finish(); }
 
+namespace {
+
+// done/total in [0, scale]: pg_basebackup's estimate can be exceeded, and a cast of a
+// double beyond int's range would be undefined.
+int Share(const replica::CopyProgress& p, int scale) {
+  if (p.total_bytes == 0) return 0;
+  double share = static_cast<double>(scale) * static_cast<double>(p.done_bytes) /
+                 static_cast<double>(p.total_bytes);
+  return share >= scale ? scale : static_cast<int>(share);
+}
+
+}  // namespace
+
 std::string ProgressDisplay::Format(const replica::CopyProgress& p) {
-  int percent = p.total_bytes > 0 ? static_cast<int>(100.0 * p.done_bytes / p.total_bytes) : 0;
-  if (percent > 100) percent = 100;
   std::string eta = "--:--";
-  if (p.eta_seconds) {
-    long s = static_cast<long>(*p.eta_seconds);
+  if (p.eta_seconds && *p.eta_seconds >= 0 && FitsInt64(*p.eta_seconds)) {
+    auto s = static_cast<std::int64_t>(*p.eta_seconds);
     eta = fmt::format("{}:{:02}", s / 60, s % 60);
   }
-  return fmt::format("{} / {}  {:3}%  {}/s  ETA {}", HumanBytes(p.done_bytes),
-                     HumanBytes(p.total_bytes), percent,
-                     HumanBytes(static_cast<std::int64_t>(p.rate_bytes_per_second)), eta);
+  double rate = p.rate_bytes_per_second;
+  std::string per_second = FitsInt64(rate) ? HumanBytes(static_cast<std::int64_t>(rate)) : "?";
+  auto bytes = [](std::uint64_t b) {
+    return b > static_cast<std::uint64_t>(INT64_MAX) ? std::string("?")
+                                                     : HumanBytes(static_cast<std::int64_t>(b));
+  };
+  return fmt::format("{} / {}  {:3}%  {}/s  ETA {}", bytes(p.done_bytes), bytes(p.total_bytes),
+                     Share(p, 100), per_second, eta);
 }
 
 void ProgressDisplay::Update(const replica::CopyProgress& p) {
@@ -43,8 +61,7 @@ void ProgressDisplay::Update(const replica::CopyProgress& p) {
     return;
   last_ = now;
   if (redraw_) {
-    int percent = p.total_bytes > 0 ? static_cast<int>(20.0 * p.done_bytes / p.total_bytes) : 0;
-    if (percent > 20) percent = 20;
+    int percent = Share(p, 20);
     std::string bar = std::string(static_cast<size_t>(percent), '#') +
                       std::string(static_cast<size_t>(20 - percent), '.');
     std::cerr << "\r\x1b[K  copy [" << bar << "] " << Format(p) << std::flush;

@@ -65,7 +65,8 @@ void AddStatusCommand(CLI::App& app, Runner& runner) {
   AddCommonOptions(cmd, o->common, kKeys, {"text", "json", "prometheus"});
   cmd->add_option("--inventory", o->inventory,
                   "YAML list of nodes to query concurrently (docs/monitoring.md)")
-      ->type_name("FILE");
+      ->type_name("FILE")
+      ->check(NonEmpty());
   cmd->add_flag("--primary-only", o->primary_only, "query only the configured primary");
   cmd->add_flag("--local-only", o->local_only, "query only the local standby");
   cmd->footer("Exit code 0 when every node answered, 7 when one did not (it is still reported).");

@@ -11,6 +11,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/fs.h"
+#include "common/text.h"
+#include "conf/trust.h"
 #include "conf/validate.h"
 
 namespace pgreplica::conf {
@@ -128,7 +130,7 @@ const std::vector<KeyDef>& Schema() {
       {"local.service.type", Type::kString, "pg_ctl, systemd, service or custom",
        Str(FIELD(local.service.type), CheckServiceType)},
       {"local.service.unit", Type::kString, "systemd unit or rc script name",
-       Str(FIELD(local.service.unit), CheckNoControl)},
+       Str(FIELD(local.service.unit), CheckOptionalUnitName)},
       {"local.service.log_file", Type::kString, "server log file when type is pg_ctl",
        Str(FIELD(local.service.log_file), CheckOptionalAbsolutePath)},
       {"local.service.start", Type::kStringList, "argv that starts the server (custom)",
@@ -191,16 +193,74 @@ bool IsSection(const std::string& prefix) {
   return false;
 }
 
+// Optimal string alignment distance: insertions, deletions, substitutions and
+// transpositions of neighbours ("primray" is one edit from "primary").
 size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  // Three rows: the one before the previous is what a transposition looks back at.
+  std::vector<size_t> before(b.size() + 1), prev(b.size() + 1), cur(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    for (size_t j = 1; j <= b.size(); ++j) {
+      cur[j] =
+          std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1] ? 1 : 0)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        cur[j] = std::min(cur[j], before[j - 2] + 1);
+    }
+    std::swap(before, prev);
     std::swap(prev, cur);
   }
   return prev[b.size()];
+}
+
+std::string LastComponent(const std::string& key) { return key.substr(key.rfind('.') + 1); }
+std::string Parent(const std::string& key) {
+  auto dot = key.rfind('.');
+  return dot == std::string::npos ? "" : key.substr(0, dot);
+}
+
+// Every section ("local", "local.service") and key of the schema, in file order.
+const std::vector<std::string>& AllNames() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    auto add = [&](const std::string& n) {
+      if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+    };
+    for (const auto& d : Schema()) {
+      std::string key = d.key;
+      for (size_t dot = key.find('.'); dot != std::string::npos; dot = key.find('.', dot + 1))
+        add(key.substr(0, dot));
+      add(key);
+    }
+    return out;
+  }();
+  return names;
+}
+
+// The names valid directly under `section` ("" for the top level), in file order.
+std::vector<std::string> ChildrenOf(const std::string& section) {
+  std::vector<std::string> out;
+  for (const auto& n : AllNames())
+    if (Parent(n) == section) out.push_back(LastComponent(n));
+  return out;
+}
+
+// The hint for an unknown `key` found under `section`: the nearest valid name,
+// else the names valid there.
+std::string UnknownKeyHint(const std::string& key, const std::string& section) {
+  if (auto s = SuggestKey(key)) {
+    std::string hint = fmt::format("Did you mean \"{}\"?", *s);
+    if (Parent(*s) != section) {
+      hint += Parent(*s).empty() ? fmt::format(" In the file it is \"{}:\" at the top level.", *s)
+                                 : fmt::format(" In the file it is \"{}:\" under \"{}:\".",
+                                               LastComponent(*s), Parent(*s));
+    }
+    return hint;
+  }
+  std::string names;
+  for (const auto& c : ChildrenOf(section)) names += (names.empty() ? "" : ", ") + c;
+  return fmt::format("The valid keys {} are: {}. See docs/configuration.md.",
+                     section.empty() ? "at the top level" : "under \"" + section + "\"", names);
 }
 
 // Converts a text value to the key's type; the reason when it does not fit.
@@ -272,13 +332,10 @@ class Loader {
         if (v.IsNull()) continue;
         if (auto ok = Walk(v, path, config); !ok) return ok;
       } else {
-        Error e{ErrorKind::kConfigInvalid,
-                fmt::format("unrecognized configuration key \"{}\" {}", path, Where(k)), "", ""};
-        if (auto s = SuggestKey(path))
-          e.hint = fmt::format("Did you mean \"{}\"?", *s);
-        else
-          e.hint = "See docs/configuration.md for the valid keys.";
-        return std::unexpected(e);
+        return Fail(
+            ErrorKind::kConfigInvalid,
+            fmt::format("unrecognized configuration key \"{}\" {}", Printable(path), Where(k)), "",
+            UnknownKeyHint(path, prefix));
       }
     }
     return {};
@@ -325,18 +382,27 @@ class Loader {
 
 }  // namespace
 
-std::optional<std::string> SuggestKey(const std::string& key) {
+std::optional<std::string> SuggestKey(const std::string& key, bool keys_only) {
+  // The nearest name: "primray" -> "primary", "primary_hots" -> "primary.host",
+  // "local.servce.unit" -> "local.service.unit".
   std::optional<std::string> best;
-  size_t best_d = 3;
-  for (const auto& d : Schema()) {
-    size_t dist = EditDistance(key, d.key);
-    // Also match the last component alone ("hots" vs "host" under the same section).
+  size_t best_d = std::max<size_t>(2, key.size() / 3) + 1;
+  for (const auto& name : AllNames()) {
+    if (keys_only && !FindKey(name)) continue;
+    size_t dist = EditDistance(key, name);
+    // An abbreviation ("state_dir" for "state_directory") is close too.
+    if (key.size() >= 4 && name.starts_with(key)) dist = std::min<size_t>(dist, 1);
     if (dist < best_d) {
       best_d = dist;
-      best = d.key;
+      best = name;
     }
   }
-  return best;
+  if (best) return best;
+  // A key written in the wrong section: "port" at the top level -> "primary.port".
+  std::string last = LastComponent(key);
+  for (const auto& d : Schema())
+    if (LastComponent(d.key) == last) return std::string(d.key);
+  return std::nullopt;
 }
 
 Result<Config> ParseConfig(const std::string& text, const std::string& source) {
@@ -373,7 +439,14 @@ Result<Config> LoadConfig(const std::string& path) {
     e.hint = "Check the path given with --config and that the file is readable by this user.";
     return std::unexpected(e);
   }
-  return ParseConfig(*text, file);
+  auto config = ParseConfig(*text, file);
+  if (!config) return config;
+  const ServiceConfig& svc = config->local.service;
+  if (!svc.start.empty() || !svc.stop.empty() || !svc.status.empty()) {
+    config->local.service.commands_source = file;
+    config->local.service.commands_writable_by = WritableByOthers(file);
+  }
+  return config;
 }
 
 Status SetKey(Config& config, const std::string& key, const std::string& text,
@@ -381,8 +454,11 @@ Status SetKey(Config& config, const std::string& key, const std::string& text,
   const KeyDef* def = FindKey(key);
   if (def == nullptr) {
     Error e{ErrorKind::kUsage,
-            fmt::format("unrecognized configuration key \"{}\" in {}", key, option), "", ""};
-    if (auto s = SuggestKey(key)) e.hint = fmt::format("Did you mean \"{}\"?", *s);
+            fmt::format("unrecognized configuration key \"{}\" in {}", Printable(key), option), "",
+            ""};
+    auto s = SuggestKey(key, /*keys_only=*/true);
+    e.hint = s ? fmt::format("Did you mean \"{}\"?", *s)
+               : "See docs/configuration.md for the valid keys.";
     return std::unexpected(e);
   }
   auto bad = [&](const std::string& why) {

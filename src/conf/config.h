@@ -34,6 +34,11 @@ struct ServiceConfig {
   std::string unit;             // systemd unit or rc script name
   std::string log_file;         // pg_ctl log file; empty: <data_directory>/../<name>.log
   std::vector<std::string> start, stop, status;  // custom argv
+  // Where the custom argv came from, and why someone other than root could
+  // have written it (conf/trust.h); empty when only root could, or when they
+  // came from the command line. Root refuses to run such commands.
+  std::string commands_source;
+  std::string commands_writable_by;
 };
 
 struct LocalConfig {
@@ -104,7 +109,10 @@ struct KeyInfo {
 };
 std::vector<KeyInfo> ConfigKeys();
 
-// Suggests the known key closest to `key`, if any is close.
-std::optional<std::string> SuggestKey(const std::string& key);
+// Suggests the valid name closest to `key` (a dotted path): a section or a
+// key within a few edits (transpositions count one), else a key whose last
+// component is the same ("port" -> "primary.port"). With `keys_only`, only
+// keys (for --set, which cannot set a section).
+std::optional<std::string> SuggestKey(const std::string& key, bool keys_only = false);
 
 }  // namespace pgreplica::conf

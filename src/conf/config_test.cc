@@ -85,8 +85,15 @@ TEST(Config, RejectsHostileValues) {
       {"local: {os_user: 'bad user'}", "local.os_user"},
       {"local: {service: {type: launchd}}", "local.service.type"},
       {"local: {service: {start: notalist}}", "local.service.start"},
+      {"local: {service: {unit: -H}}", "local.service.unit"},
+      {"local: {service: {unit: '--host=db2'}}", "local.service.unit"},
+      {"local: {service: {unit: 'a b'}}", "local.service.unit"},
       {"clone: {verify: maybe}", "clone.verify"},
       {"clone: {max_rate: fast}", "clone.max_rate"},
+      {"clone: {max_rate: 999999999M}", "clone.max_rate"},
+      {"clone: {max_rate: 2048M}", "clone.max_rate"},
+      {"clone: {max_rate: 31k}", "clone.max_rate"},
+      {"clone: {max_rate: 0}", "clone.max_rate"},
       {"connect_timeout: -5", "connect_timeout"},
   };
   for (const auto& c : cases) {
@@ -95,6 +102,44 @@ TEST(Config, RejectsHostileValues) {
     EXPECT_EQ(r.error().kind, ErrorKind::kConfigInvalid) << c.yaml;
     EXPECT_NE(r.error().message.find(std::string("\"") + c.key + "\""), std::string::npos)
         << c.yaml << " -> " << r.error().message;
+  }
+}
+
+// Top-level typos got only a generic hint; every unknown key now gets the nearest valid one.
+TEST(Config, EveryUnknownKeyGetsTheNearestValidOne) {
+  struct Case {
+    const char* yaml;
+    const char* message;
+    const char* hint;
+  };
+  const Case cases[] = {
+      {"primray:\n  host: x\n", "\"primray\"", "Did you mean \"primary\"?"},
+      {"primary_hots: x\n", "\"primary_hots\"",
+       "Did you mean \"primary.host\"? In the file it is \"host:\" under \"primary:\"."},
+      {"primary:\n  hots: x\n", "\"primary.hots\"", "Did you mean \"primary.host\"?"},
+      {"replicaton:\n  user: x\n", "\"replicaton\"", "Did you mean \"replication\"?"},
+      {"local:\n  servcie:\n    type: systemd\n", "\"local.servcie\"",
+       "Did you mean \"local.service\"?"},
+      {"local:\n  service:\n    unti: x\n", "\"local.service.unti\"",
+       "Did you mean \"local.service.unit\"?"},
+      {"state_dir: /x\n", "\"state_dir\"", "Did you mean \"state_directory\"?"},
+      {"conect_timeout: 3\n", "\"conect_timeout\"", "Did you mean \"connect_timeout\"?"},
+      {"port: 5433\n", "\"port\"", "Did you mean \"primary.port\"? In the file it is"},
+      {"zzzzzz: 1\n", "\"zzzzzz\"",
+       "The valid keys at the top level are: primary, replication, local, clone, check, "
+       "state_directory, connect_timeout."},
+      {"clone:\n  qqqqqqq: 1\n", "\"clone.qqqqqqq\"",
+       "The valid keys under \"clone\" are: keep_old, verify, max_rate, compress, "
+       "confirm_timeout, space_margin_percent."},
+  };
+  for (const auto& c : cases) {
+    auto r = ParseConfig(c.yaml, "t.yaml");
+    ASSERT_FALSE(r) << c.yaml;
+    EXPECT_EQ(r.error().kind, ErrorKind::kConfigInvalid) << c.yaml;
+    EXPECT_NE(r.error().message.find(std::string("unrecognized configuration key ") + c.message),
+              std::string::npos)
+        << r.error().message;
+    EXPECT_EQ(r.error().hint.rfind(c.hint, 0), 0u) << c.yaml << " -> " << r.error().hint;
   }
 }
 

@@ -20,9 +20,14 @@ std::string EscapePgpassField(std::string_view field) {
 }
 
 std::string FormatPgpassLine(const PgpassEntry& e) {
-  return fmt::format("{}:{}:{}:{}:{}", EscapePgpassField(e.host), EscapePgpassField(e.port),
-                     EscapePgpassField(e.database), EscapePgpassField(e.user),
-                     EscapePgpassField(e.password));
+  // libpq takes a field that is exactly "*" as a wildcard, and a line that starts with '#' as
+  // a comment; a backslash makes either literal. (The fuzzer found the '#'.)
+  auto field = [](std::string_view v) {
+    return v == "*" ? std::string("\\*") : EscapePgpassField(v);
+  };
+  std::string host = field(e.host);
+  return fmt::format("{}{}:{}:{}:{}:{}", host.starts_with('#') ? "\\" : "", host, field(e.port),
+                     field(e.database), field(e.user), EscapePgpassField(e.password));
 }
 
 std::optional<PgpassEntry> ParsePgpassLine(std::string_view line) {
@@ -110,6 +115,18 @@ Result<std::string> ReadPgpassPassword(const std::string& path, uid_t owner,
 }
 
 Result<bool> WritePgpassEntry(const std::string& path, const PgpassEntry& entry, Owner owner) {
+  // libpq reads the file line by line: a line break in a field would end the
+  // entry early and start another (never name the field's value: it may be the password).
+  for (const std::string* field :
+       {&entry.host, &entry.port, &entry.database, &entry.user, &entry.password}) {
+    if (field->find_first_of(std::string_view("\n\r\0", 3)) != std::string::npos) {
+      return Fail(
+          ErrorKind::kConfigInvalid,
+          fmt::format("cannot write an entry with a line break to password file \"{}\"", path),
+          "A field of the entry holds a line break or a NUL byte, which a password file "
+          "cannot hold; the file was not changed.");
+    }
+  }
   // The file lives in the OS user's home, which that user can write: it is read and replaced
   // through the directory's fd, never through a link, so that a planted link cannot make root
   // copy another file's contents into it.

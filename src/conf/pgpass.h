@@ -21,6 +21,9 @@ struct PgpassEntry {
 
 // Escapes ':' and '\' with a backslash, as libpq expects.
 std::string EscapePgpassField(std::string_view field);
+// The entry's line: fields escaped; a field that is exactly "*" (libpq's
+// wildcard) and a host starting with '#' (a comment) written with a backslash
+// so that libpq reads them literally. The password is never a wildcard.
 std::string FormatPgpassLine(const PgpassEntry& entry);
 // Parses one line; nullopt for comments, blank lines and lines without five fields.
 std::optional<PgpassEntry> ParsePgpassLine(std::string_view line);

@@ -25,6 +25,21 @@ TEST(Pgpass, RoundTripsHostilePasswords) {
   }
 }
 
+// Found by fuzz_pgpass: a host starting with '#' made the entry a comment (and a merge
+// appended it again on every run); a field "*" is libpq's wildcard.
+TEST(Pgpass, WritesACommentMarkAndAWildcardLiterally) {
+  PgpassEntry e{"#_", "5432", "replication", "*", "*"};
+  EXPECT_EQ(FormatPgpassLine(e), "\\#_:5432:replication:\\*:*");
+  auto parsed = ParsePgpassLine(FormatPgpassLine(e));
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->host, "#_");
+  EXPECT_EQ(parsed->user, "*");
+  bool changed = true;
+  std::string merged = MergePgpass("", e, &changed);
+  EXPECT_EQ(MergePgpass(merged, e, &changed), merged);
+  EXPECT_FALSE(changed);
+}
+
 TEST(Pgpass, ParseSkipsCommentsAndShortLines) {
   EXPECT_FALSE(ParsePgpassLine("# comment"));
   EXPECT_FALSE(ParsePgpassLine(""));
@@ -121,6 +136,25 @@ TEST(PgpassLookup, ReadsOnlyThePrivateFileOfTheOsUser) {
   auto l = ReadPgpassPassword(link, geteuid(), "h", "1", "replication", "u");
   ASSERT_FALSE(l);
   EXPECT_EQ(l.error().kind, ErrorKind::kInsecureFile);
+}
+
+TEST(Pgpass, RefusesFieldsWithLineBreaks) {
+  auto dir = TempDir::Create("/tmp", "pgreplica-unit-");
+  ASSERT_TRUE(dir);
+  std::string path = dir->path() + "/pgpass";
+  ASSERT_TRUE(WriteFileAtomic(path, "keep:1:2:3:4\n", 0600));
+  Owner me{geteuid(), getegid()};
+  for (PgpassEntry e : {PgpassEntry{"h", "1", "replication", "u", "SECRET\ndef"},
+                        PgpassEntry{"h", "1", "replication", "u", "SECRET\r"},
+                        PgpassEntry{"h", "1", "replication", "u", std::string("SEC\0RET", 7)},
+                        PgpassEntry{"h\n*", "1", "replication", "u", "SECRET"}}) {
+    auto r = WritePgpassEntry(path, e, me);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, ErrorKind::kConfigInvalid);
+    EXPECT_EQ(r.error().message.find("SEC"), std::string::npos);
+    EXPECT_EQ(r.error().detail.find("SEC"), std::string::npos);
+  }
+  EXPECT_EQ(*ReadFile(path), "keep:1:2:3:4\n") << "the file was not touched";
 }
 
 }  // namespace pgreplica::conf

@@ -13,16 +13,40 @@ namespace pgreplica::conf {
 
 namespace {
 
-std::string FirstLine(const std::string& text) {
-  std::string line = text.substr(0, text.find('\n'));
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return line;
+constexpr size_t kMaxSecretBytes = 65536;
+
+// The password in `text`: all of it, less one line ending ("\n" or "\r\n")
+// at its very end. The reason, as a sentence, when anything else is there: a
+// second line would otherwise be dropped without a word (and a password file
+// or pgpass entry written with a truncated password).
+Result<std::string> SecretFromText(std::string text, const std::string& what) {
+  if (text.size() > kMaxSecretBytes) {
+    return Fail(
+        ErrorKind::kConfigInvalid, fmt::format("{} is too long", what),
+        fmt::format("It holds more than {} bytes; a password is one line.", kMaxSecretBytes));
+  }
+  if (text.ends_with("\r\n"))
+    text.resize(text.size() - 2);
+  else if (text.ends_with('\n'))
+    text.pop_back();
+  if (text.find_first_of("\r\n") != std::string::npos) {
+    return Fail(ErrorKind::kConfigInvalid, fmt::format("{} holds more than one line", what),
+                "The password must be alone on one line, followed by at most one line ending; "
+                "nothing was written.",
+                "Remove everything after the password's line.");
+  }
+  if (text.find('\0') != std::string::npos) {
+    return Fail(ErrorKind::kConfigInvalid, fmt::format("{} holds a NUL byte", what),
+                "A password cannot contain NUL bytes; nothing was written.");
+  }
+  return text;
 }
 
+// Reads up to one byte more than kMaxSecretBytes, so that a longer input is noticed.
 Result<std::string> ReadAll(int fd, const std::string& what) {
   std::string out;
   char buf[4096];
-  while (out.size() < 65536) {
+  while (out.size() <= kMaxSecretBytes) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -70,11 +94,12 @@ Result<std::string> ReadSecretFile(const std::string& path,
   auto text = ReadAll(fd, fmt::format("secrets file \"{}\"", path));
   close(fd);
   if (!text) return std::unexpected(text.error());
-  std::string password = FirstLine(*text);
-  if (password.empty()) {
+  auto password = SecretFromText(std::move(*text), fmt::format("secrets file \"{}\"", path));
+  if (!password) return password;
+  if (password->empty()) {
     return Fail(ErrorKind::kConfigInvalid,
                 fmt::format("secrets file \"{}\" holds an empty password", path),
-                "The first line of the file is the password.", "Write the password into the file.");
+                "The file holds the password on one line.", "Write the password into the file.");
   }
   return password;
 }
@@ -82,10 +107,15 @@ Result<std::string> ReadSecretFile(const std::string& path,
 Result<std::string> ReadSecretFromFd(int fd) {
   auto text = ReadAll(fd, "the password from standard input");
   if (!text) return std::unexpected(text.error());
-  std::string password = FirstLine(*text);
-  if (password.empty()) {
+  auto password = SecretFromText(std::move(*text), "standard input");
+  if (!password) {
+    Error e = password.error();
+    e.kind = ErrorKind::kUsage;
+    return std::unexpected(e);
+  }
+  if (password->empty()) {
     return Fail(ErrorKind::kUsage, "no password on standard input",
-                "With --password-stdin the first line of standard input is the password.");
+                "With --password-stdin standard input holds the password on one line.");
   }
   return password;
 }

@@ -12,13 +12,17 @@
 
 namespace pgreplica::conf {
 
-// Reads the first line of a secrets file. kInsecureFile unless the file is a
+// Reads the password from a secrets file: the whole file, less one line
+// ending ("\n" or "\r\n") at its end. kInsecureFile unless the file is a
 // regular file, mode 0600 or stricter, owned by one of `allowed_owners`;
-// kFileAccess when missing/unreadable; kConfigInvalid when empty.
+// kFileAccess when missing/unreadable; kConfigInvalid when empty, longer than
+// 64 kB, or when anything follows the line ending (a second line, a blank
+// line) or the password holds a NUL byte: never a silently truncated password.
 Result<std::string> ReadSecretFile(const std::string& path,
                                    const std::vector<uid_t>& allowed_owners);
 
-// Reads one line from a file descriptor (standard input). kUsage when empty.
+// Reads the password from a file descriptor (standard input) under the same
+// rules; kUsage for every problem.
 Result<std::string> ReadSecretFromFd(int fd);
 
 }  // namespace pgreplica::conf

@@ -8,6 +8,9 @@
 
 #include <fmt/format.h>
 
+#include "common/number.h"
+#include "common/text.h"
+
 namespace pgreplica::conf {
 
 namespace {
@@ -34,7 +37,8 @@ Problem CheckHost(const std::string& v) {
     if (!(std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == ':')) {
       return fmt::format(
           "A host name may contain only letters, digits, \".\", \"-\", \"_\" and \":\"; found {}.",
-          c == ' ' ? std::string("a space") : fmt::format("\"{}\"", static_cast<char>(c)));
+          c == ' ' ? std::string("a space")
+                   : fmt::format("\"{}\"", Printable(std::string(1, static_cast<char>(c)))));
     }
   }
   return std::nullopt;
@@ -85,6 +89,34 @@ Problem CheckOptionalSlotName(const std::string& v) {
   return v.empty() ? std::nullopt : CheckSlotName(v);
 }
 
+Problem CheckNodeName(const std::string& v) {
+  if (v.empty()) return "The node name is empty.";
+  if (v.size() > 253) return "A host name has at most 253 characters.";
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, v.c_str(), buf) == 1 || v.find(':') != std::string::npos)
+    return fmt::format("\"{}\" is an address; the slot is named after the replica's host name.", v);
+  size_t start = 0;
+  while (true) {
+    size_t dot = v.find('.', start);
+    std::string label = v.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (label.empty()) return fmt::format("\"{}\" is not a host name: it has an empty label.", v);
+    if (label.size() > 63) return "A label of a host name has at most 63 characters.";
+    if (label.front() == '-')
+      return fmt::format("\"{}\" is not a host name: a label starts with \"-\".", v);
+    for (unsigned char c : label) {
+      if (!(std::isalnum(c) || c == '-' || c == '_')) {
+        return fmt::format(
+            "\"{}\" is not a host name: it may contain only letters, digits, \"-\", \"_\" and "
+            "dots between labels.",
+            v);
+      }
+    }
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return std::nullopt;
+}
+
 Problem CheckOptionalCidr(const std::string& v) {
   if (v.empty() || v == "samehost" || v == "samenet") return std::nullopt;
   auto slash = v.find('/');
@@ -96,10 +128,8 @@ Problem CheckOptionalCidr(const std::string& v) {
   if (slash != std::string::npos) {
     std::string bits = v.substr(slash + 1);
     int max = v4 ? 32 : 128;
-    if (bits.empty() || bits.size() > 3 ||
-        !std::all_of(bits.begin(), bits.end(), [](unsigned char c) { return std::isdigit(c); }) ||
-        std::stoi(bits) > max)
-      return fmt::format("\"{}\" has an invalid prefix length.", v);
+    auto n = ParseInt(bits);
+    if (!n || *n < 0 || *n > max) return fmt::format("\"{}\" has an invalid prefix length.", v);
   }
   return std::nullopt;
 }
@@ -109,14 +139,38 @@ Problem CheckServiceType(const std::string& v) {
   return fmt::format("\"{}\" is not a service type; use pg_ctl, systemd, service or custom.", v);
 }
 
+Problem CheckOptionalUnitName(const std::string& v) {
+  if (v.empty()) return std::nullopt;
+  if (v.front() == '-')
+    return fmt::format("\"{}\" starts with \"-\" and would be taken for an option.", v);
+  if (HasControl(v) || v.find_first_of(" \t/'\"\\") != std::string::npos)
+    return "A unit name must not contain spaces, \"/\", quotes, backslashes or control "
+           "characters.";
+  return std::nullopt;
+}
+
+Problem CheckShellQuotablePath(const std::string& v) {
+  if (HasControl(v) || v.find_first_of("\"$`\\") != std::string::npos)
+    return fmt::format(
+        "\"{}\" contains a character that is special inside double quotes for /bin/sh (\", $, ` "
+        "or \\) or a control character.",
+        v);
+  return std::nullopt;
+}
+
 Problem CheckOptionalRate(const std::string& v) {
   if (v.empty()) return std::nullopt;
   size_t digits = 0;
   while (digits < v.size() && std::isdigit(static_cast<unsigned char>(v[digits]))) ++digits;
   std::string unit = v.substr(digits);
-  if (digits == 0 || digits > 9 || !(unit.empty() || unit == "k" || unit == "M"))
+  auto number = ParseUint64(std::string_view(v).substr(0, digits));
+  if (digits == 0 || digits > 9 || !number || !(unit.empty() || unit == "k" || unit == "M"))
     return fmt::format("\"{}\" is not a rate; use kilobytes per second, or a number with k or M.",
                        v);
+  // pg_basebackup's own limits, checked here so that a clone does not fail after its preflight.
+  std::uint64_t kb = *number * (unit == "M" ? 1024 : 1);
+  if (kb < 32 || kb > 1048576)
+    return fmt::format("\"{}\" is outside pg_basebackup's range of 32k to 1024M.", v);
   return std::nullopt;
 }
 

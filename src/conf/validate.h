@@ -23,8 +23,19 @@ Problem CheckOptionalDirectory(const std::string& v);
 // Empty, or a valid physical slot name: [a-z0-9_], 1 to 63 bytes.
 Problem CheckOptionalSlotName(const std::string& v);
 Problem CheckSlotName(const std::string& v);
+// A replica's host name as decommission --node takes it: dot-separated labels
+// of letters, digits, '-' and '_' (none empty, none starting with '-'); not an
+// IP address, a path, ".", "..", or a name with spaces.
+Problem CheckNodeName(const std::string& v);
 Problem CheckOptionalCidr(const std::string& v);
 Problem CheckServiceType(const std::string& v);
+// Empty, or a systemd unit or rc script name: not starting with '-' (it would
+// be an option of systemctl or service), no white space, '/', quotes or
+// control characters.
+Problem CheckOptionalUnitName(const std::string& v);
+// A path that pg_ctl puts into a /bin/sh command line in double quotes: no
+// '"', '$', '`', '\' or control characters.
+Problem CheckShellQuotablePath(const std::string& v);
 // pg_basebackup --max-rate: digits with an optional k or M.
 Problem CheckOptionalRate(const std::string& v);
 // A single word without spaces or control characters.

@@ -1,8 +1,12 @@
 #include "monitor/check.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
+
+#include "common/number.h"
+#include "common/text.h"
 
 namespace pgreplica::monitor {
 
@@ -30,15 +34,16 @@ std::string Label(const std::string& s) {
   return out;
 }
 
-std::string FormatNumber(double v) {
-  if (v == static_cast<double>(static_cast<long long>(v)))
-    return fmt::format("{}", static_cast<long long>(v));
-  return fmt::format("{:.3f}", v);
-}
+std::string FormatNumber(double v) { return FormatPerfNumber(v); }
+
+// A name that a client or an administrator chose, for the text of a problem.
+std::string Name(const std::string& s) { return Printable(s); }
 
 void JudgePrimary(const NodeStatus& n, const Thresholds& t, Judgement& j) {
-  std::string prefix = n.name.empty() ? "" : n.name + ": ";
-  for (const auto& s : n.slots) {
+  std::string prefix = n.name.empty() ? "" : Name(n.name) + ": ";
+  for (const auto& slot : n.slots) {
+    Slot s = slot;
+    s.name = Name(slot.name);
     if (s.copy_slot) continue;  // a clone in progress
     if (!s.active)
       j.Raise(t.inactive_slot_critical ? State::kCritical : State::kWarning,
@@ -56,15 +61,16 @@ void JudgePrimary(const NodeStatus& n, const Thresholds& t, Judgement& j) {
       else if (b >= t.retained_warn_bytes)
         j.Raise(State::kWarning,
                 fmt::format("{}slot {} retains {} bytes of WAL", prefix, s.name, b));
-      j.perf.push_back({Label(prefix.empty() ? "" : n.name + "_") + Label(s.name) + "_retained",
+      j.perf.push_back({Label(prefix.empty() ? "" : n.name + "_") + Label(slot.name) + "_retained",
                         static_cast<double>(b), "B", std::to_string(t.retained_warn_bytes),
                         std::to_string(t.retained_crit_bytes)});
     }
   }
   for (const auto& w : n.walsenders) {
     if (w.base_backup) continue;
-    std::string who = w.slot_name.empty() ? w.application_name : w.slot_name;
-    std::string label = Label(prefix.empty() ? "" : n.name + "_") + Label(who);
+    const std::string& id = w.slot_name.empty() ? w.application_name : w.slot_name;
+    std::string who = Name(id);
+    std::string label = Label(prefix.empty() ? "" : n.name + "_") + Label(id);
     if (w.replay_lag_bytes) {
       std::int64_t b = *w.replay_lag_bytes;
       if (b >= t.lag_crit_bytes)
@@ -74,18 +80,22 @@ void JudgePrimary(const NodeStatus& n, const Thresholds& t, Judgement& j) {
       j.perf.push_back({label + "_replay_lag", static_cast<double>(b), "B",
                         std::to_string(t.lag_warn_bytes), std::to_string(t.lag_crit_bytes)});
     }
-    if (w.replay_lag_seconds) {
-      double s = *w.replay_lag_seconds;
+    // PostgreSQL shows replay_lag as NULL once an idle standby has caught up: that is no
+    // lag, and the label must stay (graphs break when a label comes and goes).
+    std::optional<double> lag = w.replay_lag_seconds;
+    if (!lag && w.replay_lag_bytes == 0) lag = 0.0;
+    if (lag) {
+      double s = *lag;
       if (s >= t.lag_crit_seconds)
         j.Raise(State::kCritical,
                 fmt::format("{}standby {} replays {:.0f} s late", prefix, who, s));
       else if (s >= t.lag_warn_seconds)
         j.Raise(State::kWarning, fmt::format("{}standby {} replays {:.0f} s late", prefix, who, s));
-      j.perf.push_back({label + "_replay_lag_seconds", s, "s", FormatNumber(t.lag_warn_seconds),
-                        FormatNumber(t.lag_crit_seconds)});
     }
+    j.perf.push_back({label + "_replay_lag_seconds", lag, "s", FormatNumber(t.lag_warn_seconds),
+                      FormatNumber(t.lag_crit_seconds)});
     if (w.state != "streaming")
-      j.Raise(State::kWarning, fmt::format("{}standby {} is {}", prefix, who, w.state));
+      j.Raise(State::kWarning, fmt::format("{}standby {} is {}", prefix, who, Name(w.state)));
   }
   for (const auto& want : t.expected_standbys) {
     bool found = std::any_of(n.walsenders.begin(), n.walsenders.end(), [&](const Walsender& w) {
@@ -94,35 +104,47 @@ void JudgePrimary(const NodeStatus& n, const Thresholds& t, Judgement& j) {
     });
     if (!found)
       j.Raise(State::kCritical,
-              fmt::format("{}expected standby {} is not streaming", prefix, want));
+              fmt::format("{}expected standby {} is not streaming", prefix, Name(want)));
   }
 }
 
 void JudgeStandby(const NodeStatus& n, const Thresholds& t, Judgement& j) {
-  std::string prefix = n.name.empty() ? "" : n.name + ": ";
+  std::string prefix = n.name.empty() ? "" : Name(n.name) + ": ";
   std::string label = n.name.empty() ? "standby" : Label(n.name);
+  // The same three labels whatever the receiver does; unknown values are "U".
+  std::optional<double> lag, behind, silence;
+  auto perf = [&] {
+    j.perf.push_back({label + "_replay_lag_seconds", lag, "s", FormatNumber(t.lag_warn_seconds),
+                      FormatNumber(t.lag_crit_seconds)});
+    j.perf.push_back({label + "_replay_behind", behind, "B", std::to_string(t.lag_warn_bytes),
+                      std::to_string(t.lag_crit_bytes)});
+    j.perf.push_back(
+        {label + "_receiver_silence", silence, "s", "", FormatNumber(t.silence_crit_seconds)});
+  };
   if (!n.receiver || n.receiver->status.empty()) {
     j.Raise(State::kCritical, prefix + "WAL receiver not running");
-    return;
+    return perf();
   }
   const Receiver& r = *n.receiver;
+  behind = static_cast<double>(r.bytes_behind);
+  silence = r.last_message_age_seconds;
   if (r.status != "streaming") {
-    j.Raise(State::kCritical, fmt::format("{}WAL receiver is {}, not streaming", prefix, r.status));
-    return;
+    j.Raise(State::kCritical,
+            fmt::format("{}WAL receiver is {}, not streaming", prefix, Name(r.status)));
+    return perf();
   }
   if (r.last_message_age_seconds && *r.last_message_age_seconds >= t.silence_crit_seconds) {
     j.Raise(State::kCritical,
             fmt::format("{}WAL receiver heard nothing from the primary for {:.0f} s", prefix,
                         *r.last_message_age_seconds));
   }
-  if (r.replay_lag_seconds) {
-    double s = *r.replay_lag_seconds;
+  lag = r.replay_lag_seconds;
+  if (lag) {
+    double s = *lag;
     if (s >= t.lag_crit_seconds)
       j.Raise(State::kCritical, fmt::format("{}replay is {:.0f} s behind", prefix, s));
     else if (s >= t.lag_warn_seconds)
       j.Raise(State::kWarning, fmt::format("{}replay is {:.0f} s behind", prefix, s));
-    j.perf.push_back({label + "_replay_lag_seconds", s, "s", FormatNumber(t.lag_warn_seconds),
-                      FormatNumber(t.lag_crit_seconds)});
   }
   if (r.bytes_behind >= t.lag_crit_bytes)
     j.Raise(State::kCritical,
@@ -130,12 +152,8 @@ void JudgeStandby(const NodeStatus& n, const Thresholds& t, Judgement& j) {
   else if (r.bytes_behind >= t.lag_warn_bytes)
     j.Raise(State::kWarning,
             fmt::format("{}replay is {} bytes behind what was received", prefix, r.bytes_behind));
-  j.perf.push_back({label + "_replay_behind", static_cast<double>(r.bytes_behind), "B",
-                    std::to_string(t.lag_warn_bytes), std::to_string(t.lag_crit_bytes)});
-  if (r.last_message_age_seconds)
-    j.perf.push_back({label + "_receiver_silence", *r.last_message_age_seconds, "s", "",
-                      FormatNumber(t.silence_crit_seconds)});
   if (r.replay_paused) j.Raise(State::kWarning, prefix + "replay is paused");
+  perf();
 }
 
 }  // namespace
@@ -154,8 +172,43 @@ std::string StateName(State s) {
   return "UNKNOWN";
 }
 
+std::string NagiosText(std::string_view text) {
+  std::string out;
+  for (char c : OneLine(text)) {
+    if (c == '|')
+      out += "\\x7c";
+    else
+      out += c;
+  }
+  return out;
+}
+
+std::string UnknownLine(std::string_view reason) {
+  return "PGREPLICA UNKNOWN - " + NagiosText(reason);
+}
+
+std::string FormatPerfNumber(double v) {
+  if (!std::isfinite(v)) return "U";
+  if (FitsInt64(v) && v == std::trunc(v)) return fmt::format("{}", static_cast<long long>(v));
+  return fmt::format("{:.3f}", v);
+}
+
 std::string PerfData::Format() const {
-  std::string out = fmt::format("{}={}{}", label, FormatNumber(value), uom);
+  // Labels are [A-Za-z0-9_] (Label()); anything else is quoted, with ' doubled.
+  std::string name = label.empty() ? "value" : label;
+  bool plain = std::all_of(name.begin(), name.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '.' || c == '-';
+  });
+  if (!plain) {
+    std::string quoted = "'";
+    for (char c : NagiosText(name)) {
+      if (c == '\'') quoted += '\'';
+      if (c != '=') quoted += c;
+    }
+    name = quoted + "'";
+  }
+  std::string out =
+      fmt::format("{}={}{}", name, value ? FormatNumber(*value) : "U", value ? uom : "");
   if (!warn.empty() || !crit.empty()) out += ";" + warn + ";" + crit;
   return out;
 }
@@ -165,7 +218,7 @@ std::string CheckOutcome::Line() const {
   for (const auto& p : problems) text += (text.empty() ? "" : "; ") + p;
   std::string perf;
   for (const auto& p : perfdata) perf += (perf.empty() ? "" : " ") + p.Format();
-  return fmt::format("PGREPLICA {} - {}{}", StateName(state), text,
+  return fmt::format("PGREPLICA {} - {}{}", StateName(state), NagiosText(text),
                      perf.empty() ? "" : " | " + perf);
 }
 
@@ -173,9 +226,13 @@ CheckOutcome Judge(const std::vector<NodeStatus>& nodes, const Thresholds& t) {
   Judgement j;
   int primaries = 0, standbys = 0;
   for (const auto& n : nodes) {
-    std::string prefix = n.name.empty() ? "" : n.name + ": ";
+    std::string prefix = n.name.empty() ? "" : Name(n.name) + ": ";
+    // A node that does not answer still has performance data.
+    j.perf.push_back(
+        {(n.name.empty() ? "node" : Label(n.name)) + "_up", n.reachable ? 1.0 : 0.0, "", "", ""});
     if (!n.reachable) {
-      j.Raise(State::kUnknown, prefix + n.error);
+      // libpq's messages have a second line ("Is the server running on that host...").
+      j.Raise(State::kUnknown, prefix + OneLine(n.error));
       continue;
     }
     if (n.role == "primary") {

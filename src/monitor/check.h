@@ -4,7 +4,9 @@
 // performance data ('label'=value[UOM];warn;crit).
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "monitor/model.h"
@@ -27,23 +29,38 @@ struct Thresholds {
 
 struct PerfData {
   std::string label;
-  double value = 0;
-  std::string uom;  // "", "s", "B", "%"
+  std::optional<double> value;  // nullopt: not known this time ("U"), the label stays
+  std::string uom;              // "", "s", "B", "%"
   std::string warn, crit;
-  std::string Format() const;  // label=value[UOM];warn;crit
+  // label=value[UOM];warn;crit, the label quoted when it needs it; "U" for an
+  // unknown value; numbers without exponent.
+  std::string Format() const;
 };
 
 struct CheckOutcome {
   State state = State::kOk;
   std::vector<std::string> problems;  // most severe first
+  // Every node has <node>_up (1 or 0); a reachable node has the same labels
+  // on every run, a value it cannot know this time being "U".
   std::vector<PerfData> perfdata;
   std::string summary;  // when all is well
-  // "PGREPLICA CRITICAL - ... | perfdata"
+  // "PGREPLICA CRITICAL - ... | perfdata": always one line; text from servers
+  // and clients (messages, slot and application names) made safe with NagiosText.
   std::string Line() const;
   int ExitCode() const { return static_cast<int>(state); }
 };
 
 CheckOutcome Judge(const std::vector<NodeStatus>& nodes, const Thresholds& thresholds);
 std::string StateName(State s);
+
+// A performance-data number: an integer when it is one, else three decimals;
+// never an exponent (the plugin guidelines allow [-0-9.] only); "U" when not finite.
+std::string FormatPerfNumber(double value);
+
+// Text for the human part of a Nagios line: one line (OneLine), and '|',
+// which would start the performance data, written as \x7c.
+std::string NagiosText(std::string_view text);
+// "PGREPLICA UNKNOWN - <reason>", the reason made safe with NagiosText.
+std::string UnknownLine(std::string_view reason);
 
 }  // namespace pgreplica::monitor

@@ -2,10 +2,15 @@
 
 #include "monitor/check.h"
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
 #include <gtest/gtest.h>
 
 #include "monitor/inventory.h"
 #include "monitor/prometheus.h"
+#include "monitor/text.h"
 
 namespace pgreplica::monitor {
 
@@ -32,7 +37,7 @@ TEST(Check, HealthyIsOkWithPerfdata) {
   EXPECT_EQ(out.ExitCode(), 0);
   EXPECT_EQ(out.Line(),
             "PGREPLICA OK - 1 primary, 0 standby checked, replication healthy | "
-            "db1_node_a_slot_retained=1024B;1073741824;5368709120 "
+            "db1_up=1 db1_node_a_slot_retained=1024B;1073741824;5368709120 "
             "db1_node_a_slot_replay_lag=0B;16777216;268435456 "
             "db1_node_a_slot_replay_lag_seconds=0.010s;60;300");
 }
@@ -77,6 +82,105 @@ TEST(Check, StandbyWithoutStreamingIsCriticalNeverLagZero) {
   s.receiver->last_message_age_seconds = 500;
   s.receiver->replay_lag_seconds = 0;
   EXPECT_EQ(Judge({s}, {}).state, State::kCritical) << "a silent link is not healthy, lag 0 or not";
+}
+
+// The parts of a Nagios line: exactly one line, one " | " before the performance data.
+void ExpectOneNagiosLine(const std::string& line) {
+  EXPECT_EQ(line.find('\n'), std::string::npos) << line;
+  EXPECT_EQ(line.find('\r'), std::string::npos) << line;
+  EXPECT_EQ(line.find('\x1b'), std::string::npos) << line;
+  EXPECT_EQ(std::count(line.begin(), line.end(), '|'), 1) << line;
+}
+
+TEST(Check, AnUnreachableNodeIsOneLineWithPerfdata) {
+  NodeStatus dead;
+  dead.name = "primary";
+  dead.error =
+      "could not connect: connection to server at \"127.0.0.1\", port 5999 failed: Connection "
+      "refused\n\tIs the server running on that host and accepting TCP/IP connections?\n";
+  auto out = Judge({dead}, {});
+  EXPECT_EQ(out.state, State::kUnknown);
+  std::string line = out.Line();
+  ExpectOneNagiosLine(line);
+  EXPECT_NE(line.find("Connection refused Is the server running"), std::string::npos) << line;
+  EXPECT_TRUE(line.ends_with(" | primary_up=0")) << line;
+}
+
+TEST(Check, IdleStandbysKeepTheirLabels) {
+  NodeStatus p = Primary();
+  p.walsenders[0].replay_lag_seconds.reset();  // idle and caught up: PostgreSQL shows NULL
+  auto idle = Judge({p}, {});
+  EXPECT_NE(idle.Line().find("db1_node_a_slot_replay_lag_seconds=0s;60;300"), std::string::npos)
+      << idle.Line();
+  p.walsenders[0].replay_lag_bytes = 4096;  // behind, with no time known
+  auto behind = Judge({p}, {});
+  EXPECT_NE(behind.Line().find("db1_node_a_slot_replay_lag_seconds=U;60;300"), std::string::npos)
+      << behind.Line();
+  // A standby keeps its three labels whether it streams or not.
+  NodeStatus s;
+  s.name = "db2";
+  s.reachable = true;
+  s.role = "standby";
+  for (const char* status : {"streaming", "waiting", ""}) {
+    s.receiver = Receiver{};
+    s.receiver->status = status;
+    s.receiver->replay_lag_seconds = std::string(status) == "streaming" ? 0.5 : 0.0;
+    if (std::string(status) != "streaming") s.receiver->replay_lag_seconds.reset();
+    std::string line = Judge({s}, {}).Line();
+    for (const char* label :
+         {"db2_up=1", "db2_replay_lag_seconds=", "db2_replay_behind=", "db2_receiver_silence="})
+      EXPECT_NE(line.find(label), std::string::npos) << status << ": " << line;
+  }
+}
+
+TEST(Check, NamesFromClientsAreEscaped) {
+  NodeStatus p = Primary();
+  p.slots.clear();
+  p.walsenders[0].slot_name.clear();
+  p.walsenders[0].application_name = "evil|x=1\n\x1b[2Jname";
+  p.walsenders[0].state = "catchup";
+  p.slots.push_back({"node|b", "physical", false, 0, "", 1, "reserved", std::nullopt, false});
+  auto out = Judge({p}, {.expected_standbys = {"want\nme"}});
+  std::string line = out.Line();
+  ExpectOneNagiosLine(line);
+  EXPECT_NE(line.find("standby evil\\x7cx=1\\x0a\\x1b[2Jname is catchup"), std::string::npos)
+      << line;
+  EXPECT_NE(line.find("slot node\\x7cb inactive"), std::string::npos) << line;
+  EXPECT_NE(line.find("expected standby want\\x0ame"), std::string::npos) << line;
+  EXPECT_NE(line.find(" db1_evil_x_1___2Jname_replay_lag=0B"), std::string::npos) << line;
+}
+
+TEST(Check, PerfNumbersHaveNoExponentAndNoUndefinedCast) {
+  EXPECT_EQ(FormatPerfNumber(0), "0");
+  EXPECT_EQ(FormatPerfNumber(-3), "-3");
+  EXPECT_EQ(FormatPerfNumber(0.0104), "0.010");
+  EXPECT_EQ(FormatPerfNumber(1e30), "1000000000000000019884624838656.000");
+  EXPECT_EQ(FormatPerfNumber(std::nan("")), "U");
+  EXPECT_EQ(FormatPerfNumber(-std::numeric_limits<double>::infinity()), "U");
+  EXPECT_EQ((PerfData{"a b'c", 1.5, "s", "", ""}.Format()), "'a b''c'=1.500s");
+  EXPECT_EQ((PerfData{"x", std::nullopt, "B", "1", "2"}.Format()), "x=U;1;2");
+}
+
+TEST(Text, StatusNeverPrintsControlCharacters) {
+  NodeStatus p = Primary();
+  p.walsenders[0].application_name = "\x1b]0;owned\x07\x1b[2J";
+  p.slots[0].name = "slot\rx";
+  NodeStatus dead;
+  dead.name = "db9";
+  dead.error = "could not connect: refused\n\tIs the server running?";
+  std::string text = ToText({p, dead});
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+  EXPECT_EQ(text.find('\r'), std::string::npos) << text;
+  EXPECT_EQ(text.find('\x07'), std::string::npos) << text;
+  EXPECT_NE(text.find("\\x1b]0;owned\\x07\\x1b[2J"), std::string::npos) << text;
+  EXPECT_NE(text.find("UNREACHABLE: could not connect: refused Is the server running?\n"),
+            std::string::npos)
+      << text;
+}
+
+TEST(Check, UnknownLineIsOneLine) {
+  EXPECT_EQ(UnknownLine("could not read inventory \"a|b\"\nsecond line"),
+            "PGREPLICA UNKNOWN - could not read inventory \"a\\x7cb\" second line");
 }
 
 TEST(Prometheus, EscapesAndGroups) {

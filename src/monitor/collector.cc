@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "common/number.h"
+#include "common/text.h"
 #include "monitor/resolve.h"
 #include "pg/connection.h"
 
@@ -48,69 +50,106 @@ FROM (SELECT 1) AS one LEFT JOIN pg_stat_wal_receiver w ON true;
 
 namespace {
 
+// Reads the columns of one result row; the first value that does not parse
+// is remembered, so that a whole answer is judged once.
+class Row {
+ public:
+  Row(const PGresult* r, int row, std::string& error) : r_(r), row_(row), error_(error) {}
+  std::string Str(int col) const { return PQgetvalue(r_, row_, col); }
+  bool Bool(int col) const { return Str(col) == "t"; }
+  int Int(int col) const { return Number(col, ParseInt(Str(col))).value_or(0); }
+  std::int64_t Int64(int col) const { return Number(col, ParseInt64(Str(col))).value_or(0); }
+  std::optional<std::int64_t> OptInt64(int col) const {
+    if (PQgetisnull(r_, row_, col)) return std::nullopt;
+    return Number(col, ParseInt64(Str(col)));
+  }
+  std::optional<double> OptDouble(int col) const {
+    if (PQgetisnull(r_, row_, col)) return std::nullopt;
+    return Number(col, ParseDouble(Str(col)));
+  }
+
+ private:
+  template <typename T>
+  std::optional<T> Number(int col, std::optional<T> v) const {
+    if (!v && error_.empty())
+      error_ = fmt::format("unexpected value \"{}\" in column \"{}\" of the status query",
+                           Printable(Str(col)), Printable(PQfname(r_, col)));
+    return v;
+  }
+  const PGresult* r_;
+  int row_;
+  std::string& error_;
+};
+
+}  // namespace
+
+std::optional<std::string> FillStatus(NodeStatus& n, const std::vector<const PGresult*>& res) {
+  // Shape first: PQgetvalue outside the result returns a null pointer.
+  constexpr int kColumns[] = {3, 9, 14, 10};
+  if (res.size() != 4) return "unexpected answer to the status query";
+  for (size_t i = 0; i < 4; ++i) {
+    if (res[i] == nullptr || PQnfields(res[i]) != kColumns[i])
+      return fmt::format("unexpected answer to the status query (result {})", i + 1);
+  }
+  if (PQntuples(res[0]) != 1 || PQntuples(res[3]) != 1)
+    return "unexpected answer to the status query (row count)";
+  std::string error;
+  NodeStatus out = n;
+  Row facts(res[0], 0, error);
+  out.role = facts.Bool(0) ? "standby" : "primary";
+  out.server_version = facts.Int(1);
+  out.current_lsn = facts.Str(2);
+  for (int i = 0; i < PQntuples(res[1]); ++i) {
+    Row s(res[1], i, error);
+    out.slots.push_back({s.Str(0), s.Str(1), s.Bool(2), s.Int(3), s.Str(4), s.OptInt64(5), s.Str(6),
+                         s.OptInt64(7), s.Bool(8)});
+  }
+  for (int i = 0; i < PQntuples(res[2]); ++i) {
+    Row ws(res[2], i, error);
+    Walsender w;
+    w.pid = ws.Int(0);
+    w.application_name = ws.Str(1);
+    w.client_addr = ws.Str(2);
+    w.state = ws.Str(3);
+    w.sync_state = ws.Str(4);
+    w.slot_name = ws.Str(5);
+    w.base_backup = ws.Bool(6);
+    w.sent_lag_bytes = ws.OptInt64(7);
+    w.write_lag_bytes = ws.OptInt64(8);
+    w.flush_lag_bytes = ws.OptInt64(9);
+    w.replay_lag_bytes = ws.OptInt64(10);
+    w.write_lag_seconds = ws.OptDouble(11);
+    w.flush_lag_seconds = ws.OptDouble(12);
+    w.replay_lag_seconds = ws.OptDouble(13);
+    out.walsenders.push_back(w);
+  }
+  if (out.role == "standby") {
+    Row rc(res[3], 0, error);
+    Receiver r;
+    r.status = rc.Str(0);
+    r.sender_host = rc.Str(1);
+    r.sender_port = rc.Int(2);
+    r.slot_name = rc.Str(3);
+    r.received_lsn = rc.Str(4);
+    r.replayed_lsn = rc.Str(5);
+    r.bytes_behind = rc.Int64(6);
+    r.last_message_age_seconds = rc.OptDouble(7);
+    r.replay_paused = rc.Bool(9);
+    // Everything received is replayed: no lag, however long the primary has
+    // been idle. Otherwise: the age of the last replayed transaction. Without
+    // a streaming receiver nothing is known, and nothing is claimed.
+    if (r.status == "streaming") r.replay_lag_seconds = r.bytes_behind == 0 ? 0.0 : rc.OptDouble(8);
+    out.receiver = r;
+  }
+  if (!error.empty()) return error;
+  n = std::move(out);
+  return std::nullopt;
+}
+
+namespace {
+
 using Clock = std::chrono::steady_clock;
 using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
-
-std::optional<std::int64_t> OptInt(PGresult* r, int row, int col) {
-  if (PQgetisnull(r, row, col)) return std::nullopt;
-  return std::stoll(PQgetvalue(r, row, col));
-}
-std::optional<double> OptDouble(PGresult* r, int row, int col) {
-  if (PQgetisnull(r, row, col)) return std::nullopt;
-  return std::stod(PQgetvalue(r, row, col));
-}
-std::string Str(PGresult* r, int row, int col) { return PQgetvalue(r, row, col); }
-bool Bool(PGresult* r, int row, int col) { return Str(r, row, col) == "t"; }
-
-void Fill(NodeStatus& n, const std::vector<ResultPtr>& res) {
-  PGresult* facts = res[0].get();
-  n.role = Bool(facts, 0, 0) ? "standby" : "primary";
-  n.server_version = std::stoi(Str(facts, 0, 1));
-  n.current_lsn = Str(facts, 0, 2);
-  PGresult* slots = res[1].get();
-  for (int i = 0; i < PQntuples(slots); ++i) {
-    n.slots.push_back({Str(slots, i, 0), Str(slots, i, 1), Bool(slots, i, 2),
-                       std::stoi(Str(slots, i, 3)), Str(slots, i, 4), OptInt(slots, i, 5),
-                       Str(slots, i, 6), OptInt(slots, i, 7), Bool(slots, i, 8)});
-  }
-  PGresult* ws = res[2].get();
-  for (int i = 0; i < PQntuples(ws); ++i) {
-    Walsender w;
-    w.pid = std::stoi(Str(ws, i, 0));
-    w.application_name = Str(ws, i, 1);
-    w.client_addr = Str(ws, i, 2);
-    w.state = Str(ws, i, 3);
-    w.sync_state = Str(ws, i, 4);
-    w.slot_name = Str(ws, i, 5);
-    w.base_backup = Bool(ws, i, 6);
-    w.sent_lag_bytes = OptInt(ws, i, 7);
-    w.write_lag_bytes = OptInt(ws, i, 8);
-    w.flush_lag_bytes = OptInt(ws, i, 9);
-    w.replay_lag_bytes = OptInt(ws, i, 10);
-    w.write_lag_seconds = OptDouble(ws, i, 11);
-    w.flush_lag_seconds = OptDouble(ws, i, 12);
-    w.replay_lag_seconds = OptDouble(ws, i, 13);
-    n.walsenders.push_back(w);
-  }
-  if (n.role != "standby") return;
-  PGresult* rc = res[3].get();
-  Receiver r;
-  r.status = Str(rc, 0, 0);
-  r.sender_host = Str(rc, 0, 1);
-  r.sender_port = std::stoi(Str(rc, 0, 2));
-  r.slot_name = Str(rc, 0, 3);
-  r.received_lsn = Str(rc, 0, 4);
-  r.replayed_lsn = Str(rc, 0, 5);
-  r.bytes_behind = std::stoll(Str(rc, 0, 6));
-  r.last_message_age_seconds = OptDouble(rc, 0, 7);
-  r.replay_paused = Bool(rc, 0, 9);
-  // Everything received is replayed: no lag, however long the primary has
-  // been idle. Otherwise: the age of the last replayed transaction. Without
-  // a streaming receiver nothing is known, and nothing is claimed.
-  if (r.status == "streaming")
-    r.replay_lag_seconds = r.bytes_behind == 0 ? 0.0 : OptDouble(rc, 0, 8);
-  n.receiver = r;
-}
 
 struct Pending {
   const NodeSpec* spec;
@@ -157,9 +196,9 @@ struct Pending {
     while (!PQisBusy(conn.get())) {
       PGresult* r = PQgetResult(conn.get());
       if (r == nullptr) {
-        if (results.size() != 4) return Finish("unexpected answer to the status query");
-        Fill(out, results);
-        return Finish("");
+        std::vector<const PGresult*> raw;
+        for (const auto& r : results) raw.push_back(r.get());
+        return Finish(FillStatus(out, raw).value_or(""));
       }
       ResultPtr owned(r, &PQclear);
       if (PQresultStatus(r) != PGRES_TUPLES_OK) {

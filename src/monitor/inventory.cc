@@ -6,6 +6,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/fs.h"
+#include "common/number.h"
+#include "common/text.h"
 #include "conf/validate.h"
 #include "replica/target.h"
 
@@ -31,48 +33,54 @@ std::unexpected<Error> Bad(const std::string& source, const YAML::Node& n, const
 
 Status ReadFields(const YAML::Node& map, const std::string& source, Fields& f, bool allow_name) {
   if (!map.IsMap()) return Bad(source, map, "expected a mapping");
+  std::set<std::string> seen;
   for (auto it = map.begin(); it != map.end(); ++it) {
     YAML::Node k = it->first;
     YAML::Node v = it->second;
-    std::string key = k.Scalar();
+    std::string key = k.IsScalar() ? k.Scalar() : "";
     if (!kNodeKeys.count(key) || (key == "name" && !allow_name))
-      return Bad(source, k, fmt::format("unrecognized key \"{}\"", key));
+      return Bad(source, k, fmt::format("unrecognized key \"{}\"", Printable(key)));
+    if (!seen.insert(key).second) return Bad(source, k, fmt::format("duplicate key \"{}\"", key));
     if (!v.IsScalar())
       return Bad(source, v, fmt::format("invalid value for \"{}\"", key), "Expected a scalar.");
     std::string val = v.Scalar();
+    auto check = [&](conf::Problem p) -> Status {
+      if (p) return Bad(source, v, fmt::format("invalid value for \"{}\"", key), *p);
+      return {};
+    };
+    Status ok;
     if (key == "host") {
-      if (auto p = conf::CheckHost(val)) return Bad(source, v, "invalid value for \"host\"", *p);
+      ok = check(conf::CheckHost(val));
       f.host = val;
-    } else if (key == "port" || key == "timeout") {
-      double d = 0;
-      size_t used = 0;
-      try {
-        d = std::stod(val, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used == 0 || used != val.size())
-        return Bad(source, v, fmt::format("invalid value for \"{}\"", key),
-                   fmt::format("\"{}\" is not a number.", val));
-      if (key == "port" && (d < 1 || d > 65535 || d != static_cast<int>(d)))
-        return Bad(source, v, "invalid value for \"port\"",
-                   "The port must be an integer from 1 to 65535.");
-      if (key == "timeout" && (d <= 0 || d > 3600))
-        return Bad(source, v, "invalid value for \"timeout\"",
-                   "The timeout is in seconds, above 0 and at most 3600.");
-      if (key == "port")
-        f.port = static_cast<int>(d);
-      else
-        f.timeout = d;
+    } else if (key == "port") {
+      auto port = ParseInt(val);
+      ok = check(!port || *port < 1 || *port > 65535
+                     ? conf::Problem("The port must be an integer from 1 to 65535.")
+                     : std::nullopt);
+      f.port = port.value_or(0);
+    } else if (key == "timeout") {
+      // ParseDouble refuses nan and inf: "timeout: nan" passed a range check once.
+      auto t = ParseDouble(val);
+      ok = check(!t || *t <= 0 || *t > 3600
+                     ? conf::Problem(fmt::format(
+                           "\"{}\" is not a timeout: seconds, above 0 and at most 3600.", val))
+                     : std::nullopt);
+      f.timeout = t.value_or(5);
     } else if (key == "user") {
+      ok = check(conf::CheckIdentifierText(val));
       f.user = val;
-    } else if (key == "passfile") {
-      if (auto p = conf::CheckOptionalAbsolutePath(val))
-        return Bad(source, v, "invalid value for \"passfile\"", *p);
-      f.passfile = val;
     } else if (key == "dbname") {
+      ok = check(conf::CheckIdentifierText(val));
       f.dbname = val;
+    } else if (key == "passfile") {
+      ok = check(conf::CheckOptionalAbsolutePath(val));
+      f.passfile = val;
+    } else if (key == "name") {
+      ok = check(val.empty() || val.size() > 100
+                     ? conf::Problem("A node name has 1 to 100 characters.")
+                     : conf::CheckNoControl(val));
     }
+    if (!ok) return ok;
   }
   return {};
 }
@@ -104,9 +112,9 @@ Result<std::vector<NodeSpec>> ParseInventory(const std::string& text, const std:
     return Bad(source, root, "the inventory needs a \"nodes\" list");
   Fields defaults;
   for (auto it = root.begin(); it != root.end(); ++it) {
-    std::string key = it->first.Scalar();
+    std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
     if (key != "nodes" && key != "defaults")
-      return Bad(source, it->first, fmt::format("unrecognized key \"{}\"", key));
+      return Bad(source, it->first, fmt::format("unrecognized key \"{}\"", Printable(key)));
   }
   if (root["defaults"]) {
     if (auto ok = ReadFields(root["defaults"], source, defaults, false); !ok)

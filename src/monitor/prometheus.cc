@@ -1,15 +1,20 @@
 #include "monitor/prometheus.h"
 
+#include <cmath>
 #include <map>
 #include <optional>
 
 #include <fmt/format.h>
 
+#include "common/number.h"
+#include "common/text.h"
+
 namespace pgreplica::monitor {
 
-std::string EscapeLabel(const std::string& v) {
+std::string EscapeLabel(const std::string& value) {
   std::string out;
-  for (char c : v) {
+  // The exposition format is UTF-8: names that clients set may not be.
+  for (char c : ReplaceInvalidUtf8(value)) {
     if (c == '\\')
       out += "\\\\";
     else if (c == '"')
@@ -52,8 +57,10 @@ class Exposition {
 
  private:
   static std::string Number(double v) {
-    if (v == static_cast<double>(static_cast<long long>(v)))
-      return std::to_string(static_cast<long long>(v));
+    // Only a double that fits is cast (a huge or non-finite one would be undefined behaviour).
+    if (FitsInt64(v) && v == std::trunc(v)) return std::to_string(static_cast<long long>(v));
+    if (std::isnan(v)) return "NaN";
+    if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
     return fmt::format("{}", v);
   }
   struct Metric {

@@ -11,7 +11,7 @@
 namespace pgreplica::monitor {
 
 std::string ToPrometheus(const std::vector<NodeStatus>& nodes);
-// Escapes a label value (\, " and newline).
+// Escapes a label value (\, " and newline); bytes that are not UTF-8 become U+FFFD.
 std::string EscapeLabel(const std::string& value);
 
 }  // namespace pgreplica::monitor

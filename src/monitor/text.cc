@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/format.h"
+#include "common/text.h"
 
 namespace pgreplica::monitor {
 
@@ -12,6 +13,10 @@ template <typename T>
 std::string Bytes(const std::optional<T>& v) {
   return v ? HumanBytes(*v) : "-";
 }
+// Names and states come from servers and their clients: no control character reaches the
+// terminal.
+std::string P(const std::string& s) { return Printable(s); }
+
 std::string Seconds(const std::optional<double>& v) {
   return v ? fmt::format("{:.3f} s", *v) : "-";
 }
@@ -23,8 +28,8 @@ void Primary(const NodeStatus& n, std::string& out) {
     out += fmt::format("  {:<28} {:<7} {:<11} {:<11} {}\n", "SLOT", "ACTIVE", "RETAINED",
                        "WAL_STATUS", "SAFE_WAL_SIZE");
     for (const auto& s : n.slots) {
-      out += fmt::format("  {:<28} {:<7} {:<11} {:<11} {}{}\n", s.name, s.active ? "yes" : "NO",
-                         Bytes(s.retained_bytes), s.wal_status.empty() ? "-" : s.wal_status,
+      out += fmt::format("  {:<28} {:<7} {:<11} {:<11} {}{}\n", P(s.name), s.active ? "yes" : "NO",
+                         Bytes(s.retained_bytes), s.wal_status.empty() ? "-" : P(s.wal_status),
                          Bytes(s.safe_wal_size), s.copy_slot ? "  (clone in progress)" : "");
     }
   }
@@ -41,8 +46,8 @@ void Primary(const NodeStatus& n, std::string& out) {
       header = true;
     }
     out += fmt::format("  {:<24} {:<15} {:<10} {:>9} {:>9} {:>9} {:>9} {:>11}\n",
-                       w.application_name.empty() ? "-" : w.application_name,
-                       w.client_addr.empty() ? "local" : w.client_addr, w.state,
+                       w.application_name.empty() ? "-" : P(w.application_name),
+                       w.client_addr.empty() ? "local" : P(w.client_addr), P(w.state),
                        Bytes(w.sent_lag_bytes), Bytes(w.write_lag_bytes), Bytes(w.flush_lag_bytes),
                        Bytes(w.replay_lag_bytes), Seconds(w.replay_lag_seconds));
   }
@@ -58,10 +63,11 @@ void Standby(const NodeStatus& n, std::string& out) {
     return;
   }
   const Receiver& r = *n.receiver;
-  out += fmt::format("  WAL receiver: {} from {}:{}{}\n", r.status, r.sender_host, r.sender_port,
-                     r.slot_name.empty() ? "" : " via slot " + r.slot_name);
-  out += fmt::format("  received {}, replayed {} ({} behind){}\n", r.received_lsn, r.replayed_lsn,
-                     HumanBytes(r.bytes_behind), r.replay_paused ? ", replay PAUSED" : "");
+  out += fmt::format("  WAL receiver: {} from {}:{}{}\n", P(r.status), P(r.sender_host),
+                     r.sender_port, r.slot_name.empty() ? "" : " via slot " + P(r.slot_name));
+  out += fmt::format("  received {}, replayed {} ({} behind){}\n", P(r.received_lsn),
+                     P(r.replayed_lsn), HumanBytes(r.bytes_behind),
+                     r.replay_paused ? ", replay PAUSED" : "");
   out += fmt::format(
       "  last message from the primary {} ago, replay lag {}\n",
       Seconds(r.last_message_age_seconds),
@@ -74,14 +80,14 @@ std::string ToText(const std::vector<NodeStatus>& nodes) {
   std::string out;
   for (const auto& n : nodes) {
     std::string where =
-        fmt::format("{}:{}", n.host.empty() ? "(default)" : n.host, n.port ? n.port : 5432);
+        fmt::format("{}:{}", n.host.empty() ? "(default)" : P(n.host), n.port ? n.port : 5432);
     if (!n.reachable) {
-      out += fmt::format("{} ({}): UNREACHABLE: {}\n", n.name, where, n.error);
+      out += fmt::format("{} ({}): UNREACHABLE: {}\n", P(n.name), where, OneLine(n.error));
       continue;
     }
-    out += fmt::format("{} ({}): {}, PostgreSQL {}, {} {}\n", n.name, where, n.role,
+    out += fmt::format("{} ({}): {}, PostgreSQL {}, {} {}\n", P(n.name), where, n.role,
                        n.server_version / 10000, n.role == "primary" ? "WAL at" : "received up to",
-                       n.current_lsn);
+                       P(n.current_lsn));
     if (n.role == "primary")
       Primary(n, out);
     else

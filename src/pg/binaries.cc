@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "common/number.h"
 #include "proc/child.h"
 
 namespace pgreplica::pg {
@@ -23,10 +24,10 @@ int ParseMajorVersion(const std::string& out) {
   auto pos = out.find("(PostgreSQL) ");
   if (pos == std::string::npos) return 0;
   pos += 13;
-  int major = 0;
-  while (pos < out.size() && out[pos] >= '0' && out[pos] <= '9')
-    major = major * 10 + (out[pos++] - '0');
-  return major;
+  size_t end = pos;
+  while (end < out.size() && out[end] >= '0' && out[end] <= '9') ++end;
+  // Too many digits is no version at all (and no signed overflow).
+  return ParseInt(std::string_view(out).substr(pos, end - pos)).value_or(0);
 }
 
 Result<std::string> ChooseBindir(const std::string& configured, std::optional<int> want_major) {
@@ -44,9 +45,9 @@ Result<std::string> ChooseBindir(const std::string& configured, std::optional<in
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(kDebianRoot, ec)) {
     std::string name = entry.path().filename().string();
-    if (!name.empty() && std::all_of(name.begin(), name.end(), ::isdigit) &&
-        Executable(entry.path().string() + "/bin/pg_ctl"))
-      found.emplace_back(std::stoi(name), entry.path().string() + "/bin");
+    auto major = ParseInt(name);
+    if (major && *major >= 0 && Executable(entry.path().string() + "/bin/pg_ctl"))
+      found.emplace_back(*major, entry.path().string() + "/bin");
   }
   if (found.empty()) {
     return Fail(ErrorKind::kEnvironment, "could not find the PostgreSQL programs",

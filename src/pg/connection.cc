@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "common/number.h"
+#include "common/text.h"
+
 namespace pgreplica::pg {
 
 std::string TrimMessage(std::string_view text) {
@@ -10,6 +13,39 @@ std::string TrimMessage(std::string_view text) {
   // libpq separates severity and text with two spaces ("FATAL:  password ...").
   for (size_t pos; (pos = out.find(":  ")) != std::string::npos;) out.erase(pos + 1, 1);
   return out;
+}
+
+std::string QueryResult::Get(int row, int col) const {
+  const char* v = PQgetvalue(res_.get(), row, col);  // null outside the result
+  return v ? v : "";
+}
+
+namespace {
+
+template <typename T>
+Result<T> Number(const PGresult* res, int row, int col,
+                 std::optional<T> (*parse)(std::string_view)) {
+  const char* v = PQgetvalue(res, row, col);
+  if (v != nullptr && !PQgetisnull(res, row, col)) {
+    if (auto n = parse(v)) return *n;
+  }
+  const char* name = PQfname(res, col);
+  return Fail(ErrorKind::kQuery, "unexpected answer from the server",
+              fmt::format("Column \"{}\" of row {} holds {} where a number was expected.",
+                          Printable(name ? name : "?"), row + 1,
+                          v == nullptr                 ? std::string("nothing")
+                          : PQgetisnull(res, row, col) ? std::string("NULL")
+                                                       : "\"" + Printable(v) + "\""));
+}
+
+}  // namespace
+
+Result<int> QueryResult::GetInt(int row, int col) const {
+  return Number<int>(res_.get(), row, col, &ParseInt);
+}
+
+Result<std::int64_t> QueryResult::GetInt64(int row, int col) const {
+  return Number<std::int64_t>(res_.get(), row, col, &ParseInt64);
 }
 
 std::optional<std::string> QueryResult::Get(int row, std::string_view column) const {
@@ -61,14 +97,22 @@ Result<QueryResult> Connection::Check(PGresult* res, std::string_view sql) {
   if (reason.empty()) reason = TrimMessage(PQerrorMessage(conn_.get()));
   std::string sqlstate = field(PG_DIAG_SQLSTATE);
   std::string first_word(sql.substr(0, sql.find_first_of(" \n(")));
-  Error e{
-      ErrorKind::kQuery,
-      fmt::format("query failed on {} {}: {}", role_, DescribeServer(params_), reason),
-      sqlstate.empty() ? "" : fmt::format("SQLSTATE {} in a {} statement.", sqlstate, first_word),
-      ""};
-  e.sqlstate = sqlstate;
+  // The server's own DETAIL and HINT often hold the answer (which object
+  // depends on which, what to do); they come first, ours after.
+  auto append = [](std::string& text, const std::string& sentence) {
+    if (!text.empty()) text += text.ends_with('.') ? " " : ". ";
+    text += sentence;
+  };
+  std::string detail = field(PG_DIAG_MESSAGE_DETAIL);
+  if (!sqlstate.empty())
+    append(detail, fmt::format("SQLSTATE {} in a {} statement.", sqlstate, first_word));
+  std::string hint = field(PG_DIAG_MESSAGE_HINT);
   if (sqlstate == "42501")
-    e.hint = "The user needs more privileges (a superuser, or pg_monitor for monitoring).";
+    append(hint, "The user needs more privileges (a superuser, or pg_monitor for monitoring).");
+  Error e{ErrorKind::kQuery,
+          fmt::format("query failed on {} {}: {}", role_, DescribeServer(params_), reason),
+          std::move(detail), std::move(hint)};
+  e.sqlstate = sqlstate;
   return std::unexpected(e);
 }
 

@@ -4,6 +4,7 @@
 
 #include <libpq-fe.h>
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,7 +22,12 @@ class QueryResult {
   int rows() const { return PQntuples(res_.get()); }
   int columns() const { return PQnfields(res_.get()); }
   bool IsNull(int row, int col) const { return PQgetisnull(res_.get(), row, col) != 0; }
-  std::string Get(int row, int col) const { return PQgetvalue(res_.get(), row, col); }
+  // The text of a value; empty for NULL and for a row or column outside the result.
+  std::string Get(int row, int col) const;
+  // The value as a number; a kQuery error naming the column when it is NULL,
+  // outside the result or not a number of that type.
+  Result<int> GetInt(int row, int col) const;
+  Result<std::int64_t> GetInt64(int row, int col) const;
   // Value by column name; nullopt when NULL. kInternal-safe: empty for unknown names.
   std::optional<std::string> Get(int row, std::string_view column) const;
   int Column(std::string_view name) const;

@@ -78,9 +78,13 @@ std::optional<std::string> FindInPath(const std::string& name) {
   while (true) {
     auto colon = rest.find(':');
     std::string_view dir = rest.substr(0, colon);
-    std::string candidate(dir.empty() ? std::string_view(".") : dir);
-    candidate.append("/").append(name);
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+    // An empty element means "." to a shell, and "bin" is relative to the current
+    // directory too: pgreplica (often root) never runs a program found through either.
+    if (!dir.empty() && dir.front() == '/') {
+      std::string candidate(dir);
+      candidate.append("/").append(name);
+      if (access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
     if (colon == std::string_view::npos) break;
     rest.remove_prefix(colon + 1);
   }
@@ -163,10 +167,13 @@ Result<Child> Child::Start(const ChildSpec& spec) {
       if (getppid() != parent) _exit(1);
     }
     if (!spec.cwd.empty() && chdir(spec.cwd.c_str()) != 0) ChildFail(err_pipe[1], 2);
-    int devnull = open("/dev/null", O_RDONLY);
+    // O_CLOEXEC: the program gets /dev/null as its standard input, not as one more fd.
+    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     int out = out_file >= 0 ? out_file : out_pipe[1];
     if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
       ChildFail(err_pipe[1], 3);
+    // dup2 onto the same number keeps FD_CLOEXEC; 0, 1 and 2 must survive exec.
+    for (int fd = 0; fd <= 2; ++fd) fcntl(fd, F_SETFD, 0);
     execve(program->c_str(), argv.data(), envp.data());
     ChildFail(err_pipe[1], 4);
   }

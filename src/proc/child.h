@@ -103,6 +103,8 @@ struct RunResult {
 Result<RunResult> Run(const ChildSpec& spec, const WaitOptions& options = {});
 
 // Looks up a program name in PATH (or returns it unchanged when it has a '/').
+// Only absolute directories count: an empty element or a relative one (which
+// a shell would take relative to the current directory) is skipped.
 std::optional<std::string> FindInPath(const std::string& name);
 
 }  // namespace pgreplica::proc

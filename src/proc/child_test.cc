@@ -1,7 +1,10 @@
 #include "proc/child.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <unistd.h>
+
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -35,6 +38,54 @@ TEST(Child, StreamsLinesToCallback) {
                      {.on_line = [&](const std::string& l) { lines.push_back(l); }});
   ASSERT_TRUE(r);
   EXPECT_EQ(lines, (std::vector<std::string>{"a", "b", "c"}));
+}
+
+// The fd that the child opened for /dev/null leaked into every program pgreplica ran. (Fds
+// that this test process itself inherited without FD_CLOEXEC are passed on; they are not ours.)
+TEST(Child, OnlyStandardInputIsDevNull) {
+  auto r =
+      proc::Run({.argv = {"sh", "-c",
+                          "for f in /proc/$$/fd/*; do echo \"${f##*/} $(readlink \"$f\")\"; done"},
+                 .cwd = "/"});
+  ASSERT_TRUE(r) << r.error().message;
+  std::istringstream in(r->output);
+  int fd;
+  std::string target;
+  bool saw_stdin = false;
+  while (in >> fd >> target) {
+    if (fd == 0) saw_stdin = target == "/dev/null";
+    if (fd <= 2 || target != "/dev/null") continue;
+    char ours[256] = {};
+    ssize_t n = readlink(("/proc/self/fd/" + std::to_string(fd)).c_str(), ours, sizeof ours - 1);
+    EXPECT_TRUE(n > 0 && std::string(ours, n) == "/dev/null")
+        << "fd " << fd << " leaked into the child:\n"
+        << r->output;
+  }
+  EXPECT_TRUE(saw_stdin) << r->output;
+}
+
+// An empty PATH element means "." to a shell; pgreplica, often root, must not run ./program.
+TEST(Child, PathIgnoresEmptyAndRelativeElements) {
+  auto dir = TempDir::Create("/tmp", "pgreplica-path-");
+  ASSERT_TRUE(dir);
+  ASSERT_TRUE(WriteFileAtomic(dir->path() + "/pgreplica-probe", "#!/bin/sh\necho owned\n", 0755));
+  ASSERT_TRUE(MakeDirs(dir->path() + "/rel", 0755));
+  ASSERT_TRUE(WriteFileAtomic(dir->path() + "/rel/pgreplica-probe2", "#!/bin/sh\n", 0755));
+  char old_cwd[4096];
+  ASSERT_NE(getcwd(old_cwd, sizeof old_cwd), nullptr);
+  std::string old_path = std::getenv("PATH") ? std::getenv("PATH") : "";
+  ASSERT_EQ(chdir(dir->path().c_str()), 0);
+  for (const char* path : {":/usr/bin", "/usr/bin:", "/usr/bin::/bin", "", "rel:/usr/bin"}) {
+    setenv("PATH", path, 1);
+    EXPECT_FALSE(FindInPath("pgreplica-probe")) << "PATH=" << path;
+    EXPECT_FALSE(FindInPath("pgreplica-probe2")) << "PATH=" << path;
+    auto started = Child::Start({.argv = {"pgreplica-probe"}});
+    EXPECT_FALSE(started) << "PATH=" << path;
+  }
+  setenv("PATH", ("/usr/bin:" + dir->path()).c_str(), 1);
+  EXPECT_EQ(FindInPath("pgreplica-probe"), dir->path() + "/pgreplica-probe");
+  setenv("PATH", old_path.c_str(), 1);
+  ASSERT_EQ(chdir(old_cwd), 0);
 }
 
 TEST(Child, MissingProgramIsAnEnvironmentError) {

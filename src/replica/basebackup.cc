@@ -1,8 +1,8 @@
 #include "replica/basebackup.h"
 
-#include <cstdlib>
-
 #include <fmt/format.h>
+
+#include "common/number.h"
 
 #include "proc/child.h"
 
@@ -38,18 +38,33 @@ std::vector<std::string> BasebackupArgv(const BasebackupSpec& s) {
 }
 
 std::optional<std::pair<std::uint64_t, std::uint64_t>> ParseProgressKb(const std::string& line) {
+  // "<done>/<total> kB (<percent>%), ...": the token right before " kB (".
   auto kb = line.find(" kB (");
   if (kb == std::string::npos) return std::nullopt;
-  auto slash = line.rfind('/', kb);
-  if (slash == std::string::npos) return std::nullopt;
-  auto start = line.find_last_not_of("0123456789", slash - 1);
-  start = start == std::string::npos ? 0 : start + 1;
-  std::string done = line.substr(start, slash - start);
-  std::string total = line.substr(slash + 1, kb - slash - 1);
-  if (done.empty() || total.empty() || total.find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  return std::make_pair(std::strtoull(done.c_str(), nullptr, 10),
-                        std::strtoull(total.c_str(), nullptr, 10));
+  auto start = line.find_last_of(" \t\r", kb == 0 ? 0 : kb - 1);
+  start = start == std::string::npos || start >= kb ? 0 : start + 1;
+  std::string_view token = std::string_view(line).substr(start, kb - start);
+  auto slash = token.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  auto done = ParseUint64(token.substr(0, slash));
+  auto total = ParseUint64(token.substr(slash + 1));
+  if (!done || !total) return std::nullopt;
+  return std::make_pair(*done, *total);
+}
+
+std::optional<CopyProgress> ProgressFromKb(std::uint64_t done_kb, std::uint64_t total_kb,
+                                           double elapsed_seconds) {
+  auto done = CheckedMul(done_kb, 1024);
+  auto total = CheckedMul(total_kb, 1024);
+  if (!done || !total) return std::nullopt;
+  CopyProgress p;
+  p.done_bytes = *done;
+  p.total_bytes = *total;
+  p.elapsed_seconds = elapsed_seconds;
+  if (elapsed_seconds > 0) p.rate_bytes_per_second = static_cast<double>(*done) / elapsed_seconds;
+  if (p.rate_bytes_per_second > 0 && *total >= *done)
+    p.eta_seconds = static_cast<double>(*total - *done) / p.rate_bytes_per_second;
+  return p;
 }
 
 Status RunBasebackup(const BasebackupSpec& spec, const proc::OsUser& user,
@@ -65,16 +80,13 @@ Status RunBasebackup(const BasebackupSpec& spec, const proc::OsUser& user,
   auto start = std::chrono::steady_clock::now();
   auto on_line = [&](const std::string& line) {
     if (auto kb = ParseProgressKb(line)) {
-      CopyProgress p;
-      p.done_bytes = kb->first * 1024;
-      p.total_bytes = kb->second * 1024;
-      p.elapsed_seconds =
+      double elapsed =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (p.elapsed_seconds > 0) p.rate_bytes_per_second = p.done_bytes / p.elapsed_seconds;
-      if (p.rate_bytes_per_second > 0 && p.total_bytes >= p.done_bytes)
-        p.eta_seconds = (p.total_bytes - p.done_bytes) / p.rate_bytes_per_second;
-      if (hooks.on_progress) hooks.on_progress(p);
-      return;
+      // A count that overflows in bytes is no progress line; it is passed on as output.
+      if (auto p = ProgressFromKb(kb->first, kb->second, elapsed)) {
+        if (hooks.on_progress) hooks.on_progress(*p);
+        return;
+      }
     }
     if (hooks.on_output) hooks.on_output(line);
   };

@@ -40,8 +40,14 @@ struct CopyProgress {
   double elapsed_seconds = 0;
 };
 
-// Parses a progress line of pg_basebackup ("12345/67890 kB (18%), ...").
+// Parses a progress line of pg_basebackup ("12345/67890 kB (18%), ...") into
+// (done, total) kilobytes; nullopt for other lines and for numbers that do
+// not fit in 64 bits.
 std::optional<std::pair<std::uint64_t, std::uint64_t>> ParseProgressKb(const std::string& line);
+// The progress for those kilobytes after `elapsed_seconds`; nullopt when a
+// byte count would overflow.
+std::optional<CopyProgress> ProgressFromKb(std::uint64_t done_kb, std::uint64_t total_kb,
+                                           double elapsed_seconds);
 
 struct CopyHooks {
   std::function<void(const CopyProgress&)> on_progress;

@@ -37,4 +37,21 @@ TEST(Basebackup, ParsesProgressLines) {
   EXPECT_FALSE(ParseProgressKb("x/y kB (1%)"));
 }
 
+TEST(Basebackup, RejectsMalformedAndOverflowingProgress) {
+  for (const char* bad : {"/5 kB (1%)", "5/ kB (1%)", " kB (", "abc/5 kB (1%)", "-1/5 kB (1%)",
+                          "1/-5 kB (1%)", "1/2/3 kB (1%)", "99999999999999999999/1 kB (1%)",
+                          "1/99999999999999999999 kB (1%)", "1 / 2 kB (1%)"})
+    EXPECT_FALSE(ParseProgressKb(bad)) << bad;
+  // Fits in kB, overflows in bytes: not a progress line, and no wrapped-around figures.
+  auto kb = ParseProgressKb("18446744073709551615/18446744073709551615 kB (100%)");
+  ASSERT_TRUE(kb);
+  EXPECT_FALSE(ProgressFromKb(kb->first, kb->second, 1.0));
+  auto p = ProgressFromKb(1024, 4096, 2.0);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->done_bytes, 1048576u);
+  EXPECT_EQ(p->rate_bytes_per_second, 524288.0);
+  EXPECT_EQ(p->eta_seconds, 6.0);
+  EXPECT_FALSE(ProgressFromKb(10, 5, 1.0)->eta_seconds) << "done beyond the estimate";
+}
+
 }  // namespace pgreplica::replica

@@ -11,6 +11,7 @@
 
 #include "common/format.h"
 #include "common/fs.h"
+#include "common/number.h"
 #include "proc/child.h"
 #include "replica/journal.h"
 #include "replica/layout.h"
@@ -376,8 +377,8 @@ ConfirmFacts AskOnce(const conf::Config& cfg, const std::string& slot) {
       f.verified = true;
       f.slot_active = r->Get(0, 0) == "t";
       f.walsender_state = r->Get(0, 1);
-      if (!r->IsNull(0, 2)) f.replay_lag_bytes = std::stoll(r->Get(0, 2));
-      if (!r->IsNull(0, 3)) f.replay_lag_seconds = std::stod(r->Get(0, 3));
+      if (!r->IsNull(0, 2)) f.replay_lag_bytes = ParseInt64(r->Get(0, 2));
+      if (!r->IsNull(0, 3)) f.replay_lag_seconds = ParseDouble(r->Get(0, 3));
     }
   }
   return f;

@@ -11,6 +11,8 @@
 
 #include "common/format.h"
 #include "common/fs.h"
+#include "common/text.h"
+#include "conf/validate.h"
 #include "pg/binaries.h"
 #include "pg/connection.h"
 #include "proc/user.h"
@@ -28,7 +30,14 @@
 
 namespace pgreplica::replica {
 
-std::string SlotForNode(const std::string& node) { return DefaultSlotName(node); }
+Result<std::string> SlotForNode(const std::string& node) {
+  if (auto p = conf::CheckNodeName(node)) {
+    return Fail(ErrorKind::kUsage, fmt::format("invalid node name \"{}\"", Printable(node)), *p,
+                "Pass the replica's host name (its slot is node_<short name>_slot), or its slot "
+                "with --slot.");
+  }
+  return DefaultSlotName(node);
+}
 
 nlohmann::json DecommissionResult::ToJson() const {
   return {
@@ -65,8 +74,14 @@ Status DropSlotOnPrimary(const conf::Config& cfg, const DecommissionOptions& o,
   }
   r.slot_existed = true;
   r.slot_was_active = info->Get(0, 0) == "t";
-  int pid = std::stoi(info->Get(0, 1));
-  if (!info->IsNull(0, 2)) r.released_bytes = std::stoll(info->Get(0, 2));
+  auto active_pid = info->GetInt(0, 1);
+  if (!active_pid) return std::unexpected(active_pid.error());
+  int pid = *active_pid;
+  if (!info->IsNull(0, 2)) {
+    auto released = info->GetInt64(0, 2);
+    if (!released) return std::unexpected(released.error());
+    r.released_bytes = *released;
+  }
   // In a dry run with --stop, the local standby holding the slot would be stopped first.
   bool inactive_after_stop = r.slot_was_active && r.would_stop;
   if (r.slot_was_active && !o.force && !inactive_after_stop) {
@@ -348,6 +363,8 @@ Status StopLocal(const conf::Config& cfg, const DecommissionOptions& o, const Lo
 }  // namespace
 
 Status ValidateDecommission(const conf::Config& cfg, const DecommissionOptions& o) {
+  if (auto p = conf::CheckSlotName(o.slot))
+    return Fail(ErrorKind::kUsage, fmt::format("invalid slot name \"{}\"", Printable(o.slot)), *p);
   if (o.remove_data && !o.stop) {
     return Fail(ErrorKind::kUsage, "--remove-data needs --stop",
                 "The data directory is moved aside only after its server is stopped.");

@@ -46,9 +46,12 @@ struct DecommissionResult {
 };
 
 // The slot of `node` under the same naming rule as clone (DefaultSlotName).
-std::string SlotForNode(const std::string& node);
+// kUsage when `node` is not a host name (empty, ".", "../x", "a b", an IP
+// address): such a name would map to another replica's slot, or to this host's.
+Result<std::string> SlotForNode(const std::string& node);
 
-// What a decommission cannot start without (a primary host; --remove-data only with --stop).
+// What a decommission cannot start without: a valid slot name, a primary
+// host, and --remove-data only with --stop.
 Status ValidateDecommission(const conf::Config& config, const DecommissionOptions& options);
 
 Result<DecommissionResult> Decommission(const conf::Config& config,

@@ -11,6 +11,7 @@
 
 #include "common/format.h"
 #include "common/fs.h"
+#include "common/number.h"
 #include "conf/pgpass.h"
 #include "pg/binaries.h"
 #include "pg/version.h"
@@ -167,9 +168,17 @@ void CheckCatalog(Context& c) {
     c.out.report.Add(Item("primary_catalog", CheckStatus::kWarning, "", r.error().message));
     return;
   }
-  int free_senders = std::stoi(r->Get(0, 0));
-  int free_slots = std::stoi(r->Get(0, 1));
-  c.out.facts.primary_size_bytes = std::stoull(r->Get(0, 2));
+  auto senders = ParseInt(r->Get(0, 0));
+  auto slots = ParseInt(r->Get(0, 1));
+  auto size = ParseUint64(r->Get(0, 2));
+  if (!senders || !slots || !size) {
+    c.out.report.Add(Item("primary_catalog", CheckStatus::kWarning, "",
+                          "the primary's answer about WAL senders, slots and size did not parse"));
+    return;
+  }
+  int free_senders = *senders;
+  int free_slots = *slots;
+  c.out.facts.primary_size_bytes = *size;
   c.out.report.Add(Item(
       "wal_senders", free_senders >= kSendersPerClone ? CheckStatus::kOk : CheckStatus::kFail,
       std::to_string(free_senders),

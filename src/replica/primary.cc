@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include "common/fs.h"
+#include "common/number.h"
+#include "common/text.h"
 #include "pg/connection.h"
 #include "pg/version.h"
 #include "replica/hba.h"
@@ -48,12 +50,16 @@ Result<Facts> GatherFacts(pg::Connection& conn, const std::string& role) {
   auto res = conn.Exec(kFactsSql, {role});
   if (!res) return std::unexpected(res.error());
   Facts f;
-  f.version = std::stoi(res->Get(0, 0));
+  for (auto [col, field] : {std::pair{0, &f.version},
+                            {2, &f.max_wal_senders},
+                            {3, &f.walsenders},
+                            {4, &f.max_replication_slots},
+                            {5, &f.slots}}) {
+    auto n = res->GetInt(0, col);
+    if (!n) return std::unexpected(n.error());
+    *field = *n;
+  }
   f.wal_level = res->Get(0, 1);
-  f.max_wal_senders = std::stoi(res->Get(0, 2));
-  f.walsenders = std::stoi(res->Get(0, 3));
-  f.max_replication_slots = std::stoi(res->Get(0, 4));
-  f.slots = std::stoi(res->Get(0, 5));
   f.hot_standby = res->Get(0, 6);
   f.max_slot_wal_keep_size = res->Get(0, 7);
   f.role_exists = res->Get(0, 8) == "t";
@@ -167,6 +173,7 @@ nlohmann::json ToJson(const SetupResult& r) {
   return {{"changed", r.changed()},
           {"restart_required", r.restart_required()},
           {"replication_works", r.replication_works},
+          {"password_mismatch", r.password_mismatch},
           {"actions", actions}};
 }
 
@@ -248,9 +255,19 @@ Result<SetupAction> EnsureHba(pg::Connection& conn, const Facts& f, const std::s
   auto remote = conn.Exec("SELECT pg_read_file($1)", {f.hba_file});
   if (!remote) return std::unexpected(remote.error());
   std::string contents = remote->Get(0, 0);
-  if (HbaHasRule(contents, rule)) {
-    a.message =
-        fmt::format("pg_hba.conf already allows replication for \"{}\" from {}", user, address);
+  if (auto match = FindHbaRule(contents, rule)) {
+    if (match->rejects()) {
+      // The administrator's explicit "reject" is not overridden behind their back.
+      return Fail(ErrorKind::kCheckFailed,
+                  fmt::format("pg_hba.conf rejects replication connections of \"{}\" from {}", user,
+                              address),
+                  fmt::format("Line {} of \"{}\" decides first: {}", match->line_number, f.hba_file,
+                              Printable(match->line)),
+                  "Remove or change that line if replication from this address is wanted, then "
+                  "run primary setup again.");
+    }
+    a.message = fmt::format("pg_hba.conf already allows replication for \"{}\" from {} (line {})",
+                            user, address, match->line_number);
     return a;
   }
   auto local = ReadFile(f.hba_file);
@@ -285,7 +302,8 @@ Result<SetupAction> EnsureHba(pg::Connection& conn, const Facts& f, const std::s
 
 }  // namespace
 
-Result<SetupResult> SetupPrimary(const PrimaryTarget& t, const std::string& password) {
+Result<SetupResult> SetupPrimary(const PrimaryTarget& t, const std::string& password,
+                                 const SetupOptions& options) {
   auto conn = pg::Connection::Open(t.admin, "primary");
   if (!conn) return std::unexpected(conn.error());
   const std::string& user = t.replication.user;
@@ -303,7 +321,7 @@ Result<SetupResult> SetupPrimary(const PrimaryTarget& t, const std::string& pass
     return {};
   };
   auto at_least = [](int n) {
-    return [n](const std::string& v) { return std::atoi(v.c_str()) >= n; };
+    return [n](const std::string& v) { return ParseInt(v).value_or(0) >= n; };
   };
   const Facts& f = *facts;
   Status ok = add(EnsureSetting(
@@ -328,12 +346,14 @@ Result<SetupResult> SetupPrimary(const PrimaryTarget& t, const std::string& pass
     if (!res) return std::unexpected(res.error());
     result.actions.push_back({"reload", true, false, "reloaded the configuration"});
   }
-  // Prove the password: if the role existed with another one, replace it.
+  // Prove the password. A role that existed with another password is left alone unless
+  // asked: other standbys may use it, and replacing it would break every one of them.
   pg::ConnParams rep = t.replication;
   rep.password = password;
   rep.passfile = "/dev/null";
   auto tried = TryReplication(rep);
-  if (!tried && tried.error().kind == ErrorKind::kAuth && f.role_exists) {
+  bool mismatch = !tried && tried.error().kind == ErrorKind::kAuth && f.role_exists;
+  if (mismatch && options.reset_password) {
     auto ident = conn->QuoteIdent(user);
     auto verifier = conn->ScramVerifier(password, user);
     if (!ident || !verifier) return std::unexpected(!ident ? ident.error() : verifier.error());
@@ -342,8 +362,19 @@ Result<SetupResult> SetupPrimary(const PrimaryTarget& t, const std::string& pass
     auto res = conn->Exec(fmt::format("ALTER ROLE {} WITH PASSWORD {}", *ident, *lit));
     if (!res) return std::unexpected(res.error());
     result.actions.push_back(
-        {"password", true, false, fmt::format("set a new SCRAM password for \"{}\"", user)});
+        {"password", true, false,
+         fmt::format("set a new SCRAM password for \"{}\" (--reset-password); every other "
+                     "standby that uses this role needs the new password",
+                     user)});
     tried = TryReplication(rep);
+  } else if (mismatch) {
+    result.actions.push_back(
+        {"password", false, false,
+         fmt::format("the password does not match the one of role \"{}\": left unchanged; pass "
+                     "--reset-password to replace it (every standby that uses the role then needs "
+                     "the new one)",
+                     user)});
+    result.password_mismatch = true;
   } else if (tried) {
     result.actions.push_back({"password", false, false, "the replication password works"});
   }

@@ -39,16 +39,29 @@ struct SetupAction {
 struct SetupResult {
   std::vector<SetupAction> actions;
   bool replication_works = false;  // a replication connection with the password succeeded
+  bool password_mismatch = false;  // the role exists with another password, left unchanged
   bool changed() const;
   bool restart_required() const;
 };
 
 nlohmann::json ToJson(const SetupResult& result);
 
+struct SetupOptions {
+  // Replace the password of an existing role when it does not match. Off by
+  // default: the role is shared by every standby, and a new password breaks
+  // each one that still uses the old.
+  bool reset_password = false;
+};
+
 // Applies what the primary needs: settings (ALTER SYSTEM), the replication
-// role with a SCRAM password (only the verifier is sent), a pg_hba.conf line
-// when allowed_address is set and the file is on this host, reload. A second
-// run changes nothing. The password is never logged or returned.
-Result<SetupResult> SetupPrimary(const PrimaryTarget& target, const std::string& password);
+// role with a SCRAM password (only the verifier is sent) when it does not
+// exist, a pg_hba.conf line when allowed_address is set and the file is on
+// this host, reload. A second run changes nothing. An existing role's
+// password is replaced only with options.reset_password; otherwise a mismatch
+// is reported (password_mismatch). A pg_hba.conf line that rejects the role
+// from that address is a kCheckFailed error, not overridden. The password is
+// never logged or returned.
+Result<SetupResult> SetupPrimary(const PrimaryTarget& target, const std::string& password,
+                                 const SetupOptions& options = {});
 
 }  // namespace pgreplica::replica

@@ -1,11 +1,15 @@
 #include "replica/service.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 
 #include <fmt/format.h>
 
 #include "common/fs.h"
+#include "common/text.h"
+#include "conf/validate.h"
 #include "proc/child.h"
 #include "replica/datadir.h"
 
@@ -100,14 +104,35 @@ std::string ServiceLogFile(const conf::ServiceConfig& config, const std::string&
 
 Result<std::unique_ptr<Service>> MakeService(const conf::ServiceConfig& s,
                                              const ServiceContext& c) {
-  if (s.type == "pg_ctl")
-    return std::make_unique<PgCtlService>(c, ServiceLogFile(s, c.data_directory));
+  if (s.type == "pg_ctl") {
+    // pg_ctl runs the server through /bin/sh -c with these paths in double quotes.
+    std::string log = ServiceLogFile(s, c.data_directory);
+    for (const auto& [what, path] :
+         {std::pair<const char*, std::string>{"data directory", c.data_directory},
+          {"log file", log},
+          {"directory of the PostgreSQL programs", c.bindir}}) {
+      if (auto p = conf::CheckShellQuotablePath(path)) {
+        return Fail(
+            ErrorKind::kConfigInvalid,
+            fmt::format("cannot start and stop the server with pg_ctl: unsafe {} path", what),
+            *p + " pg_ctl passes it to /bin/sh, which would run part of it as a command.",
+            "Use a path without these characters, or set local.service.type to systemd, "
+            "service or custom.");
+      }
+    }
+    return std::make_unique<PgCtlService>(c, log);
+  }
   if (s.type == "systemd" || s.type == "service") {
     if (s.unit.empty()) {
       return Fail(ErrorKind::kConfigInvalid,
                   fmt::format("service type \"{}\" needs a unit name", s.type), "",
                   "Set local.service.unit (e.g. postgresql@15-main for systemd, postgresql for an "
                   "rc script).");
+    }
+    if (auto p = conf::CheckOptionalUnitName(s.unit)) {
+      return Fail(ErrorKind::kConfigInvalid,
+                  fmt::format("invalid unit name \"{}\"", Printable(s.unit)), *p,
+                  "Set local.service.unit to the name of the unit or rc script.");
     }
     if (s.type == "systemd") {
       return std::make_unique<CommandService>(
@@ -126,6 +151,17 @@ Result<std::unique_ptr<Service>> MakeService(const conf::ServiceConfig& s,
     return Fail(
         ErrorKind::kConfigInvalid, "service type \"custom\" needs start, stop and status commands",
         "", "Set local.service.start, local.service.stop and local.service.status to argv lists.");
+  }
+  // Commands that root runs come only from a file that only root can change.
+  if (geteuid() == 0 && !s.commands_writable_by.empty()) {
+    return Fail(ErrorKind::kInsecureFile,
+                fmt::format("refusing to run the custom service commands of \"{}\" as root",
+                            s.commands_source),
+                fmt::format("Whoever can change that file could run any command as root. {}",
+                            s.commands_writable_by),
+                fmt::format("Make the file and every directory above it belong to root and not "
+                            "writable by others (chown root: {0}; chmod go-w {0}).",
+                            s.commands_source));
   }
   return std::make_unique<CommandService>("custom service commands", s.start, s.stop, s.status,
                                           c.timeout_seconds);

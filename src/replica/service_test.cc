@@ -90,5 +90,60 @@ TEST_F(DebianTreeTest, PgCtlCannotStartADebianCluster) {
   EXPECT_TRUE(CheckServiceFits(systemd, Data("15/main"), Etc()));
 }
 
+ServiceContext Context(const std::string& data_directory, const std::string& bindir = "/usr/bin") {
+  return {bindir, data_directory, proc::OsUser{"postgres", 1, 1, "/", {}}, 5432, 10};
+}
+
+// pg_ctl starts the server with /bin/sh -c "exec \"postgres\" -D \"<dir>\" ... >> \"<log>\"".
+TEST(Service, PgCtlRefusesPathsThatTheShellWouldRun) {
+  conf::ServiceConfig pg_ctl;
+  EXPECT_TRUE(MakeService(pg_ctl, Context("/var/lib/postgresql/15/main")));
+  for (const char* dir : {"/data/$(touch /tmp/owned)", "/data/`id`", "/data/a\"b", "/data/a\\b",
+                          "/data/$HOME", "/data/a\nb"}) {
+    auto r = MakeService(pg_ctl, Context(dir));
+    ASSERT_FALSE(r) << dir;
+    EXPECT_EQ(r.error().kind, ErrorKind::kConfigInvalid) << dir;
+    EXPECT_NE(r.error().message.find("unsafe data directory path"), std::string::npos)
+        << r.error().message;
+  }
+  pg_ctl.log_file = "/var/log/pg`id`.log";
+  EXPECT_FALSE(MakeService(pg_ctl, Context("/data/ok")));
+  pg_ctl.log_file.clear();
+  EXPECT_FALSE(MakeService(pg_ctl, Context("/data/ok", "/opt/pg$x/bin")));
+  // Other service types do not go through a shell.
+  conf::ServiceConfig systemd{.type = "systemd", .unit = "postgresql@15-main"};
+  EXPECT_TRUE(MakeService(systemd, Context("/data/$weird")));
+}
+
+TEST(Service, UnitNamesCannotBeOptions) {
+  for (const char* type : {"systemd", "service"}) {
+    for (const char* unit : {"-H", "--host=db2", "a b", "../x", "a\nb"}) {
+      conf::ServiceConfig s{.type = type, .unit = unit};
+      auto r = MakeService(s, Context("/data"));
+      ASSERT_FALSE(r) << type << " " << unit;
+      EXPECT_EQ(r.error().kind, ErrorKind::kConfigInvalid);
+    }
+  }
+}
+
+// Custom commands that root runs, from a file that someone else could write: refused.
+TEST(Service, RootRefusesCustomCommandsFromAFileOthersCanWrite) {
+  conf::ServiceConfig s{.type = "custom", .start = {"true"}, .stop = {"true"}, .status = {"true"}};
+  EXPECT_TRUE(MakeService(s, Context("/data")));
+  s.commands_source = "/etc/pgreplica/pgreplica.yaml";
+  s.commands_writable_by = "It belongs to user id 26.";
+  auto r = MakeService(s, Context("/data"));
+  if (geteuid() != 0) {
+    EXPECT_TRUE(r) << "only root refuses";
+    return;
+  }
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::kInsecureFile);
+  EXPECT_EQ(r.error().message,
+            "refusing to run the custom service commands of \"/etc/pgreplica/pgreplica.yaml\" as "
+            "root");
+  EXPECT_NE(r.error().detail.find("It belongs to user id 26."), std::string::npos);
+}
+
 }  // namespace
 }  // namespace pgreplica::replica

@@ -66,7 +66,9 @@ Result<SlotInfo> ReadSlot(pg::Connection& sql, const std::string& name) {
   info.exists = true;
   info.slot_type = r->Get(0, 0);
   info.active = r->Get(0, 1) == "t";
-  info.active_pid = std::stoi(r->Get(0, 2));
+  auto pid = r->GetInt(0, 2);
+  if (!pid) return std::unexpected(pid.error());
+  info.active_pid = *pid;
   if (!r->IsNull(0, 3)) info.restart_lsn = pg::ParseLsn(r->Get(0, 3));
   info.wal_status = r->Get(0, 4);
   return info;

@@ -29,7 +29,8 @@ Status CheckOwn(const Dir& dir) {
 
 }  // namespace
 
-Result<Dir> OpenStateDir(const std::string& state_directory, const std::string& sub, bool create) {
+Result<Dir> OpenStateDir(const std::string& state_directory, const std::string& sub, bool create,
+                         mode_t sub_mode) {
   std::string path = LexicalPath(state_directory);
   if (create) {
     if (auto ok = MakeDirs(path, 0750); !ok)
@@ -45,7 +46,7 @@ Result<Dir> OpenStateDir(const std::string& state_directory, const std::string& 
   if (!*st) {
     if (!create)
       return Fail(ErrorKind::kNotFound, fmt::format("\"{}\" does not exist", dir->PathOf(sub)));
-    (void)dir->MakeDir(sub, 0700, std::nullopt);  // a concurrent run may make it first
+    (void)dir->MakeDir(sub, sub_mode, std::nullopt);  // a concurrent run may make it first
   }
   auto subdir = dir->OpenDir(sub);
   if (!subdir) return std::unexpected(subdir.error());

@@ -4,6 +4,8 @@
 // root it must belong to root and be writable by nobody else: a lock or a journal that the
 // PostgreSQL OS user could remove or rewrite would protect nothing.
 
+#include <sys/types.h>
+
 #include <string>
 
 #include "common/dirfd.h"
@@ -14,7 +16,8 @@ namespace pgreplica::replica {
 // Opens <state_directory>/<sub> (creating both with mode 0700/0750 when `create`), checking
 // that each belongs to this process's user and that nobody else can write it. kNotFound when
 // it does not exist and `create` is false.
-Result<Dir> OpenStateDir(const std::string& state_directory, const std::string& sub, bool create);
+Result<Dir> OpenStateDir(const std::string& state_directory, const std::string& sub, bool create,
+                         mode_t sub_mode = 0700);
 
 // The file name under which state about a directory is kept: "<base name>-<hash of the real
 // path>" (so that two spellings of one directory share it).

@@ -35,7 +35,7 @@ std::optional<NagiosLine> ParseNagios(const std::string& output) {
   NagiosLine out{m[1], m[2], {}};
   std::string perf = m[4];
   static const std::regex item(
-      R"(^('[^'=]+'|[^' =]+)=(-?[0-9.]+)(s|us|ms|%|B|KB|MB|TB|c)?(;(-?[0-9.]*)(;(-?[0-9.]*)(;(-?[0-9.]*)(;(-?[0-9.]*))?)?)?)?$)");
+      R"(^('[^'=]+'|[^' =]+)=(-?[0-9.]+(s|us|ms|%|B|KB|MB|TB|c)?|U)(;(-?[0-9.]*)(;(-?[0-9.]*)(;(-?[0-9.]*)(;(-?[0-9.]*))?)?)?)?$)");
   std::istringstream in(perf);
   std::string token;
   while (in >> token) {

@@ -133,12 +133,14 @@ TEST_F(PrimaryTest, SetupFixesAnUnpreparedClusterAndIsIdempotent) {
   EXPECT_NE(text.output.find("no changes"), std::string::npos) << text.output;
 }
 
-TEST_F(PrimaryTest, SetupReplacesAWrongPassword) {
+// Without --reset-password the mismatch is reported and the password kept (input_test.cc).
+TEST_F(PrimaryTest, SetupReplacesAWrongPasswordWhenAsked) {
   auto primary = Cluster::Create(ws_, {});
   ASSERT_TRUE(primary) << primary.error().message;
   ASSERT_TRUE((*primary)->Sql("ALTER ROLE replicator PASSWORD 'something else'"));
   auto cfg = WriteConfig(ws_, **primary);
-  auto r = RunPgreplica(ws_, {"primary", "setup", "--config", cfg.path, "--output", "json"});
+  auto r = RunPgreplica(
+      ws_, {"primary", "setup", "--config", cfg.path, "--reset-password", "--output", "json"});
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("set a new SCRAM password"), std::string::npos) << r.output;
   EXPECT_EQ(r.Json()["replication_works"], true);

@@ -123,6 +123,20 @@ class ModulesTest(unittest.TestCase):
         self.assertEqual(second["changes"], {})
         self.assertNotIn("node_old_slot", self.slots())
 
+    def test_3b_an_empty_node_or_slot_drops_nothing(self):
+        minion = Minion()
+        self.sql("SELECT pg_create_physical_replication_slot('node_keep_slot', true)")
+        before = self.slots()
+        for kwargs in ({"node": ""}, {"slot": ""}, {"node": "../../x"}, {"node": "a", "slot": "node_keep_slot"}):
+            data = minion.mod.decommission(config=self.config, **kwargs)
+            self.assertFalse(data.get("ok"), (kwargs, data))
+            self.assertEqual(data["error"]["exit_code"], 2, (kwargs, data))
+            self.assertEqual(self.slots(), before, kwargs)
+        ret = minion.state.slot_absent("", config=self.config)
+        self.assertIs(ret["result"], False, ret)
+        self.assertEqual(self.slots(), before)
+        self.sql("SELECT pg_drop_replication_slot('node_keep_slot')")
+
     def test_4_failure_is_result_false_with_the_error(self):
         config, data_dir = self.ws.config(pgcluster.free_port(), "broken")
         minion = Minion()

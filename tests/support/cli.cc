@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "support/root_config.h"
+
 namespace pgreplica::testing {
 
 nlohmann::json CliResult::Json() const {
@@ -56,7 +58,7 @@ TestConfig WriteConfig(const Workspace& ws, const Cluster& primary, const std::s
       primary.port(), Cluster::kSuperuser, primary.admin_passfile(), Cluster::kReplicationUser,
       t.secret_file, t.state_dir, env.os_user.name, env.bindir, t.pgpass_file);
   yaml += extra;
-  t.path = ws.WriteFile(fmt::format("pgreplica{}.yaml", counter), yaml);
+  t.path = WriteConfigFile(ws, fmt::format("pgreplica{}.yaml", counter), yaml);
   return t;
 }
 

@@ -1,0 +1,18 @@
+#pragma once
+// Whether a file that root acts on could have been written by someone else:
+// a configuration whose commands root runs must not be a way to become root.
+
+#include <string>
+
+namespace pgreplica::conf {
+
+// The reason why a user other than root could change the file at `path` (a
+// sentence: "It belongs to user id 26.", "Its directory \"/srv/conf\" is
+// writable by others (mode 0777)."), or empty when only root can: the file
+// and every directory above it (on its path as given and on its resolved
+// path) belong to root and are writable by neither others nor a group other
+// than root's, except that a sticky directory (/tmp) may be, since it keeps
+// others from replacing root's file.
+std::string WritableByOthers(const std::string& path);
+
+}  // namespace pgreplica::conf
