@@ -1,5 +1,6 @@
 // pgreplica decommission: retire a replica and its slot.
 
+#include <chrono>
 #include <memory>
 
 #include <fmt/format.h>
@@ -58,18 +59,38 @@ Result<int> RunDecommission(const DecommissionCliOptions& o, const Printer& prin
   if (!o.dry_run) {
     std::vector<std::string> args;
     if (by_node) args = {"--node", o.node};
+    if (SetsKey(o.common, "replication.slot")) args.insert(args.end(), {"--slot", opts.slot});
+    if (o.stop) args.push_back("--stop");
+    if (o.remove_data) args.push_back("--remove-data");
+    if (o.force) args.push_back("--force");
     auto created = store.Create("decommission", args);
     if (created) job = std::move(*created);
   }
+  auto started = std::chrono::steady_clock::now();
   auto result = replica::Decommission(*config, opts);
   if (job) {
     job->state = result ? "succeeded" : "failed";
     job->finished_at = replica::UtcNow();
     job->exit_code = result ? 0 : ExitCode(result.error().kind);
-    if (result)
+    replica::JobStep step{
+        "decommission", result ? "ok" : "failed", job->started_at,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+        result ? fmt::format("slot \"{}\": {}", result->slot,
+                             result->changed() ? "done" : "nothing to do")
+               : result.error().message};
+    job->steps = {step};
+    if (result) {
       job->result = result->ToJson();
-    else
-      job->error = {{"message", result.error().message}, {"detail", result.error().detail}};
+      for (const auto& a : result->actions) (void)store.AppendLog(*job, a);
+    } else {
+      job->error = {{"kind", KindName(result.error().kind)},
+                    {"exit_code", ExitCode(result.error().kind)},
+                    {"message", result.error().message}};
+      if (!result.error().detail.empty()) job->error["detail"] = result.error().detail;
+      if (!result.error().hint.empty()) job->error["hint"] = result.error().hint;
+      (void)store.AppendLog(*job, "error: " + result.error().message);
+    }
+    (void)store.AppendLog(*job, fmt::format("step decommission: {}", step.status));
     (void)store.Save(*job);
   }
   if (!result) return std::unexpected(result.error());

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "common/text.h"
 #include "proc/interrupt.h"
 #include "replica/jobs.h"
 
@@ -64,6 +65,10 @@ void PrintJob(const Printer& printer, const replica::JobRecord& j) {
   for (const auto& s : j.steps)
     printer.Line(
         fmt::format("  {:<8} {:<10} {:7.1f} s  {}", s.status, s.name, s.seconds, s.message));
+  if (j.result.is_object() && j.result.contains("actions") && j.result["actions"].is_array()) {
+    for (const auto& a : j.result["actions"])
+      if (a.is_string()) printer.Line("  " + Printable(a.get<std::string>()));
+  }
   if (j.error.is_object()) printer.Line(fmt::format("  error: {}", j.error.value("message", "")));
 }
 

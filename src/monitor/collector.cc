@@ -26,9 +26,10 @@ SELECT r.pid, coalesce(r.application_name, ''), coalesce(host(r.client_addr), ''
        coalesce(r.sync_state, ''), coalesce(s.slot_name, ''),
        (r.state = 'backup' OR b.pid IS NOT NULL OR r.application_name = 'pg_basebackup'
         OR coalesce(s.slot_name LIKE 'pgreplica\_copy\_%', false)
-        OR EXISTS (SELECT 1 FROM pg_stat_replication r2 JOIN pg_stat_progress_basebackup b2 ON b2.pid = r2.pid
-                   WHERE r2.pid <> r.pid AND r2.application_name = r.application_name
-                     AND r2.client_addr IS NOT DISTINCT FROM r.client_addr)),
+        OR ((s.slot_name IS NULL OR s.slot_name LIKE 'pg\_basebackup\_%')
+            AND EXISTS (SELECT 1 FROM pg_stat_replication r2 JOIN pg_stat_progress_basebackup b2 ON b2.pid = r2.pid
+                        WHERE r2.pid <> r.pid AND r2.application_name = r.application_name
+                          AND r2.client_addr IS NOT DISTINCT FROM r.client_addr))),
        CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), r.sent_lsn)::bigint END,
        CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), r.write_lsn)::bigint END,
        CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), r.flush_lsn)::bigint END,

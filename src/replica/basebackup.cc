@@ -78,6 +78,8 @@ Status RunBasebackup(const BasebackupSpec& spec, const proc::OsUser& user,
                                    .die_with_parent = true});
   if (!child) return std::unexpected(child.error());
   auto start = std::chrono::steady_clock::now();
+  // The messages for an error's detail: the last lines that are not progress lines.
+  std::vector<std::string> messages;
   auto on_line = [&](const std::string& line) {
     if (auto kb = ParseProgressKb(line)) {
       double elapsed =
@@ -89,13 +91,17 @@ Status RunBasebackup(const BasebackupSpec& spec, const proc::OsUser& user,
       }
     }
     if (hooks.on_output) hooks.on_output(line);
+    messages.push_back(line);
+    if (messages.size() > 20) messages.erase(messages.begin());
   };
   auto status =
       child->Wait({.on_line = on_line, .cancel = hooks.cancel, .grace = std::chrono::seconds(10)});
   if (status.ok()) return {};
   if (status.cancelled) return Fail(ErrorKind::kInterrupted, "the copy was interrupted");
-  return Fail(ErrorKind::kChildFailed, fmt::format("pg_basebackup {}", status.Describe()),
-              child->TailText(), "The messages above come from pg_basebackup and the primary.");
+  std::string detail;
+  for (const auto& m : messages) detail += (detail.empty() ? "" : "\n") + m;
+  return Fail(ErrorKind::kChildFailed, fmt::format("pg_basebackup {}", status.Describe()), detail,
+              "The messages above come from pg_basebackup and the primary.");
 }
 
 }  // namespace pgreplica::replica

@@ -29,17 +29,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-void AppendLog(const JobRecord* job, const std::string& line) {
-  if (job == nullptr || job->log_file.empty()) return;
-  int fd = open(job->log_file.c_str(),
-                O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0640);
-  if (fd < 0) return;
-  std::string text = UtcNow() + " " + line + "\n";
-  ssize_t ignored = write(fd, text.data(), text.size());
-  (void)ignored;
-  close(fd);
-}
-
 // Records steps in the result, the job record and its log, and tells the observer.
 class Steps {
  public:
@@ -64,15 +53,16 @@ class Steps {
     return std::unexpected(e);
   }
   void Log(const std::string& line) {
-    AppendLog(job_, line);
+    if (job_ != nullptr && store_ != nullptr) (void)store_->AppendLog(*job_, line);
     if (events_.on_output) events_.on_output(line);
   }
 
  private:
   void Publish() {
     const JobStep& s = result_.steps.back();
-    AppendLog(job_, fmt::format("step {}: {}{}", s.name, s.status,
-                                s.message.empty() ? "" : " (" + s.message + ")"));
+    if (job_ != nullptr && store_ != nullptr)
+      (void)store_->AppendLog(*job_, fmt::format("step {}: {}{}", s.name, s.status,
+                                                 s.message.empty() ? "" : " (" + s.message + ")"));
     if (job_ != nullptr) {
       job_->steps = result_.steps;
       if (store_ != nullptr) (void)store_->Save(*job_);

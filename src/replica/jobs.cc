@@ -210,6 +210,19 @@ Status JobStore::Save(const JobRecord& job) const {
   return WriteFileAtomic(dir_ + "/" + job.id + ".json", Serialize(job), 0640);
 }
 
+Status JobStore::AppendLog(const JobRecord& job, const std::string& line) const {
+  if (!ValidId(job.id))
+    return Fail(ErrorKind::kUsage, fmt::format("invalid job id \"{}\"", job.id));
+  auto dir = OpenStateDir(DirName(dir_), BaseName(dir_), /*create=*/false, 0750);
+  if (!dir) return std::unexpected(dir.error());
+  auto fd = dir->OpenFile(job.id + ".log", O_WRONLY | O_CREAT | O_APPEND, 0640);
+  if (!fd) return std::unexpected(fd.error());
+  std::string text = UtcNow() + " " + line + "\n";
+  if (write(fd->get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+    return std::unexpected(ErrnoError(errno, fmt::format("could not write \"{}\"", job.log_file)));
+  return {};
+}
+
 Result<JobRecord> JobStore::Load(const std::string& id) const {
   if (!ValidId(id)) return Fail(ErrorKind::kUsage, fmt::format("invalid job id \"{}\"", id));
   auto text = ReadFile(dir_ + "/" + id + ".json");

@@ -60,6 +60,9 @@ class JobStore {
   // Writes the record atomically. Text that is not valid UTF-8 (a server
   // message in LATIN1, a path) is stored with replacement characters.
   Status Save(const JobRecord& job) const;
+  // Appends "<UTC time> <line>" to the job's log <id>.log, through the private job directory's
+  // fd (never through a link).
+  Status AppendLog(const JobRecord& job, const std::string& line) const;
   // kNotFound for an unknown id.
   Result<JobRecord> Load(const std::string& id) const;
   // All records, newest first (to the nanosecond). A "running" record whose

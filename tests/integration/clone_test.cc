@@ -695,3 +695,35 @@ TEST_F(CloneTest, ARollBackNeverMovesARunningNewCopy) {
 
 }  // namespace
 }  // namespace pgreplica::testing
+
+namespace pgreplica::testing {
+namespace {
+
+// While a re-clone copies, the old standby still streams through the host's slot and must be
+// watched as a standby, not taken for part of the copy (the copy's walsenders share its
+// application name and address).
+TEST_F(CloneTest, StatusDuringARecloneStillShowsTheOldStandby) {
+  ASSERT_TRUE(primary_->PgbenchInit(5));
+  auto first = Clone({"--output", "json"});
+  ASSERT_EQ(first.code, 0) << first.output;
+  std::string slot = first.Json()["slot"];
+  ASSERT_TRUE(StandbyStreams());
+  auto clone = StartSlowClone();
+  ASSERT_NE(WaitForCopy(), 0);
+  auto check = RunPgreplica(ws_, {"check", "--config", cfg_.path, "--expect", slot});
+  EXPECT_EQ(check.code, 0) << check.output;
+  auto status = RunPgreplica(ws_, {"status", "--config", cfg_.path, "--output", "json"});
+  bool seen = false;
+  const nlohmann::json doc = status.Json();
+  for (const auto& node : doc["nodes"])
+    for (const auto& w : node.value("walsenders", nlohmann::json::array()))
+      if (w.value("slot_name", "") == slot) {
+        seen = true;
+        EXPECT_EQ(w.value("base_backup", true), false) << w.dump();
+      }
+  EXPECT_TRUE(seen) << status.output;
+  EXPECT_TRUE(clone.Wait({.timeout = std::chrono::minutes(5)}).ok()) << clone.TailText();
+}
+
+}  // namespace
+}  // namespace pgreplica::testing

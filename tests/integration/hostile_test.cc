@@ -245,7 +245,8 @@ TEST_F(HostileTest, APasswordFileLinkToRootsSecretIsNeverUsed) {
   Plant(cfg_.pgpass_file, root_pgpass);
   auto r = Clone({"--dry-run", "--output", "json"});
   EXPECT_EQ(r.code, 1) << r.output;
-  for (const auto& item : r.Json()["preflight"]["items"]) {
+  const nlohmann::json doc = r.Json();
+  for (const auto& item : doc["preflight"]["items"]) {
     if (item["name"] == "pgpass_file") {
       EXPECT_EQ(item["status"], "fail") << item.dump();
     }

@@ -427,7 +427,8 @@ TEST_F(LayoutTest, AFullPrimaryCountsItsWalSendersRight) {
   // replication connection does not count).
   auto r = Clone({"--dry-run", "--output", "json"});
   EXPECT_EQ(r.code, 0) << r.output;
-  for (const auto& item : r.Json()["preflight"]["items"]) {
+  const nlohmann::json doc = r.Json();
+  for (const auto& item : doc["preflight"]["items"]) {
     if (item["name"] == "wal_senders") {
       EXPECT_EQ(item["value"], "2") << item.dump();
     }
@@ -513,8 +514,17 @@ TEST_F(LayoutTest, DecommissionCleansUpAfterAKilledClone) {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   ASSERT_NE(FindProcess({"pg_basebackup", Staging()}), 0) << "the WAL streamer is left behind";
   ASSERT_NE(Slots().find("pgreplica_copy_"), std::string::npos) << Slots();
-  auto d = RunPgreplica(ws_, {"decommission", "--config", cfg_.path, "--stop", "--remove-data"});
+  auto d = RunPgreplica(
+      ws_, {"decommission", "--config", cfg_.path, "--stop", "--remove-data", "--output", "json"});
   EXPECT_EQ(d.code, 0) << d.output;
+  // The job record says what was done, and so does its log.
+  std::string id = d.Json().value("job", "");
+  auto show = RunPgreplica(ws_, {"jobs", "show", id, "--config", cfg_.path});
+  EXPECT_NE(show.output.find("arguments: --stop --remove-data"), std::string::npos) << show.output;
+  EXPECT_NE(show.output.find("decommission"), std::string::npos) << show.output;
+  EXPECT_NE(show.output.find("ended pg_basebackup"), std::string::npos) << show.output;
+  EXPECT_NE(ReadFile(cfg_.state_dir + "/jobs/" + id + ".log").value_or("").find("moved"),
+            std::string::npos);
   EXPECT_EQ(FindProcess({"pg_basebackup", Staging()}), 0);
   EXPECT_FALSE(fs::exists(Staging()));
   EXPECT_FALSE(fs::exists(ts1.standby_dir + ".pgreplica-staging"));
