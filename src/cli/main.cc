@@ -4,10 +4,9 @@
 
 #include <iostream>
 
-#include "cli/commands.h"
+#include "cli/app.h"
 #include "cli/guard.h"
 #include "monitor/check.h"
-#include "version.h"
 
 using pgreplica::Error;
 using pgreplica::ErrorKind;
@@ -16,21 +15,9 @@ using pgreplica::cli::ExitStyle;
 namespace {
 
 int Dispatch(int argc, char** argv, ExitStyle style) {
-  CLI::App app{"pgreplica: safe and boring PostgreSQL hot standbys", "pgreplica"};
-  app.set_version_flag("-V,--version", std::string("pgreplica ") + pgreplica::kVersion);
-  app.require_subcommand(1);
-  app.footer(
-      "Run \"pgreplica COMMAND --help\" for the options of a command.\n"
-      "Exit codes are listed in docs/exit-codes.md.");
+  CLI::App app{pgreplica::cli::kProgramDescription, pgreplica::cli::kProgramName};
   pgreplica::cli::Runner runner;
-  pgreplica::cli::AddDoctorCommand(app, runner);
-  pgreplica::cli::AddPrimaryCommand(app, runner);
-  pgreplica::cli::AddPgpassCommand(app, runner);
-  pgreplica::cli::AddCloneCommand(app, runner, std::vector<std::string>(argv, argv + argc));
-  pgreplica::cli::AddJobsCommand(app, runner);
-  pgreplica::cli::AddStatusCommand(app, runner);
-  pgreplica::cli::AddCheckCommand(app, runner);
-  pgreplica::cli::AddDecommissionCommand(app, runner);
+  pgreplica::cli::BuildApp(app, runner, std::vector<std::string>(argv, argv + argc));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -7,33 +7,39 @@ namespace pgreplica {
 
 namespace {
 
-struct KindInfo {
-  ErrorKind kind;
-  int exit_code;
-  std::string_view name;
+// The table of error kinds: one row each, exit codes documented in docs/exit-codes.md and, from
+// this table, in the man pages' EXIT STATUS sections.
+constexpr ErrorKindInfo kKinds[] = {
+    {ErrorKind::kCheckFailed, 1, "check_failed", "a check ran and found problems"},
+    {ErrorKind::kUsage, 2, "usage", "bad command line"},
+    {ErrorKind::kConfigSyntax, 3, "config_syntax", "the configuration file is not YAML"},
+    {ErrorKind::kConfigInvalid, 4, "config_invalid",
+     "an unknown key, a wrong type, a bad or missing value in the configuration"},
+    {ErrorKind::kFileAccess, 5, "file_access",
+     "a file that must be read or written is missing "
+     "or unreadable"},
+    {ErrorKind::kInsecureFile, 6, "insecure_file",
+     "a secrets or configuration file others could read or change"},
+    {ErrorKind::kConnection, 7, "connection",
+     "a server could not be reached or refused the connection"},
+    {ErrorKind::kAuth, 8, "authentication",
+     "a server rejected the credentials, or no password was found"},
+    {ErrorKind::kQuery, 9, "query", "a query failed on the server"},
+    {ErrorKind::kEnvironment, 10, "environment",
+     "programs, OS users or versions are not as required"},
+    {ErrorKind::kChildFailed, 11, "child_failed",
+     "an external program (pg_basebackup, pg_ctl, "
+     "...) failed"},
+    {ErrorKind::kLocked, 12, "locked",
+     "another pgreplica run holds the lock on this data "
+     "directory"},
+    {ErrorKind::kInterrupted, 13, "interrupted", "SIGINT, SIGTERM or SIGHUP stopped the run"},
+    {ErrorKind::kSystem, 14, "system", "an operating-system call failed"},
+    {ErrorKind::kNotFound, 15, "not_found", "a named object (a job, a slot) does not exist"},
+    {ErrorKind::kInternal, 70, "internal", "a bug in pgreplica; please report it"},
 };
 
-// The table of error kinds: one row each, exit codes documented in docs/exit-codes.md.
-constexpr KindInfo kKinds[] = {
-    {ErrorKind::kCheckFailed, 1, "check_failed"},
-    {ErrorKind::kUsage, 2, "usage"},
-    {ErrorKind::kConfigSyntax, 3, "config_syntax"},
-    {ErrorKind::kConfigInvalid, 4, "config_invalid"},
-    {ErrorKind::kFileAccess, 5, "file_access"},
-    {ErrorKind::kInsecureFile, 6, "insecure_file"},
-    {ErrorKind::kConnection, 7, "connection"},
-    {ErrorKind::kAuth, 8, "authentication"},
-    {ErrorKind::kQuery, 9, "query"},
-    {ErrorKind::kEnvironment, 10, "environment"},
-    {ErrorKind::kChildFailed, 11, "child_failed"},
-    {ErrorKind::kLocked, 12, "locked"},
-    {ErrorKind::kInterrupted, 13, "interrupted"},
-    {ErrorKind::kSystem, 14, "system"},
-    {ErrorKind::kNotFound, 15, "not_found"},
-    {ErrorKind::kInternal, 70, "internal"},
-};
-
-const KindInfo& Info(ErrorKind kind) {
+const ErrorKindInfo& Info(ErrorKind kind) {
   for (const auto& k : kKinds) {
     if (k.kind == kind) return k;
   }
@@ -71,6 +77,8 @@ Error ErrnoError(int errnum, std::string message) {
   std::string reason = std::strerror(errnum);
   return Error{kind, std::move(message) + ": " + reason, {}, {}};
 }
+
+std::span<const ErrorKindInfo> ErrorKinds() { return kKinds; }
 
 int ExitCode(ErrorKind kind) { return Info(kind).exit_code; }
 std::string_view KindName(ErrorKind kind) { return Info(kind).name; }

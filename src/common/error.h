@@ -5,6 +5,7 @@
 // (table in error.cc, documented in docs/exit-codes.md).
 
 #include <expected>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -56,6 +57,16 @@ Error ErrnoError(int errnum, std::string message);
 int ExitCode(ErrorKind kind);
 // Stable machine name of the kind, as used in JSON output ("config_invalid").
 std::string_view KindName(ErrorKind kind);
+
+// One row of the table of error kinds.
+struct ErrorKindInfo {
+  ErrorKind kind;
+  int exit_code;
+  std::string_view name;     // as KindName returns it
+  std::string_view meaning;  // a short phrase for documentation
+};
+// Every kind, in exit-code order (the man pages' EXIT STATUS is written from it).
+std::span<const ErrorKindInfo> ErrorKinds();
 
 // Exit codes that are not errors.
 inline constexpr int kExitOk = 0;
