@@ -81,7 +81,7 @@ std::string BashCompletion(const CLI::App& app) {
       if (o->get_group().empty() || o->get_positional()) continue;
       auto names = Names(*o);
       opts.insert(opts.end(), names.begin(), names.end());
-      if (o->get_type_size() == 0) continue;
+      if (!TakesValue(*o)) continue;
       valopts.insert(valopts.end(), names.begin(), names.end());
       std::string action = ValueCompletion(*o);
       if (action.empty()) continue;

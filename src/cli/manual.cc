@@ -65,7 +65,7 @@ std::string OptionHeader(const CLI::Option& opt) {
   std::istringstream in(joined);
   for (std::string n; std::getline(in, n, ',');)
     names += (names.empty() ? "" : ", ") + fmt::format("\\fB{}\\fR", Roff(n));
-  if (opt.get_type_size() != 0) names += fmt::format(" \\fI{}\\fR", Roff(TypeLabel(opt)));
+  if (TakesValue(opt)) names += fmt::format(" \\fI{}\\fR", Roff(TypeLabel(opt)));
   if (opt.get_expected_max() >= CLI::detail::expected_max_vector_size) names += " ...";
   return names;
 }

@@ -39,6 +39,9 @@ std::vector<ManPage> ManPages(const CLI::App& app, std::string_view version, std
 // line).
 std::string BashCompletion(const CLI::App& app);
 
+// Whether an option takes a value (a flag does not).
+inline bool TakesValue(const CLI::Option& opt) { return opt.get_expected_max() != 0; }
+
 // The visible subcommands of `app`, in the order --help lists them.
 std::vector<const CLI::App*> VisibleSubcommands(const CLI::App& app);
 
