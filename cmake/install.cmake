@@ -4,7 +4,7 @@
 #   /usr/share/man/man1/pgreplica*.1                     man pages (generated)
 #   /usr/share/bash-completion/completions/pgreplica     bash completion (generated)
 #   /lib/systemd/system/pgreplica-metrics.{service,timer}
-#   /usr/lib/pgreplica/pgreplica-metrics                 the units' helper
+#   /usr/libexec/pgreplica/pgreplica-metrics             the units' helper
 #   /usr/share/pgreplica/{salt,monitoring,systemd}       Salt formula, alert rules and dashboard,
 #                                                        the drop-in example for a periodic check
 #   /usr/share/doc/pgreplica/                            README and docs/
@@ -28,7 +28,8 @@ install(FILES ${PGREPLICA_COMPLETION}
   DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
 install(FILES ${CMAKE_BINARY_DIR}/systemd/pgreplica-metrics.service
   ${CMAKE_BINARY_DIR}/systemd/pgreplica-metrics.timer DESTINATION ${PGREPLICA_SYSTEMD_UNIT_DIR})
-install(PROGRAMS ${CMAKE_BINARY_DIR}/systemd/pgreplica-metrics DESTINATION lib/pgreplica)
+install(PROGRAMS ${CMAKE_BINARY_DIR}/systemd/pgreplica-metrics
+  DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/pgreplica)
 install(FILES ${CMAKE_BINARY_DIR}/systemd/check.conf DESTINATION ${CMAKE_INSTALL_DATADIR}/pgreplica/systemd)
 install(DIRECTORY salt/ DESTINATION ${CMAKE_INSTALL_DATADIR}/pgreplica/salt
   PATTERN "__pycache__" EXCLUDE)
