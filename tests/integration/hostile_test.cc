@@ -246,14 +246,19 @@ TEST_F(HostileTest, APasswordFileLinkToRootsSecretIsNeverUsed) {
   auto r = Clone({"--dry-run", "--output", "json"});
   EXPECT_EQ(r.code, 1) << r.output;
   const nlohmann::json doc = r.Json();
-  for (const auto& item : doc["preflight"]["items"]) {
+  ASSERT_TRUE(doc.contains("preflight") && doc["preflight"].contains("checks")) << r.output;
+  int seen = 0;
+  for (const auto& item : doc["preflight"]["checks"]) {
     if (item["name"] == "pgpass_file") {
       EXPECT_EQ(item["status"], "fail") << item.dump();
+      ++seen;
     }
     if (item["name"] == "replication_connection") {
       EXPECT_NE(item["status"], "ok") << "connected with root's secret: " << item.dump();
+      ++seen;
     }
   }
+  EXPECT_EQ(seen, 2) << r.output;
   ExpectCanaryUnchanged(r);
 }
 

@@ -428,11 +428,15 @@ TEST_F(LayoutTest, AFullPrimaryCountsItsWalSendersRight) {
   auto r = Clone({"--dry-run", "--output", "json"});
   EXPECT_EQ(r.code, 0) << r.output;
   const nlohmann::json doc = r.Json();
-  for (const auto& item : doc["preflight"]["items"]) {
+  ASSERT_TRUE(doc.contains("preflight") && doc["preflight"].contains("checks")) << r.output;
+  int seen = 0;
+  for (const auto& item : doc["preflight"]["checks"]) {
     if (item["name"] == "wal_senders") {
       EXPECT_EQ(item["value"], "2") << item.dump();
+      ++seen;
     }
   }
+  EXPECT_EQ(seen, 1) << r.output;
   EXPECT_EQ(Clone().code, 0) << "and the re-clone works";
 }
 
