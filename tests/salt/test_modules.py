@@ -140,6 +140,9 @@ class ModulesTest(unittest.TestCase):
     def test_4_failure_is_result_false_with_the_error(self):
         config, data_dir = self.ws.config(pgcluster.free_port(), "broken")
         minion = Minion()
+        # With the password file in place the preflight tries the primary (since 9f9c90b a
+        # missing file fails the preflight before any connection is tried).
+        self.assertTrue(minion.mod.pgpass(config=config)["ok"])
         ret = minion.state.replica_present(data_dir, config=config)
         self.assertIs(ret["result"], False, ret)
         self.assertIn("could not connect to primary", ret["comment"])
