@@ -16,8 +16,7 @@ constexpr auto kRedrawInterval = std::chrono::milliseconds(200);
 }  // namespace
 
 ProgressDisplay::ProgressDisplay(const Printer& printer)
-    : printer_(printer),
-      enabled_(!printer.json() && !printer.quiet()),
+    : enabled_(!printer.json() && !printer.quiet()),
       redraw_(printer.err().can_redraw()),
       last_(std::chrono::steady_clock::now() - kPlainInterval) {}
 

@@ -24,7 +24,6 @@ class ProgressDisplay {
   static std::string Format(const replica::CopyProgress& p);
 
  private:
-  const Printer& printer_;
   bool enabled_;
   bool redraw_;
   bool drawn_ = false;
