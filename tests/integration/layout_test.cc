@@ -428,11 +428,14 @@ TEST_F(LayoutTest, AFullPrimaryCountsItsWalSendersRight) {
   auto r = Clone({"--dry-run", "--output", "json"});
   EXPECT_EQ(r.code, 0) << r.output;
   const nlohmann::json doc = r.Json();
-  for (const auto& item : doc["preflight"]["items"]) {
-    if (item["name"] == "wal_senders") {
-      EXPECT_EQ(item["value"], "2") << item.dump();
+  bool found = false;
+  for (const auto& item : doc.at("preflight").at("checks")) {
+    if (item.at("name") == "wal_senders") {
+      found = true;
+      EXPECT_EQ(item.at("value"), "2") << item.dump();
     }
   }
+  EXPECT_TRUE(found) << r.output;
   EXPECT_EQ(Clone().code, 0) << "and the re-clone works";
 }
 
