@@ -122,6 +122,13 @@ const std::vector<KeyDef>& Schema() {
       {"local.data_directory", Type::kString, "data directory of the local standby",
        Str(FIELD(local.data_directory), CheckOptionalAbsolutePath)},
       {"local.port", Type::kInt, "port of the local standby", Int(FIELD(local.port), 1, 65535)},
+      {"local.admin_user", Type::kString,
+       "login for status and check on the local standby; empty: primary.admin_user",
+       Str(FIELD(local.admin_user),
+           [](const std::string& v) { return v.empty() ? Problem() : CheckIdentifierText(v); })},
+      {"local.admin_passfile", Type::kString,
+       "libpq password file for local.admin_user (never the primary's admin_passfile)",
+       Str(FIELD(local.admin_passfile), CheckOptionalAbsolutePath)},
       {"local.pgpass_file", Type::kString, "password file of the OS user",
        Str(FIELD(local.pgpass_file), CheckOptionalAbsolutePath)},
       {"local.tablespace_mapping", Type::kStringList,
@@ -444,7 +451,12 @@ Result<Config> LoadConfig(const std::string& path) {
   const ServiceConfig& svc = config->local.service;
   if (!svc.start.empty() || !svc.stop.empty() || !svc.status.empty()) {
     config->local.service.commands_source = file;
-    config->local.service.commands_writable_by = WritableByOthers(file);
+    // Judged on the file as read through fds that follow no planted link, and the commands
+    // accepted only if that is the text parsed above.
+    std::string judged;
+    config->local.service.commands_writable_by = WritableByOthers(file, &judged);
+    if (config->local.service.commands_writable_by.empty() && judged != *text)
+      config->local.service.commands_writable_by = "It changed while it was read.";
   }
   return config;
 }

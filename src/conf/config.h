@@ -47,6 +47,11 @@ struct LocalConfig {
   std::string data_directory;
   int port = 5432;
   std::string pgpass_file;  // empty: <home of os_user>/.pgpass
+  // The login status and check use on the local standby (empty user: primary.admin_user). Its
+  // password goes to a server the OS user runs: never the primary's superuser's. Empty
+  // passfile: libpq's default for the user running pgreplica (never primary.admin_passfile).
+  std::string admin_user;
+  std::string admin_passfile;
   // "OLDDIR=NEWDIR": where a tablespace of the primary (at OLDDIR there) goes on this host;
   // a tablespace without an entry goes to the primary's path.
   std::vector<std::string> tablespace_mapping;

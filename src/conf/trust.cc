@@ -1,5 +1,6 @@
 #include "conf/trust.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -58,6 +59,27 @@ std::string WritableByOthers(const std::string& path) {
   std::unique_ptr<char, decltype(&free)> real(realpath(absolute.c_str(), nullptr), &free);
   if (!real) return "Its real path cannot be resolved.";
   if (real.get() != absolute) return JudgeDirectories(real.get());
+  return "";
+}
+
+std::string WritableByOthers(const std::string& path, std::string* contents) {
+  std::string absolute = path;
+  if (absolute.empty() || absolute.front() != '/') {
+    std::unique_ptr<char, decltype(&free)> cwd(getcwd(nullptr, 0), &free);
+    if (!cwd) return "Its directory cannot be examined.";
+    absolute = std::string(cwd.get()) + "/" + path;
+  }
+  auto dir = Dir::Open(DirName(LexicalPath(absolute)));
+  if (!dir) return dir.error().message + ".";
+  auto fd = dir->OpenFile(BaseName(absolute), O_RDONLY);
+  if (!fd) return fd.error().message + ".";
+  struct stat st {};
+  if (fstat(fd->get(), &st) != 0) return "It cannot be examined.";
+  if (auto r = Judge(st, "It", false); !r.empty()) return r;
+  if (auto r = JudgeDirectories(dir->PathOf(BaseName(absolute))); !r.empty()) return r;
+  auto text = ReadAll(fd->get(), absolute, 1 << 20);
+  if (!text) return text.error().message + ".";
+  if (contents) *contents = std::move(*text);
   return "";
 }
 

@@ -15,4 +15,9 @@ namespace pgreplica::conf {
 // others from replacing root's file.
 std::string WritableByOthers(const std::string& path);
 
+// The same judgement, made on the file root actually reads: opened through directory fds that
+// follow no link another user could have planted (common/dirfd.h), judged by the fd, and read
+// from it. `contents` receives the text when the file could be opened.
+std::string WritableByOthers(const std::string& path, std::string* contents);
+
 }  // namespace pgreplica::conf

@@ -12,8 +12,10 @@
 #include "pg/binaries.h"
 #include "proc/user.h"
 #include "replica/journal.h"
+#include "replica/leftover.h"
 #include "replica/location.h"
 #include "replica/service.h"
+#include "replica/state.h"
 
 namespace pgreplica::replica {
 
@@ -103,6 +105,17 @@ void CheckDataDirectory(const conf::Config& config, const proc::OsUser& user, Ch
              "Run \"pgreplica clone\" (or \"pgreplica decommission --stop\"): either puts the old "
              "standby back first."});
     }
+  }
+  if (auto st = loc->parent.Stat(loc->Sibling(kStagingSuffix)); st && *st) {
+    r.Add({"leftover_staging", CheckStatus::kWarning, loc->SiblingPath(kStagingSuffix),
+           "a staging directory left by an interrupted clone",
+           "The next clone (or decommission --stop) removes it."});
+  }
+  if (auto pids = FindLeftoverCopies(loc->SiblingPath(kStagingSuffix), user.uid); !pids.empty()) {
+    r.Add({"leftover_copy", CheckStatus::kWarning, std::to_string(pids.front()),
+           "a pg_basebackup left by an interrupted clone still copies into staging and holds a "
+           "slot on the primary",
+           "The next clone (or decommission --stop) ends it."});
   }
   if (loc->mount_point) {
     r.Add({"data_directory", CheckStatus::kFail, loc->real,
@@ -203,6 +216,15 @@ CheckReport RunDoctor(const conf::Config& config, const std::optional<Error>& co
   auto st = StatPath(config.state_directory);
   bool exists = st && *st;
   bool writable = exists && access(config.state_directory.c_str(), W_OK) == 0;
+  if (exists) {
+    // The same privacy rule clone and decommission apply (replica/state.h).
+    auto priv = OpenStateDir(config.state_directory, "locks", /*create=*/false);
+    if (!priv && priv.error().kind != ErrorKind::kNotFound) {
+      r.Add({"state_directory", CheckStatus::kFail, config.state_directory,
+             priv.error().message + ". " + priv.error().detail, priv.error().hint});
+      return r;
+    }
+  }
   r.Add({"state_directory", writable ? CheckStatus::kOk : CheckStatus::kWarning,
          config.state_directory,
          writable ? "job records are written here"

@@ -555,5 +555,46 @@ TEST_F(LayoutTest, ADataDirectoryThatTheShellWouldMangleIsRefusedBeforeTheCopy) 
   EXPECT_TRUE(fs::is_empty(odd));
 }
 
+TEST_F(LayoutTest, ATablespaceInsideAnOldCopyIsRefused) {
+  auto ts1 = AddTablespace("ts1");
+  MapTablespaces({ts1});
+  ASSERT_EQ(Clone().code, 0);
+  auto r = Clone({"-T", ts1.primary_dir + "=" + data_ + ".old-20991231T000000Z/ts1"});
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("a copy that pgreplica keeps or removes"), std::string::npos) << r.output;
+}
+
+TEST_F(LayoutTest, DecommissionWithoutThePrimaryStopsNothing) {
+  ASSERT_EQ(Clone().code, 0);
+  ASSERT_TRUE(StandbyStreams());
+  std::string wrong = ws_.WriteFile("wrong.pgpass", "*:*:*:postgres:wrong\n");
+  auto r = RunPgreplica(ws_, {"decommission", "--config", cfg_.path, "--stop", "--remove-data",
+                              "--admin-passfile", wrong});
+  EXPECT_EQ(r.code, 8) << r.output;
+  EXPECT_NE(r.output.find("Nothing was stopped, moved or dropped"), std::string::npos) << r.output;
+  EXPECT_TRUE(StandbyStreams()) << "still running, still in place";
+  auto other = RunPgreplica(ws_, {"decommission", "--config", cfg_.path, "--node", "other-host",
+                                  "--stop", "--remove-data"});
+  EXPECT_EQ(other.code, 2) << other.output;
+  EXPECT_TRUE(StandbyStreams());
+}
+
+// A standby promoted by mistake has the primary's system identifier but is not the primary: the
+// preflight says so, and --force re-clones it.
+TEST_F(LayoutTest, APromotedStandbyIsToldApartFromThePrimary) {
+  ASSERT_EQ(Clone().code, 0);
+  ASSERT_TRUE(StandbyStreams());
+  auto promote = standby_->RunTool({"pg_ctl", "promote", "-D", data_, "-w"});
+  ASSERT_TRUE(promote && promote->status.ok());
+  ASSERT_TRUE(standby_->WaitFor("SELECT NOT pg_is_in_recovery()"));
+  auto r = Clone({"--dry-run"});
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("was promoted"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("is the primary itself"), std::string::npos) << r.output;
+  auto forced = Clone({"--force"});
+  EXPECT_EQ(forced.code, 0) << forced.output;
+  EXPECT_TRUE(StandbyStreams());
+}
+
 }  // namespace
 }  // namespace pgreplica::testing
