@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "common/fs.h"
 #include "proc/child.h"
@@ -226,6 +227,57 @@ TEST_F(CliTest, ErrorsAsJson) {
   EXPECT_NE(o.output.find("\"kind\": \"config_invalid\""), std::string::npos) << o.output;
   EXPECT_NE(o.output.find("\"exit_code\": 4"), std::string::npos) << o.output;
   EXPECT_EQ(o.output.find("pgreplica: error"), std::string::npos) << o.output;
+}
+
+// --output json was ignored for errors of the command line: text on stderr, nothing on stdout.
+TEST_F(CliTest, ParseErrorsHonourOutputJson) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"status", "--bogus", "-o", "json"},
+        {"status", "--output=json", "--port"},
+        {"pgpass", "--output", "json", "--port", "1", "--port", "2"}}) {
+    auto o = Run(args);
+    EXPECT_EQ(o.code, 2) << o.output;
+    auto j = nlohmann::json::parse(o.output, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << o.output;
+    EXPECT_EQ(j["ok"], false);
+    EXPECT_EQ(j["error"]["kind"], "usage");
+    EXPECT_EQ(j["error"]["exit_code"], 2);
+    EXPECT_EQ(j["error"]["message"], "invalid command line");
+  }
+  // check: JSON when asked, else the Nagios line.
+  auto json = Run({"check", "--bogus", "-o", "json"});
+  EXPECT_EQ(json.code, 3) << json.output;
+  auto j = nlohmann::json::parse(json.output, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << json.output;
+  EXPECT_EQ(j["state"], "UNKNOWN");
+  EXPECT_NE(j["problems"][0].get<std::string>().find("--bogus"), std::string::npos);
+  auto nagios = Run({"check", "--bogus"});
+  EXPECT_EQ(nagios.code, 3);
+  EXPECT_EQ(nagios.output.rfind("PGREPLICA UNKNOWN - invalid command line: ", 0), 0u);
+}
+
+// A reader that goes away (pgreplica ... | head) killed pgreplica with SIGPIPE (exit 141).
+TEST_F(CliTest, AClosedStandardOutputIsNoReasonToDie) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(s);  // nothing listens there now
+  const char* other = std::getenv("PGREPLICA_TEST_BINARY");
+  // The reader (true) is gone before pgreplica writes its report to the pipe.
+  std::vector<std::string> argv = {
+      "bash", "-c", "{ sleep 0.5; \"$0\" \"$@\"; } | true; echo \"rc=${PIPESTATUS[0]}\"",
+      other && *other ? other : PGREPLICA_BINARY};
+  for (std::string a :
+       std::vector<std::string>{"status", "--config", Config(""), "--host", "127.0.0.1", "--port",
+                                std::to_string(ntohs(addr.sin_port)), "--connect-timeout", "3"})
+    argv.push_back(a);
+  auto r = proc::Run({.argv = argv, .env = {{"NO_COLOR", "1"}}});
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->output.find("rc=7\n"), std::string::npos) << r->output;
 }
 
 TEST_F(CliTest, PgpassWritesTheEntry) {

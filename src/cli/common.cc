@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -80,8 +81,18 @@ void AddCommonOptions(CLI::App* cmd, CommonOptions& o, const std::vector<std::st
       ->allow_extra_args(false);
   std::string formats;
   for (const auto& f : outputs) formats += (formats.empty() ? "" : "|") + f;
+  std::string choices;
+  for (size_t i = 0; i < outputs.size(); ++i)
+    choices += (i == 0 ? "" : i + 1 == outputs.size() ? " or " : ", ") + outputs[i];
+  CLI::Validator known(
+      [outputs, choices](std::string& value) -> std::string {
+        if (std::find(outputs.begin(), outputs.end(), value) != outputs.end()) return "";
+        return fmt::format("\"{}\" is not an output format of this command; use {}",
+                           Printable(value), choices);
+      },
+      "", "FORMAT");
   cmd->add_option("-o,--output", o.output, "output format: " + formats)
-      ->check(CLI::IsMember(outputs))
+      ->check(known)
       ->type_name("FORMAT");
   cmd->add_flag("-q,--quiet", o.quiet, "no progress or notices");
   cmd->add_flag("--no-color", o.no_color, "no colour (NO_COLOR in the environment does the same)");
