@@ -26,7 +26,11 @@ class CliTest : public ::testing::Test {
     auto d = TempDir::Create("/tmp", "pgreplica-cli-");
     ASSERT_TRUE(d);
     dir_ = std::make_unique<TempDir>(std::move(*d));
-    user_ = proc::CurrentUser()->name;
+    // The PostgreSQL OS user is never root (LookupUser refuses it): as root, postgres.
+    const char* os_user = std::getenv("PGREPLICA_TEST_OS_USER");
+    user_ = !proc::RunningAsRoot()           ? proc::CurrentUser()->name
+            : os_user != nullptr && *os_user ? os_user
+                                             : "postgres";
   }
 
   std::string Write(const std::string& name, const std::string& text, mode_t mode = 0600) {
@@ -294,6 +298,18 @@ TEST_F(CliTest, PgpassWritesTheEntry) {
       Run({"pgpass", "--config", Config(base), "--password-stdin", "--output", "json"}, "p:w\\d\n");
   EXPECT_EQ(again.code, 0);
   EXPECT_NE(again.output.find("\"changed\": false"), std::string::npos) << again.output;
+}
+
+// "--set primary.port=" is documented to clear the key, but failed with "is not an integer".
+TEST_F(CliTest, SetWithoutAValueResetsATypedKeyToItsDefault) {
+  std::string pgpass = dir_->path() + "/pgpass";
+  std::string base = "primary:\n  host: db1\n  port: 5433\nlocal:\n  os_user: " + user_ +
+                     "\n  pgpass_file: " + pgpass + "\n";
+  auto o = Run({"pgpass", "--config", Config(base), "--set", "primary.port=", "--set",
+                "clone.verify=", "--password-stdin"},
+               "pw\n");
+  ASSERT_EQ(o.code, 0) << o.output;
+  EXPECT_EQ(ReadFile(pgpass).value_or(""), "db1:5432:replication:replicator:pw\n");
 }
 
 // jobs show --follow used to re-read the whole log every 500 ms and print nothing past 64 MiB.

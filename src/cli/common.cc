@@ -126,6 +126,17 @@ Result<conf::Config> LoadEffectiveConfig(const CommonOptions& o) {
     auto ok = conf::SetKey(*config, key, o.values.at(key), name);
     if (!ok) return std::unexpected(ok.error());
   }
+  // Thresholds judged together, once the command line has had its say.
+  bool from_command_line = false;
+  for (const char* key : {"check.retained_warn_mb", "check.retained_crit_mb", "check.lag_warn_mb",
+                          "check.lag_crit_mb", "check.lag_warn_seconds", "check.lag_crit_seconds"})
+    from_command_line = from_command_line || SetsKey(o, key);
+  if (auto ok = conf::CheckThresholds(
+          *config, from_command_line ? ErrorKind::kUsage : ErrorKind::kConfigInvalid,
+          from_command_line ? "on the command line"
+                            : fmt::format("in configuration file \"{}\"", config->source));
+      !ok)
+    return std::unexpected(ok.error());
   return config;
 }
 

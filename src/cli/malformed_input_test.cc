@@ -78,7 +78,7 @@ const std::vector<Row>& Rows() {
       {"PortHuge",
        {"pgpass", "--config", "{config}", "--port", "99999999999999999999"},
        2,
-       {"is not an integer"}},
+       {"from 1 to 65535"}},
       {"HostWithSpace", {"pgpass", "--config", "{config}", "--host", "db 1"}, 2, {"a space"}},
       {"HostWithQuote",
        {"pgpass", "--config", "{config}", "--host", "db'1"},
@@ -145,6 +145,32 @@ const std::vector<Row>& Rows() {
        {"check", "--lag-warn-mb", "1", "--lag-warn-mb", "2"},
        3,
        {"PGREPLICA UNKNOWN - invalid command line: --lag-warn-mb was given more than once"}},
+      {"AllowedAddressWithNewline",
+       {"primary", "setup", "--config", "{config}", "--allowed-address", "10.0.0.1\nx"},
+       2,
+       {"DETAIL:  \"10.0.0.1\\x0ax\" is not an IP address"}},
+      {"CompressUnknownMethod",
+       {"clone", "--config", "{config}", "--compress", "lz5"},
+       2,
+       {"invalid value for --compress: \"lz5\"", "is not a pg_basebackup compression method"}},
+      {"CompressOnTheClient",
+       {"clone", "--config", "{config}", "--compress", "gzip"},
+       2,
+       {"only for tar format"}},
+      {"CompressLevelOutOfRange",
+       {"clone", "--config", "{config}", "--compress", "server-lz4:13"},
+       2,
+       {"lz4 takes a compression level from 1 to 12"}},
+      {"ThresholdsWarnAboveCrit",
+       {"check", "--config", "{config}", "--lag-warn-mb", "500", "--lag-crit-mb", "10"},
+       3,
+       {"PGREPLICA UNKNOWN - inconsistent thresholds on the command line"}},
+      {"ThresholdsWarnAboveCritInTheFile",
+       {"status", "--config", "{config}"},
+       4,
+       {"inconsistent thresholds in configuration file",
+        "check.lag_warn_seconds (600) is above check.lag_crit_seconds (300)"},
+       "check:\n  lag_warn_seconds: 600\n"},
       {"ThresholdNotANumber",
        {"check", "--config", "{config}", "--lag-warn-mb", "lots"},
        3,
@@ -331,6 +357,26 @@ const std::vector<Row>& Rows() {
        4,
        {"is not a boolean"},
        "clone:\n  verify: maybe\n"},
+      {"ConfigTwoDocuments",
+       {"pgpass", "--config", "{config}"},
+       4,
+       {"holds 2 YAML documents"},
+       "primary:\n  host: db1\n---\nprimary:\n  host: db2\n"},
+      {"ConfigNulByte",
+       {"pgpass", "--config", "{config}"},
+       3,
+       {"Line 3, column 1: a NUL byte"},
+       std::string("primary:\n  host: db1\n\0\nlocal:\n  os_user: x\n", 43)},
+      {"ConfigExpectedStandbyEmpty",
+       {"check", "--config", "{config}"},
+       3,
+       {"PGREPLICA UNKNOWN - invalid value for configuration key \"check.expected_standbys\""},
+       "check:\n  expected_standbys: [\"\"]\n"},
+      {"ConfigOsUserRoot",
+       {"pgpass", "--config", "{config}"},
+       4,
+       {"\"local.os_user\"", "PostgreSQL refuses to run as root"},
+       "local:\n  os_user: root\n"},
       {"ConfigStateDirectoryEmpty",
        {"pgpass", "--config", "{config}"},
        4,
@@ -584,7 +630,12 @@ class MalformedInput : public ::testing::TestWithParam<Row> {
     std::string out = Replace(s, "{dir}", dir_->path());
     out = Replace(out, "{config}", dir_->path() + "/config.yaml");
     out = Replace(out, "{inventory}", dir_->path() + "/inventory.yaml");
-    out = Replace(out, "{user}", proc::CurrentUser()->name);
+    // The PostgreSQL OS user is never root (LookupUser refuses it): as root, postgres.
+    const char* os_user = std::getenv("PGREPLICA_TEST_OS_USER");
+    out = Replace(out, "{user}",
+                  !proc::RunningAsRoot()           ? proc::CurrentUser()->name
+                  : os_user != nullptr && *os_user ? os_user
+                                                   : "postgres");
     return Replace(out, "{closed}", std::to_string(closed_));
   }
 
