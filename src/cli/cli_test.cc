@@ -300,6 +300,17 @@ TEST_F(CliTest, PgpassWritesTheEntry) {
   EXPECT_NE(again.output.find("\"changed\": false"), std::string::npos) << again.output;
 }
 
+// The success message printed the path from --file as it was, escape sequences and all. (C0
+// controls are refused in paths; U+009B, a one-byte CSI on some terminals, is not.)
+TEST_F(CliTest, PgpassMessageEscapesThePath) {
+  std::string base = "primary:\n  host: db1\nlocal:\n  os_user: " + user_ + "\n";
+  std::string path = dir_->path() + "/odd\xc2\x9b" + "31m.pgpass";
+  auto o = Run({"pgpass", "--config", Config(base), "--file", path, "--password-stdin"}, "pw\n");
+  EXPECT_EQ(o.code, 0) << o.output;
+  EXPECT_EQ(o.output.find("\xc2\x9b"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("odd\\xc2\\x9b31m.pgpass"), std::string::npos) << o.output;
+}
+
 // "--set primary.port=" is documented to clear the key, but failed with "is not an integer".
 TEST_F(CliTest, SetWithoutAValueResetsATypedKeyToItsDefault) {
   std::string pgpass = dir_->path() + "/pgpass";

@@ -68,6 +68,12 @@ const CLI::Validator& NonEmpty() {
   return v;
 }
 
+void ExcludeEachOther(CLI::App* cmd, CLI::Option* option, const std::vector<std::string>& others) {
+  for (const auto& name : others) {
+    if (CLI::Option* other = cmd->get_option_no_throw(name)) option->excludes(other);
+  }
+}
+
 void AddCommonOptions(CLI::App* cmd, CommonOptions& o, const std::vector<std::string>& keys,
                       const std::vector<std::string>& outputs) {
   cmd->add_option(

@@ -39,6 +39,10 @@ struct CommonOptions {
 // (--config "$UNSET" would read /etc/pgreplica/pgreplica.yaml): a usage error.
 const CLI::Validator& NonEmpty();
 
+// Makes `option` and each option of `cmd` named in `others` (those that exist)
+// exclude each other: a command line with both is a usage error.
+void ExcludeEachOther(CLI::App* cmd, CLI::Option* option, const std::vector<std::string>& others);
+
 // Adds the common options to `cmd`, `outputs` being the accepted --output
 // formats, and one override option for each configuration key named in
 // `keys` (the table of override options is in common.cc).

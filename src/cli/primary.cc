@@ -114,8 +114,10 @@ void AddPrimaryCommand(CLI::App& app, Runner& runner) {
   CLI::App* check = group->add_subcommand(
       "check", "report each prerequisite of streaming replication on the primary, with the fix");
   AddCommonOptions(check, check_opts->common, kKeys);
-  check->add_flag("--password-stdin", check_opts->password_stdin,
-                  "read the replication password from standard input");
+  ExcludeEachOther(check,
+                   check->add_flag("--password-stdin", check_opts->password_stdin,
+                                   "read the replication password from standard input"),
+                   {"--password-file"});
   BindRunner(check, check_opts, runner, &RunCheck);
 
   auto setup_opts = std::make_shared<PrimaryOptions>();
@@ -123,8 +125,10 @@ void AddPrimaryCommand(CLI::App& app, Runner& runner) {
       "setup",
       "idempotently apply settings, the replication role and its pg_hba.conf line, reload");
   AddCommonOptions(setup, setup_opts->common, kKeys);
-  setup->add_flag("--password-stdin", setup_opts->password_stdin,
-                  "read the replication password from standard input");
+  ExcludeEachOther(setup,
+                   setup->add_flag("--password-stdin", setup_opts->password_stdin,
+                                   "read the replication password from standard input"),
+                   {"--password-file"});
   setup->add_flag("--reset-password", setup_opts->reset_password,
                   "replace the password of an existing replication role when it does not match "
                   "(every standby using the role then needs the new one)");
