@@ -74,7 +74,7 @@ int RunCheck(const CheckOptions& o) {
     if (!inv) return Unknown(o, inv.error());
     targets = *inv;
   } else {
-    targets = monitor::NodesFromConfig(*config, !o.local_only, !o.primary_only);
+    targets = ConfiguredNodes(*config, o.primary_only, o.local_only);
   }
   if (targets.empty()) return Unknown(o, {ErrorKind::kConfigInvalid, "no node to check"});
   auto nodes = monitor::Collect(targets);

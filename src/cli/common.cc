@@ -9,6 +9,7 @@
 
 #include "common/text.h"
 #include "conf/secrets.h"
+#include "monitor/inventory.h"
 #include "proc/user.h"
 
 namespace pgreplica::cli {
@@ -158,6 +159,16 @@ bool SetsEmpty(const CommonOptions& o, std::string_view key) {
   for (const auto& s : o.sets)
     if (s == std::string(key) + "=") return true;
   return false;
+}
+
+std::vector<monitor::NodeSpec> ConfiguredNodes(const conf::Config& config, bool primary_only,
+                                               bool local_only) {
+  auto nodes = monitor::NodesFromConfig(config, !local_only, false);
+  for (auto& local : monitor::NodesFromConfig(config, false, !primary_only)) {
+    local.expect_standby = true;  // local.data_directory is the standby's
+    nodes.push_back(std::move(local));
+  }
+  return nodes;
 }
 
 Result<std::string> ReadReplicationPassword(const conf::Config& config, bool from_stdin) {

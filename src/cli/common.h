@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "common/report.h"
 #include "conf/config.h"
+#include "monitor/collector.h"
 
 namespace pgreplica::cli {
 
@@ -58,6 +59,12 @@ Result<conf::Config> LoadEffectiveConfig(const CommonOptions& options);
 bool SetsKey(const CommonOptions& options, std::string_view key);
 // Whether the command line sets `key` to the empty string with --set.
 bool SetsEmpty(const CommonOptions& options, std::string_view key);
+
+// The nodes of the configuration for status and check: the primary (unless
+// `local_only`) and the local standby (unless `primary_only`), the latter
+// marked as expected to be in recovery.
+std::vector<monitor::NodeSpec> ConfiguredNodes(const conf::Config& config, bool primary_only,
+                                               bool local_only);
 
 // Reads the replication password: --password-stdin, else replication.password_file
 // (owned by root or the OS user, mode 0600). Empty when neither is configured.

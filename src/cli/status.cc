@@ -26,7 +26,7 @@ struct StatusOptions {
 
 Result<std::vector<monitor::NodeSpec>> Targets(const StatusOptions& o, const conf::Config& config) {
   if (!o.inventory.empty()) return monitor::LoadInventory(o.inventory);
-  auto nodes = monitor::NodesFromConfig(config, !o.local_only, !o.primary_only);
+  auto nodes = ConfiguredNodes(config, o.primary_only, o.local_only);
   if (nodes.empty()) {
     return Fail(
         ErrorKind::kConfigInvalid, "no node to query",
