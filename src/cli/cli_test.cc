@@ -348,6 +348,29 @@ TEST_F(CliTest, JobsFollowPrintsALogLargerThan64MiB) {
   EXPECT_NE(o.output.find("the last line\n"), std::string::npos) << o.output.substr(0, 300);
 }
 
+// doctor said ok for a service whose commands clone (as root) then refused to run.
+TEST_F(CliTest, DoctorRefusesCustomCommandsThatRootWouldRefuse) {
+  if (geteuid() != 0) GTEST_SKIP() << "root's refusal";
+  std::string home = dir_->path() + "/home";
+  ASSERT_TRUE(MakeDirs(home, 0755));
+  ASSERT_EQ(chown(home.c_str(), 65534, 65534), 0);
+  std::string path = home + "/pgreplica.yaml";
+  ASSERT_TRUE(WriteFileAtomic(
+      path,
+      "local:\n  os_user: " + user_ + "\n  data_directory: " + dir_->path() +
+          "/data\n  service:\n    type: custom\n" +
+          "    start: [touch, x]\n    stop: [touch, x]\n" + "    status: [touch, x]\n",
+      0600));
+  auto o = Run({"doctor", "--config", path});
+  EXPECT_EQ(o.code, 1) << o.output;
+  EXPECT_NE(o.output.find("FAIL  service"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("refusing to run the custom service commands of \"" + path + "\""),
+            std::string::npos)
+      << o.output;
+  EXPECT_NE(o.output.find("make the directory \"" + home + "\" belong to root"), std::string::npos)
+      << o.output;
+}
+
 TEST_F(CliTest, DoctorReportsAMissingBindirProgram) {
   std::string bindir = dir_->path() + "/bin";
   ASSERT_TRUE(MakeDirs(bindir, 0755));

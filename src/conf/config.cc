@@ -490,7 +490,10 @@ Result<Config> LoadConfig(const std::string& path) {
   const ServiceConfig& svc = config->local.service;
   if (!svc.start.empty() || !svc.stop.empty() || !svc.status.empty()) {
     config->local.service.commands_source = file;
-    config->local.service.commands_writable_by = WritableByOthers(file);
+    if (auto untrusted = FindUntrusted(file)) {
+      config->local.service.commands_writable_by = untrusted->reason;
+      config->local.service.commands_fix = untrusted->fix;
+    }
   }
   return config;
 }

@@ -39,6 +39,7 @@ struct ServiceConfig {
   // came from the command line. Root refuses to run such commands.
   std::string commands_source;
   std::string commands_writable_by;
+  std::string commands_fix;  // what must change so that only root could (a hint sentence)
 };
 
 struct LocalConfig {
