@@ -104,6 +104,35 @@ TEST_F(PrimaryTest, CheckWithAWrongAdminPasswordIsAnAuthError) {
       << r.output;
 }
 
+// A database that does not exist was an authentication error (exit 8) with a password hint;
+// a password file that does not exist got a hint about ~/.pgpass.
+TEST_F(PrimaryTest, AMissingDatabaseOrPasswordFileIsNamed) {
+  auto primary = Cluster::Create(ws_, {});
+  ASSERT_TRUE(primary) << primary.error().message;
+  auto cfg = WriteConfig(ws_, **primary);
+  auto db = RunPgreplica(ws_, {"primary", "check", "--config", cfg.path, "--dbname", "nosuchdb"});
+  EXPECT_EQ(db.code, 7) << db.output;
+  EXPECT_NE(db.output.find("database \"nosuchdb\" does not exist"), std::string::npos) << db.output;
+  EXPECT_NE(db.output.find("HINT:  The database \"nosuchdb\" does not exist on that server. Set "
+                           "primary.dbname (--dbname)"),
+            std::string::npos)
+      << db.output;
+  EXPECT_EQ(db.output.find("3D000"), std::string::npos) << "the default message: " << db.output;
+  auto pass = RunPgreplica(ws_, {"primary", "check", "--config", cfg.path, "--admin-passfile",
+                                 "/nonexistent/admin.pgpass"});
+  EXPECT_EQ(pass.code, 8) << pass.output;
+  EXPECT_NE(pass.output.find("HINT:  The password file \"/nonexistent/admin.pgpass\" given for "
+                             "this connection does not exist."),
+            std::string::npos)
+      << pass.output;
+  // Still an authentication error when the password is wrong.
+  std::string bad = ws_.WriteFile("bad2.pgpass", "*:*:*:postgres:wrong\n");
+  auto wrong =
+      RunPgreplica(ws_, {"primary", "check", "--config", cfg.path, "--admin-passfile", bad});
+  EXPECT_EQ(wrong.code, 8) << wrong.output;
+  EXPECT_EQ(wrong.output.find("LOCATION"), std::string::npos) << wrong.output;
+}
+
 TEST_F(PrimaryTest, SetupFixesAnUnpreparedClusterAndIsIdempotent) {
   auto primary = Cluster::Create(ws_, {.replication_role = false,
                                        .hba_replication = false,
