@@ -109,10 +109,18 @@ def primary_ready(name, config=None):
         ret["comment"] = "would run pgreplica primary setup"
         return ret
     setup = __salt__["pgreplica.primary_setup"](config=config)
-    if setup.get("ok") is False or "actions" not in setup:
+    if "actions" not in setup:
         ret["comment"] = _error(setup)
         return ret
-    ret["changes"] = {"actions": [a["message"] for a in setup["actions"] if a.get("changed")]}
+    changed = [a["message"] for a in setup["actions"] if a.get("changed")]
+    if changed:
+        ret["changes"] = {"actions": changed}
+    if setup.get("ok") is False:
+        # Stopped (error), or an item failed (a password that does not match): what was
+        # changed before stays in the changes.
+        failed = [a["message"] for a in setup["actions"] if a.get("status") == "failed"]
+        ret["comment"] = _error(setup) if setup.get("error") else "; ".join(failed)
+        return ret
     ret["result"] = True
     ret["comment"] = "restart the primary to apply the settings" if setup.get("restart_required") else "set up"
     return ret

@@ -74,7 +74,7 @@ int RunCheck(const CheckOptions& o) {
     if (!inv) return Unknown(o, inv.error());
     targets = *inv;
   } else {
-    targets = monitor::NodesFromConfig(*config, !o.local_only, !o.primary_only);
+    targets = ConfiguredNodes(*config, o.primary_only, o.local_only);
   }
   if (targets.empty()) return Unknown(o, {ErrorKind::kConfigInvalid, "no node to check"});
   auto nodes = monitor::Collect(targets);
@@ -109,11 +109,19 @@ void AddCheckCommand(CLI::App& app, Runner& runner) {
                                      "judge slots, lag and receivers against thresholds: a Nagios "
                                      "plugin (exit 0/1/2/3, perfdata)");
   AddCommonOptions(cmd, o->common, kKeys, {"nagios", "text", "json"});
-  cmd->add_option("--inventory", o->inventory, "YAML list of nodes to check concurrently")
-      ->type_name("FILE")
-      ->check(NonEmpty());
+  CLI::Option* inventory =
+      cmd->add_option("--inventory", o->inventory, "YAML list of nodes to check concurrently")
+          ->type_name("FILE")
+          ->check(NonEmpty());
   cmd->add_flag("--primary-only", o->primary_only, "check only the configured primary");
   cmd->add_flag("--local-only", o->local_only, "check only the local standby");
+  // Options that say which nodes to ask, or how, mean nothing next to an inventory (it names
+  // its nodes and their logins), and --primary-only --local-only would ask no node at all.
+  ExcludeEachOther(cmd, cmd->get_option("--primary-only"), {"--local-only"});
+  ExcludeEachOther(
+      cmd, inventory,
+      {"--primary-only", "--local-only", "--host", "--port", "--dbname", "--admin-user",
+       "--admin-passfile", "--data-directory", "--local-port", "--connect-timeout"});
   cmd->add_flag("--inactive-critical", o->inactive_critical,
                 "an inactive slot is CRITICAL (default WARNING)");
   cmd->add_option("--expect", o->expect,

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "common/fs.h"
 #include "proc/child.h"
@@ -25,7 +26,11 @@ class CliTest : public ::testing::Test {
     auto d = TempDir::Create("/tmp", "pgreplica-cli-");
     ASSERT_TRUE(d);
     dir_ = std::make_unique<TempDir>(std::move(*d));
-    user_ = proc::CurrentUser()->name;
+    // The PostgreSQL OS user is never root (LookupUser refuses it): as root, postgres.
+    const char* os_user = std::getenv("PGREPLICA_TEST_OS_USER");
+    user_ = !proc::RunningAsRoot()           ? proc::CurrentUser()->name
+            : os_user != nullptr && *os_user ? os_user
+                                             : "postgres";
   }
 
   std::string Write(const std::string& name, const std::string& text, mode_t mode = 0600) {
@@ -228,6 +233,57 @@ TEST_F(CliTest, ErrorsAsJson) {
   EXPECT_EQ(o.output.find("pgreplica: error"), std::string::npos) << o.output;
 }
 
+// --output json was ignored for errors of the command line: text on stderr, nothing on stdout.
+TEST_F(CliTest, ParseErrorsHonourOutputJson) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"status", "--bogus", "-o", "json"},
+        {"status", "--output=json", "--port"},
+        {"pgpass", "--output", "json", "--port", "1", "--port", "2"}}) {
+    auto o = Run(args);
+    EXPECT_EQ(o.code, 2) << o.output;
+    auto j = nlohmann::json::parse(o.output, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << o.output;
+    EXPECT_EQ(j["ok"], false);
+    EXPECT_EQ(j["error"]["kind"], "usage");
+    EXPECT_EQ(j["error"]["exit_code"], 2);
+    EXPECT_EQ(j["error"]["message"], "invalid command line");
+  }
+  // check: JSON when asked, else the Nagios line.
+  auto json = Run({"check", "--bogus", "-o", "json"});
+  EXPECT_EQ(json.code, 3) << json.output;
+  auto j = nlohmann::json::parse(json.output, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << json.output;
+  EXPECT_EQ(j["state"], "UNKNOWN");
+  EXPECT_NE(j["problems"][0].get<std::string>().find("--bogus"), std::string::npos);
+  auto nagios = Run({"check", "--bogus"});
+  EXPECT_EQ(nagios.code, 3);
+  EXPECT_EQ(nagios.output.rfind("PGREPLICA UNKNOWN - invalid command line: ", 0), 0u);
+}
+
+// A reader that goes away (pgreplica ... | head) killed pgreplica with SIGPIPE (exit 141).
+TEST_F(CliTest, AClosedStandardOutputIsNoReasonToDie) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(s);  // nothing listens there now
+  const char* other = std::getenv("PGREPLICA_TEST_BINARY");
+  // The reader (true) is gone before pgreplica writes its report to the pipe.
+  std::vector<std::string> argv = {
+      "bash", "-c", "{ sleep 0.5; \"$0\" \"$@\"; } | true; echo \"rc=${PIPESTATUS[0]}\"",
+      other && *other ? other : PGREPLICA_BINARY};
+  for (std::string a :
+       std::vector<std::string>{"status", "--config", Config(""), "--host", "127.0.0.1", "--port",
+                                std::to_string(ntohs(addr.sin_port)), "--connect-timeout", "3"})
+    argv.push_back(a);
+  auto r = proc::Run({.argv = argv, .env = {{"NO_COLOR", "1"}}});
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->output.find("rc=7\n"), std::string::npos) << r->output;
+}
+
 TEST_F(CliTest, PgpassWritesTheEntry) {
   std::string pgpass = dir_->path() + "/pgpass";
   std::string base =
@@ -242,6 +298,29 @@ TEST_F(CliTest, PgpassWritesTheEntry) {
       Run({"pgpass", "--config", Config(base), "--password-stdin", "--output", "json"}, "p:w\\d\n");
   EXPECT_EQ(again.code, 0);
   EXPECT_NE(again.output.find("\"changed\": false"), std::string::npos) << again.output;
+}
+
+// The success message printed the path from --file as it was, escape sequences and all. (C0
+// controls are refused in paths; U+009B, a one-byte CSI on some terminals, is not.)
+TEST_F(CliTest, PgpassMessageEscapesThePath) {
+  std::string base = "primary:\n  host: db1\nlocal:\n  os_user: " + user_ + "\n";
+  std::string path = dir_->path() + "/odd\xc2\x9b" + "31m.pgpass";
+  auto o = Run({"pgpass", "--config", Config(base), "--file", path, "--password-stdin"}, "pw\n");
+  EXPECT_EQ(o.code, 0) << o.output;
+  EXPECT_EQ(o.output.find("\xc2\x9b"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("odd\\xc2\\x9b31m.pgpass"), std::string::npos) << o.output;
+}
+
+// "--set primary.port=" is documented to clear the key, but failed with "is not an integer".
+TEST_F(CliTest, SetWithoutAValueResetsATypedKeyToItsDefault) {
+  std::string pgpass = dir_->path() + "/pgpass";
+  std::string base = "primary:\n  host: db1\n  port: 5433\nlocal:\n  os_user: " + user_ +
+                     "\n  pgpass_file: " + pgpass + "\n";
+  auto o = Run({"pgpass", "--config", Config(base), "--set", "primary.port=", "--set",
+                "clone.verify=", "--password-stdin"},
+               "pw\n");
+  ASSERT_EQ(o.code, 0) << o.output;
+  EXPECT_EQ(ReadFile(pgpass).value_or(""), "db1:5432:replication:replicator:pw\n");
 }
 
 // jobs show --follow used to re-read the whole log every 500 ms and print nothing past 64 MiB.
@@ -267,6 +346,29 @@ TEST_F(CliTest, JobsFollowPrintsALogLargerThan64MiB) {
   EXPECT_EQ(o.code, 0) << o.output.substr(0, 300);
   EXPECT_GT(o.output.size(), 64u << 20);
   EXPECT_NE(o.output.find("the last line\n"), std::string::npos) << o.output.substr(0, 300);
+}
+
+// doctor said ok for a service whose commands clone (as root) then refused to run.
+TEST_F(CliTest, DoctorRefusesCustomCommandsThatRootWouldRefuse) {
+  if (geteuid() != 0) GTEST_SKIP() << "root's refusal";
+  std::string home = dir_->path() + "/home";
+  ASSERT_TRUE(MakeDirs(home, 0755));
+  ASSERT_EQ(chown(home.c_str(), 65534, 65534), 0);
+  std::string path = home + "/pgreplica.yaml";
+  ASSERT_TRUE(WriteFileAtomic(
+      path,
+      "local:\n  os_user: " + user_ + "\n  data_directory: " + dir_->path() +
+          "/data\n  service:\n    type: custom\n" +
+          "    start: [touch, x]\n    stop: [touch, x]\n" + "    status: [touch, x]\n",
+      0600));
+  auto o = Run({"doctor", "--config", path});
+  EXPECT_EQ(o.code, 1) << o.output;
+  EXPECT_NE(o.output.find("FAIL  service"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("refusing to run the custom service commands of \"" + path + "\""),
+            std::string::npos)
+      << o.output;
+  EXPECT_NE(o.output.find("make the directory \"" + home + "\" belong to root"), std::string::npos)
+      << o.output;
 }
 
 TEST_F(CliTest, DoctorReportsAMissingBindirProgram) {

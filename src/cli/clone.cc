@@ -227,8 +227,10 @@ void AddCloneCommand(CLI::App& app, Runner& runner, const std::vector<std::strin
   cmd->add_flag("--force", o->force,
                 "replace the data directory even if it holds a running primary");
   cmd->add_flag("--no-verify", o->no_verify, "skip pg_verifybackup (clone.verify: false)");
-  cmd->add_flag("--no-keep-old", o->no_keep_old,
-                "delete the old data directory after success (clone.keep_old: 0)");
+  CLI::Option* no_keep_old =
+      cmd->add_flag("--no-keep-old", o->no_keep_old,
+                    "delete the old data directory after success (clone.keep_old: 0)");
+  ExcludeEachOther(cmd, no_keep_old, {"--keep-old"});
   cmd->add_flag(
       "--if-needed", o->if_needed,
       "do nothing when this host already streams from the configured primary through its slot");

@@ -2,12 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include <fmt/format.h>
 
 #include "common/text.h"
 #include "conf/secrets.h"
+#include "monitor/inventory.h"
 #include "proc/user.h"
 
 namespace pgreplica::cli {
@@ -67,6 +69,12 @@ const CLI::Validator& NonEmpty() {
   return v;
 }
 
+void ExcludeEachOther(CLI::App* cmd, CLI::Option* option, const std::vector<std::string>& others) {
+  for (const auto& name : others) {
+    if (CLI::Option* other = cmd->get_option_no_throw(name)) option->excludes(other);
+  }
+}
+
 void AddCommonOptions(CLI::App* cmd, CommonOptions& o, const std::vector<std::string>& keys,
                       const std::vector<std::string>& outputs) {
   cmd->add_option(
@@ -80,8 +88,18 @@ void AddCommonOptions(CLI::App* cmd, CommonOptions& o, const std::vector<std::st
       ->allow_extra_args(false);
   std::string formats;
   for (const auto& f : outputs) formats += (formats.empty() ? "" : "|") + f;
+  std::string choices;
+  for (size_t i = 0; i < outputs.size(); ++i)
+    choices += (i == 0 ? "" : i + 1 == outputs.size() ? " or " : ", ") + outputs[i];
+  CLI::Validator known(
+      [outputs, choices](std::string& value) -> std::string {
+        if (std::find(outputs.begin(), outputs.end(), value) != outputs.end()) return "";
+        return fmt::format("\"{}\" is not an output format of this command; use {}",
+                           Printable(value), choices);
+      },
+      "", "FORMAT");
   cmd->add_option("-o,--output", o.output, "output format: " + formats)
-      ->check(CLI::IsMember(outputs))
+      ->check(known)
       ->type_name("FORMAT");
   cmd->add_flag("-q,--quiet", o.quiet, "no progress or notices");
   cmd->add_flag("--no-color", o.no_color, "no colour (NO_COLOR in the environment does the same)");
@@ -115,6 +133,17 @@ Result<conf::Config> LoadEffectiveConfig(const CommonOptions& o) {
     auto ok = conf::SetKey(*config, key, o.values.at(key), name);
     if (!ok) return std::unexpected(ok.error());
   }
+  // Thresholds judged together, once the command line has had its say.
+  bool from_command_line = false;
+  for (const char* key : {"check.retained_warn_mb", "check.retained_crit_mb", "check.lag_warn_mb",
+                          "check.lag_crit_mb", "check.lag_warn_seconds", "check.lag_crit_seconds"})
+    from_command_line = from_command_line || SetsKey(o, key);
+  if (auto ok = conf::CheckThresholds(
+          *config, from_command_line ? ErrorKind::kUsage : ErrorKind::kConfigInvalid,
+          from_command_line ? "on the command line"
+                            : fmt::format("in configuration file \"{}\"", config->source));
+      !ok)
+    return std::unexpected(ok.error());
   return config;
 }
 
@@ -130,6 +159,16 @@ bool SetsEmpty(const CommonOptions& o, std::string_view key) {
   for (const auto& s : o.sets)
     if (s == std::string(key) + "=") return true;
   return false;
+}
+
+std::vector<monitor::NodeSpec> ConfiguredNodes(const conf::Config& config, bool primary_only,
+                                               bool local_only) {
+  auto nodes = monitor::NodesFromConfig(config, !local_only, false);
+  for (auto& local : monitor::NodesFromConfig(config, false, !primary_only)) {
+    local.expect_standby = true;  // local.data_directory is the standby's
+    nodes.push_back(std::move(local));
+  }
+  return nodes;
 }
 
 Result<std::string> ReadReplicationPassword(const conf::Config& config, bool from_stdin) {
@@ -156,13 +195,17 @@ void Printer::Json(const nlohmann::json& doc) const {
             << std::flush;
 }
 
+nlohmann::json ErrorJson(const Error& e) {
+  nlohmann::json err = {
+      {"kind", KindName(e.kind)}, {"exit_code", ExitCode(e.kind)}, {"message", e.message}};
+  if (!e.detail.empty()) err["detail"] = e.detail;
+  if (!e.hint.empty()) err["hint"] = e.hint;
+  return err;
+}
+
 void Printer::PrintError(const Error& e) const {
   if (json_) {
-    nlohmann::json err = {
-        {"kind", KindName(e.kind)}, {"exit_code", ExitCode(e.kind)}, {"message", e.message}};
-    if (!e.detail.empty()) err["detail"] = e.detail;
-    if (!e.hint.empty()) err["hint"] = e.hint;
-    Json({{"ok", false}, {"error", err}});
+    Json({{"ok", false}, {"error", ErrorJson(e)}});
     return;
   }
   // Messages quote what users, files and servers said: no control character reaches the

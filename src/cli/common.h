@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "common/report.h"
 #include "conf/config.h"
+#include "monitor/collector.h"
 
 namespace pgreplica::cli {
 
@@ -39,6 +40,10 @@ struct CommonOptions {
 // (--config "$UNSET" would read /etc/pgreplica/pgreplica.yaml): a usage error.
 const CLI::Validator& NonEmpty();
 
+// Makes `option` and each option of `cmd` named in `others` (those that exist)
+// exclude each other: a command line with both is a usage error.
+void ExcludeEachOther(CLI::App* cmd, CLI::Option* option, const std::vector<std::string>& others);
+
 // Adds the common options to `cmd`, `outputs` being the accepted --output
 // formats, and one override option for each configuration key named in
 // `keys` (the table of override options is in common.cc).
@@ -54,6 +59,12 @@ Result<conf::Config> LoadEffectiveConfig(const CommonOptions& options);
 bool SetsKey(const CommonOptions& options, std::string_view key);
 // Whether the command line sets `key` to the empty string with --set.
 bool SetsEmpty(const CommonOptions& options, std::string_view key);
+
+// The nodes of the configuration for status and check: the primary (unless
+// `local_only`) and the local standby (unless `primary_only`), the latter
+// marked as expected to be in recovery.
+std::vector<monitor::NodeSpec> ConfiguredNodes(const conf::Config& config, bool primary_only,
+                                               bool local_only);
 
 // Reads the replication password: --password-stdin, else replication.password_file
 // (owned by root or the OS user, mode 0600). Empty when neither is configured.
@@ -84,6 +95,9 @@ class Printer {
   Terminal out_;
   Terminal err_;
 };
+
+// An error as the "error" member of a JSON document: kind, exit_code, message, detail, hint.
+nlohmann::json ErrorJson(const Error& error);
 
 // The exit code of a command's outcome; prints the error, if any, in the
 // printer's format.

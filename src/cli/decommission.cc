@@ -39,6 +39,13 @@ Result<int> RunDecommission(const DecommissionCliOptions& o, const Printer& prin
     return Fail(ErrorKind::kUsage, "--node and --slot cannot be used together",
                 "Both name the slot to drop.", "Pass one of them.");
   }
+  if (by_node && o.stop) {
+    return Fail(ErrorKind::kUsage, "--stop cannot be used with --node",
+                "--stop retires this host's standby; --node names another replica's slot. "
+                "Together they would stop this host's standby and drop another slot.",
+                "Run \"pgreplica decommission --stop\" on the replica itself, or drop another "
+                "replica's slot without --stop.");
+  }
   if (SetsEmpty(o.common, "replication.slot")) {
     return Fail(ErrorKind::kUsage, "invalid value for --set replication.slot: \"\"",
                 "decommission needs the slot to drop; an empty value would mean this host's own.",

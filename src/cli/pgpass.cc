@@ -4,8 +4,13 @@
 
 #include <fmt/format.h>
 
+#include <sys/stat.h>
+
 #include "cli/commands.h"
+#include "common/fs.h"
+#include "common/text.h"
 #include "conf/pgpass.h"
+#include "conf/validate.h"
 #include "proc/user.h"
 #include "replica/doctor.h"
 
@@ -20,6 +25,11 @@ struct PgpassOptions {
 };
 
 Result<int> RunPgpass(const PgpassOptions& o, const Printer& printer) {
+  // Like every path option (--pgpass-file): relative to nothing in particular is a usage error.
+  if (auto p = conf::CheckOptionalAbsolutePath(o.file)) {
+    return Fail(ErrorKind::kUsage, fmt::format("invalid value for --file: \"{}\"", o.file), *p,
+                "Give the absolute path of the password file.");
+  }
   auto config = LoadEffectiveConfig(o.common);
   if (!config) return std::unexpected(config.error());
   if (config->primary.host.empty()) {
@@ -38,6 +48,12 @@ Result<int> RunPgpass(const PgpassOptions& o, const Printer& printer) {
                 "Set replication.password_file (a file with mode 0600), or pass --password-stdin.");
   }
   std::string path = o.file.empty() ? replica::PgpassPath(*config, user->home) : o.file;
+  if (auto st = StatPath(path); st && *st && S_ISDIR((*st)->st_mode)) {
+    return Fail(ErrorKind::kFileAccess, fmt::format("password file \"{}\" is a directory", path),
+                "A password file is a regular file; nothing was written.",
+                fmt::format("Give the path of a file in it, such as \"{}/.pgpass\".",
+                            path == "/" ? "" : path));
+  }
   conf::PgpassEntry entry{config->primary.host, std::to_string(config->primary.port), "replication",
                           config->replication.user, *password};
   auto changed = conf::WritePgpassEntry(path, entry, {user->uid, user->gid});
@@ -51,10 +67,11 @@ Result<int> RunPgpass(const PgpassOptions& o, const Printer& printer) {
                   {"entry", what},
                   {"owner", user->name}});
   } else {
-    printer.Line(*changed
-                     ? fmt::format("wrote the entry for {} to \"{}\" (owner {}, mode 0600)", what,
-                                   path, user->name)
-                     : fmt::format("no change: \"{}\" already has the entry for {}", path, what));
+    // The path and host come from the command line: no control character reaches the terminal.
+    printer.Line(Printable(
+        *changed ? fmt::format("wrote the entry for {} to \"{}\" (owner {}, mode 0600)", what, path,
+                               user->name)
+                 : fmt::format("no change: \"{}\" already has the entry for {}", path, what)));
   }
   return kExitOk;
 }
@@ -72,7 +89,10 @@ void AddPgpassCommand(CLI::App& app, Runner& runner) {
                   "password file to write (default: local.pgpass_file, else ~OS_USER/.pgpass)")
       ->type_name("FILE")
       ->check(NonEmpty());
-  cmd->add_flag("--password-stdin", o->password_stdin, "read the password from standard input");
+  ExcludeEachOther(
+      cmd,
+      cmd->add_flag("--password-stdin", o->password_stdin, "read the password from standard input"),
+      {"--password-file"});
   BindRunner(cmd, o, runner, &RunPgpass);
 }
 

@@ -26,7 +26,7 @@ struct StatusOptions {
 
 Result<std::vector<monitor::NodeSpec>> Targets(const StatusOptions& o, const conf::Config& config) {
   if (!o.inventory.empty()) return monitor::LoadInventory(o.inventory);
-  auto nodes = monitor::NodesFromConfig(config, !o.local_only, !o.primary_only);
+  auto nodes = ConfiguredNodes(config, o.primary_only, o.local_only);
   if (nodes.empty()) {
     return Fail(
         ErrorKind::kConfigInvalid, "no node to query",
@@ -63,12 +63,20 @@ void AddStatusCommand(CLI::App& app, Runner& runner) {
                                      "slots, standbys, lag in bytes and seconds: of the primary "
                                      "and this standby, or a whole fleet");
   AddCommonOptions(cmd, o->common, kKeys, {"text", "json", "prometheus"});
-  cmd->add_option("--inventory", o->inventory,
-                  "YAML list of nodes to query concurrently (docs/monitoring.md)")
-      ->type_name("FILE")
-      ->check(NonEmpty());
+  CLI::Option* inventory =
+      cmd->add_option("--inventory", o->inventory,
+                      "YAML list of nodes to query concurrently (docs/monitoring.md)")
+          ->type_name("FILE")
+          ->check(NonEmpty());
   cmd->add_flag("--primary-only", o->primary_only, "query only the configured primary");
   cmd->add_flag("--local-only", o->local_only, "query only the local standby");
+  // Options that say which nodes to ask, or how, mean nothing next to an inventory (it names
+  // its nodes and their logins), and --primary-only --local-only would ask no node at all.
+  ExcludeEachOther(cmd, cmd->get_option("--primary-only"), {"--local-only"});
+  ExcludeEachOther(
+      cmd, inventory,
+      {"--primary-only", "--local-only", "--host", "--port", "--dbname", "--admin-user",
+       "--admin-passfile", "--data-directory", "--local-port", "--connect-timeout"});
   cmd->footer("Exit code 0 when every node answered, 7 when one did not (it is still reported).");
   BindRunner(cmd, o, runner, &RunStatus);
 }

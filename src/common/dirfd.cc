@@ -399,24 +399,28 @@ Result<UniqueFd> Dir::OpenFile(std::string_view name, int flags, mode_t mode) co
   return fd;
 }
 
-Result<std::string> Dir::ReadFile(std::string_view name, size_t max_bytes) const {
-  auto fd = OpenFile(name, O_RDONLY);
-  if (!fd) return std::unexpected(fd.error());
+Result<std::string> ReadAll(int fd, const std::string& path, size_t max_bytes) {
   std::string out;
   char buf[65536];
   while (true) {
-    ssize_t n = read(fd->get(), buf, sizeof buf);
+    ssize_t n = read(fd, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return std::unexpected(PathError(errno, PathOf(name), "read file"));
+      return std::unexpected(PathError(errno, path, "read file"));
     }
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
     if (out.size() > max_bytes)
-      return Fail(ErrorKind::kFileAccess, fmt::format("file \"{}\" is too large", PathOf(name)),
+      return Fail(ErrorKind::kFileAccess, fmt::format("file \"{}\" is too large", path),
                   fmt::format("The limit is {} bytes.", max_bytes));
   }
   return out;
+}
+
+Result<std::string> Dir::ReadFile(std::string_view name, size_t max_bytes) const {
+  auto fd = OpenFile(name, O_RDONLY);
+  if (!fd) return std::unexpected(fd.error());
+  return ReadAll(fd->get(), PathOf(name), max_bytes);
 }
 
 Status Dir::WriteFileAtomic(std::string_view name, const std::string& contents, mode_t mode,

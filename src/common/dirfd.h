@@ -119,6 +119,9 @@ class Dir {
   struct stat st_ {};
 };
 
+// Reads what is left of an open file (at most max_bytes); `path` names it in errors.
+Result<std::string> ReadAll(int fd, const std::string& path, size_t max_bytes = 16 << 20);
+
 // A user for messages: "user \"postgres\" (uid 101)", or "user id 4711" when it has no name.
 std::string UserLabel(uid_t uid);
 

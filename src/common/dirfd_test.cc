@@ -185,6 +185,18 @@ TEST_F(DirTest, RemoveTreeNeverEntersABindMount) {
   EXPECT_EQ(Slurp(kept), "on the same filesystem, elsewhere");
 }
 
+TEST_F(DirTest, MountsBelowADirectoryAreSeenEvenWithSpacesInTheirNames) {
+  if (geteuid() != 0) GTEST_SKIP() << "mounting needs root";
+  fs::create_directories(root_ + "/tree/a dir/mnt");
+  EXPECT_FALSE(HasMountBelow(root_ + "/tree"));
+  ASSERT_EQ(mount("tmpfs", (root_ + "/tree/a dir/mnt").c_str(), "tmpfs", 0, "size=1m"), 0);
+  EXPECT_TRUE(HasMountBelow(root_ + "/tree"));
+  EXPECT_TRUE(HasMountBelow(root_ + "/tree/a dir"));
+  EXPECT_FALSE(HasMountBelow(root_ + "/tree/a dir/mnt")) << "the mount point itself is not below";
+  EXPECT_FALSE(HasMountBelow(root_ + "/tre"));
+  umount2((root_ + "/tree/a dir/mnt").c_str(), MNT_DETACH);
+}
+
 TEST_F(DirTest, ReplaceSymlinkAndChownChmodGoThroughTheDirectory) {
   auto d = Dir::Open(root_);
   ASSERT_TRUE(d);

@@ -25,6 +25,39 @@ std::string NormalPath(const std::string& path) {
   return s;
 }
 
+bool HasMountBelow(const std::string& path) {
+  auto info = ReadFile("/proc/self/mountinfo", 16 << 20);
+  if (!info) return false;
+  const std::string prefix = path == "/" ? "/" : path + "/";
+  size_t start = 0;
+  while (start < info->size()) {
+    size_t end = info->find('\n', start);
+    if (end == std::string::npos) end = info->size();
+    std::string_view line(info->data() + start, end - start);
+    start = end + 1;
+    // Fields: id parent major:minor root mount-point ...; spaces etc. escaped as \ooo.
+    size_t field = 0, pos = 0;
+    for (; field < 4 && pos != std::string_view::npos; ++field) {
+      pos = line.find(' ', pos);
+      if (pos != std::string_view::npos) ++pos;
+    }
+    if (pos == std::string_view::npos) continue;
+    std::string_view raw = line.substr(pos, line.find(' ', pos) - pos);
+    std::string mount;
+    for (size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '\\' && i + 3 < raw.size()) {
+        int v = (raw[i + 1] - '0') * 64 + (raw[i + 2] - '0') * 8 + (raw[i + 3] - '0');
+        mount += static_cast<char>(v);
+        i += 3;
+      } else {
+        mount += raw[i];
+      }
+    }
+    if (mount.size() > prefix.size() && mount.compare(0, prefix.size(), prefix) == 0) return true;
+  }
+  return false;
+}
+
 std::string DirName(const std::string& path) {
   auto slash = path.find_last_of('/');
   if (slash == std::string::npos) return ".";

@@ -42,6 +42,10 @@ Result<unsigned long long> FreeBytes(const std::string& path);
 // Free bytes on the filesystem of an open directory.
 Result<unsigned long long> FreeBytes(const Dir& dir);
 
+// Whether a filesystem is mounted anywhere below the directory `path` (a real path), bind
+// mounts of the same filesystem included, from /proc/self/mountinfo.
+bool HasMountBelow(const std::string& path);
+
 // The directory part of a path ("/a/b/c" -> "/a/b"; "c" -> ".").
 std::string DirName(const std::string& path);
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <functional>
+#include <limits>
 #include <set>
 
 #include <fmt/format.h>
@@ -45,50 +46,69 @@ struct Value {
 };
 using Setter = std::function<Problem(Config&, const Value&)>;
 
+// How a key is set (validated, then stored) and reset to its built-in default.
+struct Access {
+  Setter set;
+  std::function<void(Config&)> reset;
+};
+
 struct KeyDef {
   const char* key;
   Type type;
   const char* description;
-  Setter set;
+  Access access;
 };
 
 template <typename Field>
-Setter Str(Field field, std::function<Problem(const std::string&)> check = {}) {
-  return [field, check](Config& c, const Value& v) -> Problem {
-    if (check) {
-      if (auto p = check(v.text)) return p;
-    }
-    field(c) = v.text;
-    return std::nullopt;
+std::function<void(Config&)> ResetOf(Field field) {
+  return [field](Config& c) {
+    Config defaults;
+    field(c) = field(defaults);
   };
 }
 
 template <typename Field>
-Setter Int(Field field, long long lo, long long hi) {
-  return [field, lo, hi](Config& c, const Value& v) -> Problem {
-    if (v.number < lo || v.number > hi)
-      return fmt::format("The value must be an integer from {} to {}.", lo, hi);
-    field(c) = static_cast<int>(v.number);
-    return std::nullopt;
-  };
+Access Str(Field field, std::function<Problem(const std::string&)> check = {},
+           std::function<std::string(const std::string&)> normalize = {}) {
+  return {[field, check, normalize](Config& c, const Value& v) -> Problem {
+            if (check) {
+              if (auto p = check(v.text)) return p;
+            }
+            field(c) = normalize ? normalize(v.text) : v.text;
+            return std::nullopt;
+          },
+          ResetOf(field)};
 }
 
 template <typename Field>
-Setter Bool(Field field) {
-  return [field](Config& c, const Value& v) -> Problem {
-    field(c) = v.flag;
-    return std::nullopt;
-  };
+Access Int(Field field, long long lo, long long hi) {
+  return {[field, lo, hi](Config& c, const Value& v) -> Problem {
+            if (v.number < lo || v.number > hi)
+              return fmt::format("The value must be an integer from {} to {}.", lo, hi);
+            field(c) = static_cast<int>(v.number);
+            return std::nullopt;
+          },
+          ResetOf(field)};
 }
 
 template <typename Field>
-Setter List(Field field, std::function<Problem(const std::string&)> check = CheckNoControl) {
-  return [field, check](Config& c, const Value& v) -> Problem {
-    for (const auto& s : v.list)
-      if (auto p = check(s)) return p;
-    field(c) = v.list;
-    return std::nullopt;
-  };
+Access Bool(Field field) {
+  return {[field](Config& c, const Value& v) -> Problem {
+            field(c) = v.flag;
+            return std::nullopt;
+          },
+          ResetOf(field)};
+}
+
+template <typename Field>
+Access List(Field field, std::function<Problem(const std::string&)> check = CheckNoControl) {
+  return {[field, check](Config& c, const Value& v) -> Problem {
+            for (const auto& s : v.list)
+              if (auto p = check(s)) return p;
+            field(c) = v.list;
+            return std::nullopt;
+          },
+          ResetOf(field)};
 }
 
 #define FIELD(expr) \
@@ -114,7 +134,7 @@ const std::vector<KeyDef>& Schema() {
        Str(FIELD(replication.slot), CheckOptionalSlotName)},
       {"replication.allowed_address", Type::kString,
        "address (CIDR) allowed to replicate, for primary setup",
-       Str(FIELD(replication.allowed_address), CheckOptionalCidr)},
+       Str(FIELD(replication.allowed_address), CheckOptionalCidr, NormalizeCidr)},
       {"local.os_user", Type::kString, "OS user PostgreSQL runs as",
        Str(FIELD(local.os_user), CheckOsUserName)},
       {"local.bindir", Type::kString, "directory of the PostgreSQL programs",
@@ -122,6 +142,13 @@ const std::vector<KeyDef>& Schema() {
       {"local.data_directory", Type::kString, "data directory of the local standby",
        Str(FIELD(local.data_directory), CheckOptionalAbsolutePath)},
       {"local.port", Type::kInt, "port of the local standby", Int(FIELD(local.port), 1, 65535)},
+      {"local.admin_user", Type::kString,
+       "login for status and check on the local standby; empty: primary.admin_user",
+       Str(FIELD(local.admin_user),
+           [](const std::string& v) { return v.empty() ? Problem() : CheckIdentifierText(v); })},
+      {"local.admin_passfile", Type::kString,
+       "libpq password file for local.admin_user (never the primary's admin_passfile)",
+       Str(FIELD(local.admin_passfile), CheckOptionalAbsolutePath)},
       {"local.pgpass_file", Type::kString, "password file of the OS user",
        Str(FIELD(local.pgpass_file), CheckOptionalAbsolutePath)},
       {"local.tablespace_mapping", Type::kStringList,
@@ -146,7 +173,7 @@ const std::vector<KeyDef>& Schema() {
       {"clone.max_rate", Type::kString, "pg_basebackup --max-rate (e.g. 100M)",
        Str(FIELD(clone.max_rate), CheckOptionalRate)},
       {"clone.compress", Type::kString, "pg_basebackup --compress (e.g. server-zstd)",
-       Str(FIELD(clone.compress), CheckOptionalToken)},
+       Str(FIELD(clone.compress), CheckOptionalCompress)},
       {"clone.confirm_timeout", Type::kInt, "seconds to wait for streaming after start",
        Int(FIELD(clone.confirm_timeout), 1, 86400)},
       {"clone.space_margin_percent", Type::kInt, "free space required beyond the primary's size",
@@ -170,7 +197,7 @@ const std::vector<KeyDef>& Schema() {
        "inactive slots are CRITICAL instead of WARNING", Bool(FIELD(check.inactive_slot_critical))},
       {"check.expected_standbys", Type::kStringList,
        "standbys (application or slot names) that must stream",
-       List(FIELD(check.expected_standbys))},
+       List(FIELD(check.expected_standbys), CheckStandbyName)},
       {"state_directory", Type::kString, "where job records and logs are kept",
        Str(FIELD(state_directory), CheckAbsolutePath)},
       {"connect_timeout", Type::kInt, "seconds to wait for a connection",
@@ -272,8 +299,15 @@ Problem Convert(Type type, const std::string& text, Value& out) {
       return std::nullopt;
     case Type::kInt: {
       auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out.number);
+      if (!text.empty() && ec == std::errc::result_out_of_range &&
+          ptr == text.data() + text.size()) {
+        // Digits beyond long long: out of every key's range, which the key's check says.
+        out.number = text.front() == '-' ? std::numeric_limits<long long>::min()
+                                         : std::numeric_limits<long long>::max();
+        return std::nullopt;
+      }
       if (text.empty() || ec != std::errc() || ptr != text.data() + text.size())
-        return fmt::format("\"{}\" is not an integer.", text);
+        return fmt::format("\"{}\" is not an integer.", Printable(text));
       return std::nullopt;
     }
     case Type::kBool: {
@@ -284,7 +318,7 @@ Problem Convert(Type type, const std::string& text, Value& out) {
       else if (no.count(text))
         out.flag = false;
       else
-        return fmt::format("\"{}\" is not a boolean (true or false).", text);
+        return fmt::format("\"{}\" is not a boolean (true or false).", Printable(text));
       return std::nullopt;
     }
   }
@@ -362,7 +396,7 @@ class Loader {
     } else if (auto p = Convert(def.type, v.Scalar(), value)) {
       return Invalid(def.key, v, *p);
     }
-    if (auto p = def.set(config, value)) return Invalid(def.key, v, *p);
+    if (auto p = def.access.set(config, value)) return Invalid(def.key, v, *p);
     return {};
   }
 
@@ -406,9 +440,28 @@ std::optional<std::string> SuggestKey(const std::string& key, bool keys_only) {
 }
 
 Result<Config> ParseConfig(const std::string& text, const std::string& source) {
+  // yaml-cpp takes a NUL byte for the end of an escape and reports a line after it.
+  if (auto nul = text.find('\0'); nul != std::string::npos) {
+    size_t line = 1 + std::count(text.begin(), text.begin() + static_cast<long>(nul), '\n');
+    size_t start = text.rfind('\n', nul);
+    size_t column = nul - (start == std::string::npos ? 0 : start + 1) + 1;
+    return Fail(
+        ErrorKind::kConfigSyntax, fmt::format("could not parse configuration file \"{}\"", source),
+        fmt::format("Line {}, column {}: a NUL byte, which a YAML file cannot hold.", line, column),
+        "The file must be YAML text: a mapping of sections such as \"primary:\" and \"local:\".");
+  }
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    std::vector<YAML::Node> documents = YAML::LoadAll(text);
+    if (documents.size() > 1) {
+      // Only the first would be read, and the rest silently ignored.
+      return Fail(ErrorKind::kConfigInvalid,
+                  fmt::format("configuration file \"{}\" holds {} YAML documents", source,
+                              documents.size()),
+                  "pgreplica reads one document; the documents are separated by \"---\" lines.",
+                  "Merge them into one mapping, or keep one configuration per file.");
+    }
+    if (!documents.empty()) root = documents.front();
   } catch (const YAML::Exception& e) {
     return Fail(
         ErrorKind::kConfigSyntax, fmt::format("could not parse configuration file \"{}\"", source),
@@ -444,7 +497,19 @@ Result<Config> LoadConfig(const std::string& path) {
   const ServiceConfig& svc = config->local.service;
   if (!svc.start.empty() || !svc.stop.empty() || !svc.status.empty()) {
     config->local.service.commands_source = file;
-    config->local.service.commands_writable_by = WritableByOthers(file);
+    // Judged on the file as read through fds that follow no planted link, and the commands
+    // accepted only if that is the text parsed above; the fix is said by path.
+    std::string judged;
+    config->local.service.commands_writable_by = WritableByOthers(file, &judged);
+    if (config->local.service.commands_writable_by.empty() && judged != *text)
+      config->local.service.commands_writable_by = "It changed while it was read.";
+    if (!config->local.service.commands_writable_by.empty()) {
+      auto untrusted = FindUntrusted(file);
+      config->local.service.commands_fix =
+          untrusted ? untrusted->fix
+                    : "Move the file to a directory that only root can write, such as "
+                      "/etc/pgreplica.";
+    }
   }
   return config;
 }
@@ -476,7 +541,7 @@ Status SetKey(Config& config, const std::string& key, const std::string& text,
   } else if (auto p = Convert(def->type, text, value)) {
     return bad(*p);
   }
-  if (auto p = def->set(config, value)) return bad(*p);
+  if (auto p = def->access.set(config, value)) return bad(*p);
   return {};
 }
 
@@ -488,7 +553,38 @@ Status ApplyOverride(Config& config, const std::string& assignment) {
                 "For example: --set primary.port=5433");
   }
   std::string key = assignment.substr(0, eq);
+  if (eq + 1 == assignment.size()) {
+    // "--set KEY=": the key's built-in default, whatever its type.
+    if (const KeyDef* def = FindKey(key)) {
+      def->access.reset(config);
+      return {};
+    }
+  }
   return SetKey(config, key, assignment.substr(eq + 1), fmt::format("--set {}", key));
+}
+
+Status CheckThresholds(const Config& config, ErrorKind kind, const std::string& where) {
+  const CheckConfig& c = config.check;
+  struct Pair {
+    const char* warn_key;
+    int warn;
+    const char* crit_key;
+    int crit;
+  };
+  for (const Pair& p :
+       {Pair{"check.retained_warn_mb", c.retained_warn_mb, "check.retained_crit_mb",
+             c.retained_crit_mb},
+        Pair{"check.lag_warn_mb", c.lag_warn_mb, "check.lag_crit_mb", c.lag_crit_mb},
+        Pair{"check.lag_warn_seconds", c.lag_warn_seconds, "check.lag_crit_seconds",
+             c.lag_crit_seconds}}) {
+    if (p.warn <= p.crit) continue;
+    return Fail(kind, fmt::format("inconsistent thresholds {}", where),
+                fmt::format("{} ({}) is above {} ({}): a WARNING threshold must not exceed its "
+                            "CRITICAL one, or the check would skip WARNING.",
+                            p.warn_key, p.warn, p.crit_key, p.crit),
+                "Lower the WARNING threshold or raise the CRITICAL one.");
+  }
+  return {};
 }
 
 std::vector<KeyInfo> ConfigKeys() {

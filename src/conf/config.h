@@ -39,6 +39,7 @@ struct ServiceConfig {
   // came from the command line. Root refuses to run such commands.
   std::string commands_source;
   std::string commands_writable_by;
+  std::string commands_fix;  // what must change so that only root could (a hint sentence)
 };
 
 struct LocalConfig {
@@ -47,6 +48,11 @@ struct LocalConfig {
   std::string data_directory;
   int port = 5432;
   std::string pgpass_file;  // empty: <home of os_user>/.pgpass
+  // The login status and check use on the local standby (empty user: primary.admin_user). Its
+  // password goes to a server the OS user runs: never the primary's superuser's. Empty
+  // passfile: libpq's default for the user running pgreplica (never primary.admin_passfile).
+  std::string admin_user;
+  std::string admin_passfile;
   // "OLDDIR=NEWDIR": where a tablespace of the primary (at OLDDIR there) goes on this host;
   // a tablespace without an entry goes to the primary's path.
   std::vector<std::string> tablespace_mapping;
@@ -94,12 +100,17 @@ Result<Config> LoadConfig(const std::string& path);
 // Parses YAML text as if read from `source` (for tests and for LoadConfig).
 Result<Config> ParseConfig(const std::string& text, const std::string& source);
 
-// Applies "key=value" (dotted key as in the file) on top of a config.
-// kUsage errors name the option.
+// Applies "key=value" (dotted key as in the file) on top of a config;
+// "key=" resets the key to its built-in default. kUsage errors name the option.
 Status ApplyOverride(Config& config, const std::string& assignment);
 // Applies one key with a value given on the command line as `option`.
 Status SetKey(Config& config, const std::string& key, const std::string& value,
               const std::string& option);
+
+// Whether the check thresholds agree: a WARNING threshold at most its
+// CRITICAL one. An error of `kind` whose message ends with `where` ("in file
+// \"x\"", "on the command line") otherwise.
+Status CheckThresholds(const Config& config, ErrorKind kind, const std::string& where);
 
 // Every key of the schema with its one-line description, in file order.
 struct KeyInfo {

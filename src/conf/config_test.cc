@@ -172,6 +172,121 @@ TEST(Config, OverridesUseTheSameChecks) {
   EXPECT_FALSE(ApplyOverride(c, "noequals"));
 }
 
+// "--set primary.port=" failed with "is not an integer"; it resets the key, whatever its type.
+TEST(Config, SetWithoutAValueResetsTheKeyToItsDefault) {
+  auto c = ParseConfig(
+      "primary:\n  port: 6000\n  admin_user: admin\nclone:\n  verify: false\n  compress: "
+      "server-zstd\nlocal:\n  service:\n    stop: [a]\ncheck:\n  expected_standbys: [x]\n",
+      "x.yaml");
+  ASSERT_TRUE(c) << c.error().message << " " << c.error().detail;
+  for (const char* key : {"primary.port", "primary.admin_user", "clone.verify", "clone.compress",
+                          "local.service.stop", "check.expected_standbys"})
+    EXPECT_TRUE(ApplyOverride(*c, std::string(key) + "=")) << key;
+  EXPECT_EQ(c->primary.port, 5432);
+  EXPECT_EQ(c->primary.admin_user, "postgres");
+  EXPECT_TRUE(c->clone.verify);
+  EXPECT_EQ(c->clone.compress, "");
+  EXPECT_TRUE(c->local.service.stop.empty());
+  EXPECT_TRUE(c->check.expected_standbys.empty());
+}
+
+TEST(Config, AnIntegerBeyondEveryRangeIsOutOfRangeNotNoInteger) {
+  Config c;
+  auto huge = SetKey(c, "primary.port", "99999999999999999999", "--port");
+  ASSERT_FALSE(huge);
+  EXPECT_EQ(huge.error().detail, "The value must be an integer from 1 to 65535.");
+  auto small = SetKey(c, "primary.port", "-99999999999999999999", "--port");
+  ASSERT_FALSE(small);
+  EXPECT_EQ(small.error().detail, "The value must be an integer from 1 to 65535.");
+}
+
+// Only the first document was read.
+TEST(Config, MoreThanOneDocumentIsRefused) {
+  auto c = ParseConfig("primary:\n  host: a\n---\nprimary:\n  host: b\n", "m.yaml");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().kind, ErrorKind::kConfigInvalid);
+  EXPECT_EQ(c.error().message, "configuration file \"m.yaml\" holds 2 YAML documents");
+  EXPECT_TRUE(ParseConfig("---\nprimary:\n  host: a\n", "one.yaml"));
+}
+
+TEST(Config, ANulByteIsReportedWhereItIs) {
+  auto c = ParseConfig(std::string("primary:\n  host: db1\n  po\0rt: 1\n", 30), "n.yaml");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().kind, ErrorKind::kConfigSyntax);
+  EXPECT_EQ(c.error().detail, "Line 3, column 5: a NUL byte, which a YAML file cannot hold.");
+}
+
+TEST(Config, ValuesThatWouldFailLaterAreRefusedHere) {
+  // An empty expected standby matches nothing: a CRITICAL forever.
+  EXPECT_FALSE(ParseConfig("check:\n  expected_standbys: [\"\"]\n", "e.yaml"));
+  EXPECT_TRUE(ParseConfig("check:\n  expected_standbys: [a]\n", "e.yaml"));
+  // PostgreSQL refuses to run as root.
+  auto root = ParseConfig("local:\n  os_user: root\n", "r.yaml");
+  ASSERT_FALSE(root);
+  EXPECT_NE(root.error().detail.find("refuses to run as root"), std::string::npos);
+  // A bare address is one host.
+  auto bare = ParseConfig("replication:\n  allowed_address: 10.0.0.1\n", "a.yaml");
+  ASSERT_TRUE(bare);
+  EXPECT_EQ(bare->replication.allowed_address, "10.0.0.1/32");
+  Config c;
+  ASSERT_TRUE(SetKey(c, "replication.allowed_address", "::1", "--allowed-address"));
+  EXPECT_EQ(c.replication.allowed_address, "::1/128");
+  ASSERT_TRUE(SetKey(c, "replication.allowed_address", "10.0.0.0/8", "--allowed-address"));
+  EXPECT_EQ(c.replication.allowed_address, "10.0.0.0/8");
+  ASSERT_TRUE(SetKey(c, "replication.allowed_address", "samenet", "--allowed-address"));
+  EXPECT_EQ(c.replication.allowed_address, "samenet");
+}
+
+// --compress lz5 passed the dry run and failed after the copy slot was made.
+TEST(Config, CompressFollowsPgBasebackupsGrammarForThePlainFormat) {
+  Config c;
+  for (const char* ok :
+       {"none", "client-none", "server-none", "server-gzip", "server-gzip:9", "server-lz4:level=12",
+        "server-zstd", "server-zstd:-5", "server-zstd:level=3,workers=4", "server-zstd:workers=0"})
+    EXPECT_TRUE(SetKey(c, "clone.compress", ok, "--compress")) << ok;
+  for (const char* bad : {"lz5",
+                          "gzip",
+                          "client-gzip",
+                          "5",
+                          "0",
+                          "server-gzip:0",
+                          "server-gzip:10",
+                          "server-lz4:13",
+                          "server-zstd:23",
+                          "none:3",
+                          "server-none:1",
+                          "server-gzip:",
+                          "server-gzip:level=",
+                          "server-gzip:workers=2",
+                          "server-zstd:long",
+                          "server-zstd:workers=-1",
+                          "SERVER-gzip",
+                          "server-GZIP",
+                          "server-gzip:abc",
+                          "server gzip"}) {
+    auto r = SetKey(c, "clone.compress", bad, "--compress");
+    EXPECT_FALSE(r) << bad;
+    if (!r) {
+      EXPECT_EQ(r.error().kind, ErrorKind::kUsage) << bad;
+    }
+  }
+}
+
+TEST(Config, WarningThresholdsMayNotExceedCriticalOnes) {
+  Config c;
+  EXPECT_TRUE(CheckThresholds(c, ErrorKind::kUsage, "here"));
+  c.check.lag_warn_mb = 500;
+  c.check.lag_crit_mb = 10;
+  auto r = CheckThresholds(c, ErrorKind::kUsage, "on the command line");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::kUsage);
+  EXPECT_EQ(r.error().message, "inconsistent thresholds on the command line");
+  EXPECT_NE(r.error().detail.find("check.lag_warn_mb (500) is above check.lag_crit_mb (10)"),
+            std::string::npos);
+  c.check.lag_crit_mb = 500;  // equal is fine
+  EXPECT_TRUE(CheckThresholds(c, ErrorKind::kUsage, "here"));
+}
+
 TEST(Config, EveryKeyIsDocumented) {
   // docs/configuration.md lists each key of the schema.
   std::string doc_path = std::string(PGREPLICA_SOURCE_DIR) + "/docs/configuration.md";

@@ -109,7 +109,8 @@ Result<std::string> ReadPgpassPassword(const std::string& path, uid_t owner,
                             UserLabel(st.st_uid), st.st_mode & 07777, st.st_nlink),
                 "Run \"pgreplica pgpass\": it writes the file with the right owner and mode 0600.");
   }
-  auto text = dir->ReadFile(name, 1 << 20);
+  // The contents of the file just checked, from the same fd.
+  auto text = ReadAll(fd->get(), path, 1 << 20);
   if (!text) return std::unexpected(text.error());
   return FindPgpassPassword(*text, host, port, dbname, user).value_or("");
 }
@@ -160,7 +161,7 @@ Result<bool> WritePgpassEntry(const std::string& path, const PgpassEntry& entry,
           "Remove it (pgreplica then writes a new one), or choose another path with "
           "--file.");
     }
-    auto text = dir->ReadFile(name, 1 << 20);
+    auto text = ReadAll(fd->get(), path, 1 << 20);  // the file just checked, not the name again
     if (!text) return std::unexpected(text.error());
     existing = std::move(*text);
     st = std::optional<struct stat>{fst};

@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "common/fs.h"
+
 namespace pgreplica::conf {
 
 namespace {
@@ -62,12 +64,24 @@ Result<std::string> ReadAll(int fd, const std::string& what) {
 
 Result<std::string> ReadSecretFile(const std::string& path,
                                    const std::vector<uid_t>& allowed_owners) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) {
-    Error e = ErrnoError(errno, fmt::format("could not open secrets file \"{}\"", path));
-    e.hint = "Check replication.password_file in the configuration, or use --password-stdin.";
+  // Opened through its directory's fd and never through a link (the file may sit in a
+  // directory the PostgreSQL OS user can write; a planted link would make root read any file),
+  // and without blocking on a FIFO.
+  auto dir = Dir::Open(DirName(LexicalPath(path)));
+  auto opened = dir ? dir->OpenFile(BaseName(path), O_RDONLY)
+                    : Result<UniqueFd>(std::unexpected(dir.error()));
+  if (!opened) {
+    Error e = opened.error();
+    if (e.kind != ErrorKind::kInsecureFile)
+      e = ErrnoError(ENOENT, fmt::format("could not open secrets file \"{}\"", path));
+    e.message = fmt::format("could not open secrets file \"{}\": {}", path, opened.error().message);
+    e.hint = e.kind == ErrorKind::kInsecureFile
+                 ? "Point replication.password_file at a regular file (mode 0600, owned by root or "
+                   "the PostgreSQL OS user), not at a link."
+                 : "Check replication.password_file in the configuration, or use --password-stdin.";
     return std::unexpected(e);
   }
+  int fd = opened->release();
   struct stat st {};
   if (fstat(fd, &st) != 0) {
     int err = errno;
@@ -87,6 +101,9 @@ Result<std::string> ReadSecretFile(const std::string& path,
         fmt::format("Its mode is {:04o}; other users could read the password.", st.st_mode & 07777),
         fmt::format("Run: chmod 600 {}", path));
   }
+  if (st.st_nlink != 1)
+    return insecure(fmt::format("It has {} names (hard links).", st.st_nlink),
+                    "Keep the secret in a file of its own.");
   if (std::find(allowed_owners.begin(), allowed_owners.end(), st.st_uid) == allowed_owners.end()) {
     return insecure(fmt::format("It is owned by user id {}.", st.st_uid),
                     "The file must belong to root or to the PostgreSQL OS user.");

@@ -1,5 +1,6 @@
 #include "conf/trust.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,7 +17,7 @@ namespace pgreplica::conf {
 
 namespace {
 
-// The reason why `st` (of `what`) lets someone other than root write, or empty.
+// Why `st` (of `what`) lets someone other than root write, or empty.
 std::string Judge(const struct stat& st, const std::string& what, bool directory) {
   if (st.st_uid != 0) return fmt::format("{} belongs to user id {}.", what, st.st_uid);
   bool sticky = directory && (st.st_mode & S_ISVTX) != 0;
@@ -28,36 +29,95 @@ std::string Judge(const struct stat& st, const std::string& what, bool directory
   return "";
 }
 
+// The commands that make `path` root's alone.
+std::string MakeRoots(const struct stat& st, const std::string& path) {
+  return st.st_uid != 0 ? fmt::format("chown root: {0}; chmod go-w {0}", path)
+                        : fmt::format("chmod go-w {}", path);
+}
+
+struct DirProblem {
+  std::string reason, fix;
+};
+
 // Checks every directory above `path` (absolute), from its parent up to "/".
-std::string JudgeDirectories(const std::string& path) {
+std::optional<DirProblem> JudgeDirectories(const std::string& path) {
   std::string dir = DirName(path);
   while (true) {
     struct stat st {};
-    if (stat(dir.c_str(), &st) != 0)
-      return fmt::format("Its directory \"{}\" cannot be examined.", dir);
-    if (auto r = Judge(st, fmt::format("Its directory \"{}\"", dir), true); !r.empty()) return r;
-    if (dir == "/") return "";
+    if (stat(dir.c_str(), &st) != 0) {
+      return DirProblem{fmt::format("Its directory \"{}\" cannot be examined.", dir),
+                        fmt::format("Check that \"{}\" exists and can be examined", dir)};
+    }
+    if (auto r = Judge(st, fmt::format("Its directory \"{}\"", dir), true); !r.empty()) {
+      // The directory is what must change, not only the file in it: whoever can write the
+      // directory can replace the file.
+      return DirProblem{r, fmt::format("make the directory \"{}\" belong to root and writable "
+                                       "only by root ({})",
+                                       dir, MakeRoots(st, dir))};
+    }
+    if (dir == "/") return std::nullopt;
     dir = DirName(dir);
   }
 }
 
 }  // namespace
 
+std::optional<Untrusted> FindUntrusted(const std::string& path) {
+  std::string absolute = path;
+  if (absolute.empty() || absolute.front() != '/') {
+    std::unique_ptr<char, decltype(&free)> cwd(getcwd(nullptr, 0), &free);
+    if (!cwd) return Untrusted{"Its directory cannot be examined.", "Give an absolute path."};
+    absolute = std::string(cwd.get()) + "/" + path;
+  }
+  struct stat st {};
+  if (stat(absolute.c_str(), &st) != 0)
+    return Untrusted{"It cannot be examined.", "Check that the file exists and is readable."};
+  std::string file = Judge(st, "It", false);
+  auto dir = JudgeDirectories(absolute);
+  // Through symbolic links: the file that is really read, and where it really is.
+  if (!dir) {
+    std::unique_ptr<char, decltype(&free)> real(realpath(absolute.c_str(), nullptr), &free);
+    if (!real) {
+      return Untrusted{"Its real path cannot be resolved.",
+                       "Check the symbolic links on its path."};
+    }
+    if (real.get() != absolute) dir = JudgeDirectories(real.get());
+  }
+  if (file.empty() && !dir) return std::nullopt;
+  std::string file_fix = fmt::format("the file belong to root and writable only by root ({})",
+                                     MakeRoots(st, absolute));
+  if (!dir) return Untrusted{file, "Make " + file_fix + "."};
+  Untrusted out{file.empty() ? dir->reason : file + " " + dir->reason,
+                fmt::format("Move the file to a directory that only root can write, such as "
+                            "/etc/pgreplica, or {}.",
+                            dir->fix)};
+  if (!file.empty()) out.fix += " Either way, make " + file_fix + ".";
+  return out;
+}
+
 std::string WritableByOthers(const std::string& path) {
+  auto r = FindUntrusted(path);
+  return r ? r->reason : "";
+}
+
+std::string WritableByOthers(const std::string& path, std::string* contents) {
   std::string absolute = path;
   if (absolute.empty() || absolute.front() != '/') {
     std::unique_ptr<char, decltype(&free)> cwd(getcwd(nullptr, 0), &free);
     if (!cwd) return "Its directory cannot be examined.";
     absolute = std::string(cwd.get()) + "/" + path;
   }
+  auto dir = Dir::Open(DirName(LexicalPath(absolute)));
+  if (!dir) return dir.error().message + ".";
+  auto fd = dir->OpenFile(BaseName(absolute), O_RDONLY);
+  if (!fd) return fd.error().message + ".";
   struct stat st {};
-  if (stat(absolute.c_str(), &st) != 0) return "It cannot be examined.";
+  if (fstat(fd->get(), &st) != 0) return "It cannot be examined.";
   if (auto r = Judge(st, "It", false); !r.empty()) return r;
-  if (auto r = JudgeDirectories(absolute); !r.empty()) return r;
-  // Through symbolic links: the file that is really read, and where it really is.
-  std::unique_ptr<char, decltype(&free)> real(realpath(absolute.c_str(), nullptr), &free);
-  if (!real) return "Its real path cannot be resolved.";
-  if (real.get() != absolute) return JudgeDirectories(real.get());
+  if (auto r = JudgeDirectories(dir->PathOf(BaseName(absolute)))) return r->reason;
+  auto text = ReadAll(fd->get(), absolute, 1 << 20);
+  if (!text) return text.error().message + ".";
+  if (contents) *contents = std::move(*text);
   return "";
 }
 

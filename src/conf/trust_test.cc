@@ -58,6 +58,38 @@ TEST_F(TrustTest, ADirectoryOthersCanWrite) {
   EXPECT_NE(WritableByOthers(dir_->path() + "/link.yaml"), "");
 }
 
+// The hint said "chown root: FILE; chmod go-w FILE" when the directory was the problem.
+TEST_F(TrustTest, TheFixNamesWhatMustChange) {
+  std::string owned = File("owned.yaml");
+  ASSERT_EQ(chown(owned.c_str(), 65534, 65534), 0);
+  auto file = FindUntrusted(owned);
+  ASSERT_TRUE(file);
+  EXPECT_EQ(file->fix, "Make the file belong to root and writable only by root (chown root: " +
+                           owned + "; chmod go-w " + owned + ").");
+  ASSERT_TRUE(MakeDirs(dir_->path() + "/home", 0755));
+  std::string home = dir_->path() + "/home";
+  ASSERT_EQ(chown(home.c_str(), 65534, 65534), 0);
+  std::string path = home + "/c.yaml";
+  ASSERT_TRUE(WriteFileAtomic(path, "x: 1\n", 0644));
+  auto in_dir = FindUntrusted(path);
+  ASSERT_TRUE(in_dir);
+  EXPECT_EQ(in_dir->reason, "Its directory \"" + home + "\" belongs to user id 65534.");
+  EXPECT_EQ(in_dir->fix,
+            "Move the file to a directory that only root can write, such as /etc/pgreplica, or "
+            "make the directory \"" +
+                home + "\" belong to root and writable only by root (chown root: " + home +
+                "; chmod go-w " + home + ").");
+  // Both: the directory first, and the file as well.
+  ASSERT_EQ(chown(path.c_str(), 65534, 65534), 0);
+  auto both = FindUntrusted(path);
+  ASSERT_TRUE(both);
+  EXPECT_EQ(both->reason, "It belongs to user id 65534. Its directory \"" + home +
+                              "\" belongs to user id 65534.");
+  EXPECT_NE(both->fix.find("Either way, make the file belong to root"), std::string::npos)
+      << both->fix;
+  EXPECT_FALSE(FindUntrusted(File("ok.yaml")));
+}
+
 TEST_F(TrustTest, LoadConfigRecordsItForCustomCommands) {
   std::string path = File("custom.yaml");
   auto ok = LoadConfig(path);

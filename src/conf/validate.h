@@ -15,6 +15,7 @@ Problem CheckNoControl(const std::string& v);
 Problem CheckHost(const std::string& v);
 // A database or role name: 1 to 63 bytes, no control characters.
 Problem CheckIdentifierText(const std::string& v);
+// An OS user name: letters, digits, '_', '-', '.'; not root (PostgreSQL refuses to run as root).
 Problem CheckOsUserName(const std::string& v);
 Problem CheckAbsolutePath(const std::string& v);
 Problem CheckOptionalAbsolutePath(const std::string& v);
@@ -40,6 +41,17 @@ Problem CheckShellQuotablePath(const std::string& v);
 Problem CheckOptionalRate(const std::string& v);
 // A single word without spaces or control characters.
 Problem CheckOptionalToken(const std::string& v);
+// Empty, or a pg_basebackup 15 --compress value that works with the plain format pgreplica
+// copies in: none ([client-|server-]none), or server-gzip, server-lz4 or server-zstd with an
+// optional ":LEVEL" or ":level=N[,workers=N]" (workers for zstd only), levels in PostgreSQL's
+// ranges. Client-side compression (a plain level, gzip, client-zstd...) is refused:
+// pg_basebackup does it only for tar format, and would fail after the preflight.
+Problem CheckOptionalCompress(const std::string& v);
+// A standby name for check.expected_standbys: not empty, no control characters.
+Problem CheckStandbyName(const std::string& v);
+// A bare IP address as a one-host CIDR block ("10.0.0.1" -> "10.0.0.1/32", "::1" ->
+// "::1/128"); anything else unchanged. pg_hba.conf needs the prefix length.
+std::string NormalizeCidr(const std::string& v);
 // "OLDDIR=NEWDIR" with two absolute paths and one "=".
 Problem CheckTablespaceMapping(const std::string& v);
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -28,10 +30,37 @@ struct Judgement {
   }
 };
 
+// A name as (part of) a label: itself when it is letters, digits and '_' only; otherwise
+// those characters (the rest as '_') and a short hash of the name itself, so that "a-b" and
+// "a_b", or "dup|x" and "dup x", keep labels of their own, the same on every run.
 std::string Label(const std::string& s) {
   std::string out;
-  for (char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
-  return out;
+  bool changed = false;
+  for (char c : s) {
+    bool plain = std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+    out += plain ? c : '_';
+    changed = changed || !plain;
+  }
+  if (!changed) return out;
+  std::uint32_t hash = 2166136261u;  // FNV-1a
+  for (unsigned char c : s) hash = (hash ^ c) * 16777619u;
+  return fmt::format("{}_{:06x}", out, hash & 0xffffff);
+}
+
+// Labels that still come out the same (node "a" with slot "b_c", node "a_b" with slot "c")
+// get "_2", "_3"... in the order of the nodes: a label never stands for two values.
+void MakeLabelsUnique(std::vector<PerfData>& perf) {
+  std::set<std::string> seen;
+  for (auto& p : perf) {
+    if (seen.insert(p.label).second) continue;
+    for (int n = 2;; ++n) {
+      std::string candidate = fmt::format("{}_{}", p.label, n);
+      if (seen.insert(candidate).second) {
+        p.label = candidate;
+        break;
+      }
+    }
+  }
 }
 
 std::string FormatNumber(double v) { return FormatPerfNumber(v); }
@@ -44,10 +73,16 @@ void JudgePrimary(const NodeStatus& n, const Thresholds& t, Judgement& j) {
   for (const auto& slot : n.slots) {
     Slot s = slot;
     s.name = Name(slot.name);
-    if (s.copy_slot) continue;  // a clone in progress
-    if (!s.active)
+    if (s.copy_slot && s.active) continue;  // a clone in progress
+    if (s.copy_slot) {
+      // Nothing streams through it: an interrupted clone left it, and it holds WAL back.
+      j.Raise(
+          t.inactive_slot_critical ? State::kCritical : State::kWarning,
+          fmt::format("{}slot {} inactive: left over from an interrupted clone", prefix, s.name));
+    } else if (!s.active) {
       j.Raise(t.inactive_slot_critical ? State::kCritical : State::kWarning,
               fmt::format("{}slot {} inactive", prefix, s.name));
+    }
     if (s.wal_status == "lost")
       j.Raise(State::kCritical, fmt::format("{}slot {} lost its WAL", prefix, s.name));
     if (s.wal_status == "unreserved")
@@ -61,16 +96,17 @@ void JudgePrimary(const NodeStatus& n, const Thresholds& t, Judgement& j) {
       else if (b >= t.retained_warn_bytes)
         j.Raise(State::kWarning,
                 fmt::format("{}slot {} retains {} bytes of WAL", prefix, s.name, b));
-      j.perf.push_back({Label(prefix.empty() ? "" : n.name + "_") + Label(slot.name) + "_retained",
-                        static_cast<double>(b), "B", std::to_string(t.retained_warn_bytes),
-                        std::to_string(t.retained_crit_bytes)});
+      j.perf.push_back(
+          {(prefix.empty() ? "" : Label(n.name) + "_") + Label(slot.name) + "_retained",
+           static_cast<double>(b), "B", std::to_string(t.retained_warn_bytes),
+           std::to_string(t.retained_crit_bytes)});
     }
   }
   for (const auto& w : n.walsenders) {
     if (w.base_backup) continue;
     const std::string& id = w.slot_name.empty() ? w.application_name : w.slot_name;
     std::string who = Name(id);
-    std::string label = Label(prefix.empty() ? "" : n.name + "_") + Label(id);
+    std::string label = (prefix.empty() ? "" : Label(n.name) + "_") + Label(id);
     if (w.replay_lag_bytes) {
       std::int64_t b = *w.replay_lag_bytes;
       if (b >= t.lag_crit_bytes)
@@ -121,6 +157,13 @@ void JudgeStandby(const NodeStatus& n, const Thresholds& t, Judgement& j) {
     j.perf.push_back(
         {label + "_receiver_silence", silence, "s", "", FormatNumber(t.silence_crit_seconds)});
   };
+  if (n.role != "standby") {
+    // The configured standby answers, but not as a standby: pg_ctl promote, or another
+    // server on its port. Its standby labels stay, unknown.
+    j.Raise(State::kCritical,
+            prefix + "not in recovery: the configured standby runs as a primary (promoted?)");
+    return perf();
+  }
   if (!n.receiver || n.receiver->status.empty()) {
     j.Raise(State::kCritical, prefix + "WAL receiver not running");
     return perf();
@@ -235,7 +278,7 @@ CheckOutcome Judge(const std::vector<NodeStatus>& nodes, const Thresholds& t) {
       j.Raise(State::kUnknown, prefix + OneLine(n.error));
       continue;
     }
-    if (n.role == "primary") {
+    if (n.role == "primary" && !n.expect_standby) {
       ++primaries;
       JudgePrimary(n, t, j);
     } else {
@@ -250,6 +293,7 @@ CheckOutcome Judge(const std::vector<NodeStatus>& nodes, const Thresholds& t) {
     return rank(a.first) < rank(b.first);
   });
   for (auto& p : j.problems) out.problems.push_back(std::move(p.second));
+  MakeLabelsUnique(j.perf);
   out.perfdata = std::move(j.perf);
   out.summary =
       fmt::format("{} primary, {} standby checked, replication healthy", primaries, standbys);

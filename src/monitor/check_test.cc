@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -147,7 +148,103 @@ TEST(Check, NamesFromClientsAreEscaped) {
       << line;
   EXPECT_NE(line.find("slot node\\x7cb inactive"), std::string::npos) << line;
   EXPECT_NE(line.find("expected standby want\\x0ame"), std::string::npos) << line;
-  EXPECT_NE(line.find(" db1_evil_x_1___2Jname_replay_lag=0B"), std::string::npos) << line;
+  EXPECT_NE(line.find(" db1_evil_x_1___2Jname_"), std::string::npos) << line;
+}
+
+// The labels were the names with every other character as '_': two names, one label.
+TEST(Check, NamesThatLookAlikeKeepLabelsOfTheirOwn) {
+  NodeStatus p = Primary();
+  p.name = "primary";
+  p.slots.clear();
+  p.walsenders.clear();
+  for (const char* app : {"dup|x", "dup x", "dup_x"}) {
+    Walsender w;
+    w.application_name = app;
+    w.state = "streaming";
+    w.replay_lag_bytes = 0;
+    p.walsenders.push_back(w);
+  }
+  NodeStatus a = p, b = p;
+  a.name = "a-b";
+  a.walsenders.clear();
+  b.name = "a_b";
+  b.walsenders.clear();
+  auto labels = [&] {
+    std::vector<std::string> out;
+    for (const auto& d : Judge({p, a, b}, {}).perfdata) out.push_back(d.label);
+    return out;
+  };
+  auto first = labels();
+  std::set<std::string> distinct(first.begin(), first.end());
+  EXPECT_EQ(distinct.size(), first.size()) << ::testing::PrintToString(first);
+  EXPECT_EQ(labels(), first) << "labels change from run to run";
+  // Names that are labels already stay as they are; the others keep a stable hash.
+  EXPECT_TRUE(distinct.count("primary_dup_x_replay_lag_seconds"));
+  EXPECT_TRUE(distinct.count("a_b_up"));
+  EXPECT_EQ(std::count_if(first.begin(), first.end(),
+                          [](const std::string& l) {
+                            return l.starts_with("primary_dup_x_") && l.ends_with("_replay_lag");
+                          }),
+            3);
+  for (const auto& l : first)
+    EXPECT_TRUE(std::all_of(l.begin(), l.end(), [](unsigned char c) {
+      return std::isalnum(c) || c == '_';
+    })) << l;
+  // A collision of whole labels (node "x" with slot "y_z", node "x_y" with slot "z") as well.
+  NodeStatus x = Primary(), xy = Primary();
+  x.name = "x";
+  x.slots[0].name = "y_z";
+  x.walsenders.clear();
+  xy.name = "x_y";
+  xy.slots[0].name = "z";
+  xy.walsenders.clear();
+  auto both = Judge({x, xy}, {}).perfdata;
+  ASSERT_EQ(both.size(), 4u);
+  EXPECT_EQ(both[1].label, "x_y_z_retained");
+  EXPECT_EQ(both[3].label, "x_y_z_retained_2");
+}
+
+// A pgreplica_copy_* slot that nothing streams through was shown as "clone in progress" and
+// never judged: an interrupted clone's leftover, holding WAL back.
+TEST(Check, ALeftoverCopySlotIsJudgedLikeAnInactiveSlot) {
+  NodeStatus p = Primary();
+  p.slots.push_back({"pgreplica_copy_12345678", "physical", false, 0, "0/1", 2LL << 30, "extended",
+                     std::nullopt, true});
+  auto out = Judge({p}, {});
+  EXPECT_EQ(out.state, State::kWarning);
+  EXPECT_NE(out.Line().find("slot pgreplica_copy_12345678 inactive: left over from an "
+                            "interrupted clone"),
+            std::string::npos)
+      << out.Line();
+  EXPECT_NE(out.Line().find(" db1_pgreplica_copy_12345678_retained=2147483648B;"),
+            std::string::npos)
+      << out.Line();
+  EXPECT_EQ(Judge({p}, {.retained_crit_bytes = 1LL << 30}).state, State::kCritical);
+  EXPECT_NE(ToText({p}).find("(left over from an interrupted clone)"), std::string::npos);
+  p.slots.back().active = true;  // streaming: a clone in progress
+  EXPECT_EQ(Judge({p}, {}).state, State::kOk);
+  EXPECT_NE(ToText({p}).find("(clone in progress)"), std::string::npos);
+}
+
+// pg_ctl promote on the local standby: check said OK, judging it as a primary.
+TEST(Check, AConfiguredStandbyOutOfRecoveryIsCritical) {
+  NodeStatus local;
+  local.name = "local";
+  local.reachable = true;
+  local.role = "primary";
+  local.expect_standby = true;
+  auto out = Judge({local}, {});
+  EXPECT_EQ(out.state, State::kCritical);
+  std::string line = out.Line();
+  EXPECT_NE(line.find("local: not in recovery: the configured standby runs as a primary "
+                      "(promoted?)"),
+            std::string::npos)
+      << line;
+  for (const char* label : {"local_up=1", "local_replay_lag_seconds=U", "local_replay_behind=U",
+                            "local_receiver_silence=U"})
+    EXPECT_NE(line.find(label), std::string::npos) << label << ": " << line;
+  EXPECT_NE(ToText({local}).find("NOT IN RECOVERY"), std::string::npos);
+  EXPECT_EQ(ToJson(local)["expected_role"], "standby");
 }
 
 TEST(Check, PerfNumbersHaveNoExponentAndNoUndefinedCast) {
@@ -176,6 +273,17 @@ TEST(Text, StatusNeverPrintsControlCharacters) {
   EXPECT_NE(text.find("UNREACHABLE: could not connect: refused Is the server running?\n"),
             std::string::npos)
       << text;
+}
+
+// docs/monitoring.md: '|' is \x7c in the text output as in check's line.
+TEST(Text, StatusEscapesTheBar) {
+  NodeStatus p = Primary();
+  p.walsenders[0].application_name = "a|b";
+  p.slots[0].name = "s|t";
+  std::string text = ToText({p});
+  EXPECT_EQ(text.find('|'), std::string::npos) << text;
+  EXPECT_NE(text.find("a\\x7cb"), std::string::npos) << text;
+  EXPECT_NE(text.find("s\\x7ct"), std::string::npos) << text;
 }
 
 TEST(Check, UnknownLineIsOneLine) {

@@ -254,6 +254,7 @@ std::vector<NodeStatus> Collect(const std::vector<NodeSpec>& nodes) {
     p.out.name = p.spec->name;
     p.out.host = p.spec->params.host;
     p.out.port = p.spec->params.port;
+    p.out.expect_standby = p.spec->expect_standby;
     if (NeedsResolving(p.spec->params.host)) lookups.push_back({p.spec->params.host, p.deadline});
   }
   auto resolved = ResolveAll(lookups);

@@ -19,6 +19,7 @@ struct NodeSpec {
   std::string name;
   pg::ConnParams params;                    // a monitoring login (pg_monitor or superuser)
   std::chrono::milliseconds timeout{5000};  // connect + query
+  bool expect_standby = false;              // copied to NodeStatus::expect_standby
 };
 
 // The status of every node, in the order given. Unreachable nodes have

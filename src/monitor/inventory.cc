@@ -156,9 +156,13 @@ std::vector<NodeSpec> NodesFromConfig(const conf::Config& c, bool primary, bool 
     out.push_back(s);
   }
   if (local && !c.local.data_directory.empty()) {
+    // The local standby runs as the PostgreSQL OS user, who could as well run anything else on
+    // its port: it never gets the primary's admin password file, only the local login.
     NodeSpec s{"local", replica::PrimaryAdminParams(c), timeout};
     s.params.host = "127.0.0.1";
     s.params.port = c.local.port;
+    if (!c.local.admin_user.empty()) s.params.user = c.local.admin_user;
+    s.params.passfile = c.local.admin_passfile;
     s.params.application_name = "pgreplica-status";
     out.push_back(s);
   }

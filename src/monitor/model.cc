@@ -19,6 +19,7 @@ nlohmann::json ToJson(const NodeStatus& n) {
                       {"current_lsn", n.current_lsn},
                       {"query_seconds", n.query_seconds}};
   if (!n.error.empty()) j["error"] = n.error;
+  if (n.expect_standby) j["expected_role"] = "standby";
   nlohmann::json slots = nlohmann::json::array();
   for (const auto& s : n.slots) {
     slots.push_back({{"name", s.name},

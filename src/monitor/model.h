@@ -66,6 +66,9 @@ struct NodeStatus {
   std::vector<Walsender> walsenders;
   std::optional<Receiver> receiver;  // standbys
   double query_seconds = 0;
+  // The node is configured as a standby (the local standby): finding it out of recovery
+  // (promoted) is a problem, not a primary to judge.
+  bool expect_standby = false;
 };
 
 nlohmann::json ToJson(const NodeStatus& node);

@@ -14,8 +14,13 @@ std::string Bytes(const std::optional<T>& v) {
   return v ? HumanBytes(*v) : "-";
 }
 // Names and states come from servers and their clients: no control character reaches the
-// terminal.
-std::string P(const std::string& s) { return Printable(s); }
+// terminal, and '|' is \x7c as in check's line (docs/monitoring.md).
+std::string Bar(const std::string& printable) {
+  std::string out;
+  for (char c : printable) out += c == '|' ? std::string("\\x7c") : std::string(1, c);
+  return out;
+}
+std::string P(const std::string& s) { return Bar(Printable(s)); }
 
 std::string Seconds(const std::optional<double>& v) {
   return v ? fmt::format("{:.3f} s", *v) : "-";
@@ -30,7 +35,10 @@ void Primary(const NodeStatus& n, std::string& out) {
     for (const auto& s : n.slots) {
       out += fmt::format("  {:<28} {:<7} {:<11} {:<11} {}{}\n", P(s.name), s.active ? "yes" : "NO",
                          Bytes(s.retained_bytes), s.wal_status.empty() ? "-" : P(s.wal_status),
-                         Bytes(s.safe_wal_size), s.copy_slot ? "  (clone in progress)" : "");
+                         Bytes(s.safe_wal_size),
+                         !s.copy_slot ? ""
+                         : s.active   ? "  (clone in progress)"
+                                      : "  (left over from an interrupted clone)");
     }
   }
   int backups = 0;
@@ -82,7 +90,15 @@ std::string ToText(const std::vector<NodeStatus>& nodes) {
     std::string where =
         fmt::format("{}:{}", n.host.empty() ? "(default)" : P(n.host), n.port ? n.port : 5432);
     if (!n.reachable) {
-      out += fmt::format("{} ({}): UNREACHABLE: {}\n", P(n.name), where, OneLine(n.error));
+      out += fmt::format("{} ({}): UNREACHABLE: {}\n", P(n.name), where, Bar(OneLine(n.error)));
+      continue;
+    }
+    if (n.expect_standby && n.role != "standby") {
+      out += fmt::format(
+          "{} ({}): NOT IN RECOVERY: configured as the standby, it runs as a {} (promoted?), "
+          "PostgreSQL {}\n",
+          P(n.name), where, n.role, n.server_version / 10000);
+      Primary(n, out);
       continue;
     }
     out += fmt::format("{} ({}): {}, PostgreSQL {}, {} {}\n", P(n.name), where, n.role,

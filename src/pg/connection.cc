@@ -1,5 +1,13 @@
 #include "pg/connection.h"
 
+#include <poll.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+
 #include <fmt/format.h>
 
 #include "common/number.h"
@@ -58,23 +66,126 @@ int QueryResult::Column(std::string_view name) const {
   return PQfnumber(res_.get(), std::string(name).c_str());
 }
 
+ConnectMessage SplitVerboseMessage(std::string_view verbose) {
+  ConnectMessage out;
+  std::string kept;
+  size_t start = 0;
+  while (start < verbose.size()) {
+    size_t end = verbose.find('\n', start);
+    std::string_view line =
+        verbose.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    start = end == std::string_view::npos ? verbose.size() : end + 1;
+    // Fields only PQERRORS_VERBOSE shows.
+    bool verbose_only = false;
+    for (std::string_view field : {"LOCATION:  ", "SCHEMA NAME:  ", "TABLE NAME:  ",
+                                   "COLUMN NAME:  ", "DATATYPE NAME:  ", "CONSTRAINT NAME:  "})
+      verbose_only = verbose_only || line.starts_with(field);
+    if (verbose_only) continue;
+    std::string text(line);
+    // "SEVERITY:  XXXXX: message": the code follows libpq's two spaces.
+    for (size_t at = text.find(":  "); at != std::string::npos; at = text.find(":  ", at + 1)) {
+      size_t code = at + 3;
+      auto is_code = [&](size_t i) {
+        unsigned char c = static_cast<unsigned char>(text[i]);
+        return std::isdigit(c) || std::isupper(c);
+      };
+      if (code + 7 <= text.size() && text.compare(code + 5, 2, ": ") == 0 && is_code(code) &&
+          is_code(code + 1) && is_code(code + 2) && is_code(code + 3) && is_code(code + 4)) {
+        if (out.sqlstate.empty()) out.sqlstate = text.substr(code, 5);
+        text.erase(code, 7);
+        break;
+      }
+    }
+    kept += text + "\n";
+  }
+  out.text = TrimMessage(kept);
+  return out;
+}
+
+namespace {
+
+// Connects with PQconnectPoll, so that libpq formats a failure with the server's SQLSTATE
+// (PQERRORS_VERBOSE must be set before the server answers); the deadline stands in for
+// connect_timeout, which only PQconnectdb enforces.
+PGconn* ConnectVerbose(const ConnParams& params, const char* const* keys,
+                       const char* const* values) {
+  PGconn* conn = PQconnectStartParams(keys, values, 0);
+  if (conn == nullptr || PQstatus(conn) == CONNECTION_BAD) return conn;
+  PQsetErrorVerbosity(conn, PQERRORS_VERBOSE);
+  using Clock = std::chrono::steady_clock;
+  std::optional<Clock::time_point> deadline;
+  if (params.connect_timeout > 0)
+    deadline = Clock::now() + std::chrono::seconds(params.connect_timeout);
+  PostgresPollingStatusType state = PGRES_POLLING_WRITING;
+  while (state != PGRES_POLLING_OK && state != PGRES_POLLING_FAILED) {
+    int timeout_ms = -1;
+    if (deadline) {
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()).count();
+      if (left <= 0) break;
+      timeout_ms = static_cast<int>(std::min<long long>(left, 1000));
+    }
+    pollfd fd{PQsocket(conn), static_cast<short>(state == PGRES_POLLING_READING ? POLLIN : POLLOUT),
+              0};
+    int ready = fd.fd < 0 ? 1 : poll(&fd, 1, timeout_ms);
+    if (ready < 0 && errno != EINTR) break;
+    if (ready == 0) continue;  // the deadline is checked above
+    state = PQconnectPoll(conn);
+  }
+  return conn;
+}
+
+}  // namespace
+
 Result<Connection> Connection::Open(const ConnParams& params, std::string_view role) {
   Keywords kw = ToKeywords(params);
   KeywordArrays arrays(kw);
-  PGconn* raw = PQconnectdbParams(arrays.keys.data(), arrays.values.data(), 0);
+  PGconn* raw = ConnectVerbose(params, arrays.keys.data(), arrays.values.data());
   if (raw == nullptr) return Fail(ErrorKind::kSystem, "out of memory connecting to the server");
   Connection conn(raw, params, std::string(role));
-  if (PQstatus(raw) == CONNECTION_OK) return conn;
+  if (PQstatus(raw) == CONNECTION_OK) {
+    PQsetErrorVerbosity(raw, PQERRORS_DEFAULT);
+    return conn;
+  }
 
-  std::string reason = TrimMessage(PQerrorMessage(raw));
   std::string what = fmt::format("could not connect to {} {}", role, DescribeServer(params));
   if (params.replication) what += " for replication";
-  if (PQconnectionNeedsPassword(raw)) {
-    return Fail(ErrorKind::kAuth, what, reason,
+  if (PQstatus(raw) != CONNECTION_BAD) {
+    return Fail(ErrorKind::kConnection, what,
+                fmt::format("No answer within {} s (connect_timeout).", params.connect_timeout),
+                "Check that the server is running and accepts connections from this host "
+                "(listen_addresses, pg_hba.conf, firewall).");
+  }
+  ConnectMessage failure = SplitVerboseMessage(PQerrorMessage(raw));
+  const std::string& reason = failure.text;
+  if (failure.sqlstate == "3D000") {
+    // invalid_catalog_name: the login worked, the database does not exist.
+    return Fail(ErrorKind::kConnection, what, reason,
                 params.replication
-                    ? "No password was found for this user. Write it with \"pgreplica pgpass\"."
-                    : "No password was found for this user. Add it to the password file "
-                      "(~/.pgpass or PGPASSFILE).");
+                    ? "Check the connection's dbname."
+                    : fmt::format("The database \"{}\" does not exist on that server. Set "
+                                  "primary.dbname (--dbname) to a database that exists, such as "
+                                  "postgres.",
+                                  params.dbname));
+  }
+  if (PQconnectionNeedsPassword(raw)) {
+    std::string hint =
+        params.replication
+            ? "No password was found for this user. Write it with \"pgreplica pgpass\"."
+            : "No password was found for this user. Add it to the password file "
+              "(~/.pgpass or PGPASSFILE).";
+    struct stat st {};
+    if (params.password.empty() && !params.passfile.empty() &&
+        stat(params.passfile.c_str(), &st) != 0 && errno == ENOENT) {
+      hint = fmt::format(
+          "The password file \"{}\" given for this connection does not exist. {}", params.passfile,
+          params.replication
+              ? "Write it with \"pgreplica pgpass\"."
+              : "Create it (mode 0600) with a line host:port:database:user:password, "
+                "or set primary.admin_passfile (--admin-passfile) to the file that "
+                "has the password.");
+    }
+    return Fail(ErrorKind::kAuth, what, reason, hint);
   }
   if (PQconnectionUsedPassword(raw)) {
     return Fail(ErrorKind::kAuth, what, reason,

@@ -42,7 +42,10 @@ class Connection {
  public:
   // Connects. `role` names the server in messages ("primary", "standby").
   // kAuth when the server rejected the credentials or a password was needed
-  // and none was found; kConnection otherwise.
+  // and none was found (the hint names a password file that does not exist);
+  // kConnection otherwise, a database that does not exist (SQLSTATE 3D000)
+  // included, with a hint about the database. Waits at most
+  // params.connect_timeout seconds in all (0: no limit).
   static Result<Connection> Open(const ConnParams& params, std::string_view role);
 
   // Runs one statement with parameters ($1, $2, ...) through the extended protocol.
@@ -75,5 +78,15 @@ class Connection {
 
 // Strips trailing newlines and libpq's doubled spaces from a server message.
 std::string TrimMessage(std::string_view text);
+
+// libpq's message of a failed connection made with PQERRORS_VERBOSE, split: the server's
+// SQLSTATE ("FATAL:  3D000: database ... does not exist" -> "3D000"; empty when the server
+// sent none) and the message as libpq shows it by default (the code and the LOCATION lines
+// taken out), trimmed as TrimMessage does.
+struct ConnectMessage {
+  std::string text;
+  std::string sqlstate;
+};
+ConnectMessage SplitVerboseMessage(std::string_view verbose);
 
 }  // namespace pgreplica::pg

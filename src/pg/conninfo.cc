@@ -1,5 +1,7 @@
 #include "pg/conninfo.h"
 
+#include <libpq-fe.h>
+
 #include <fmt/format.h>
 
 namespace pgreplica::pg {
@@ -57,6 +59,18 @@ std::string DescribeServer(const ConnParams& p) {
   std::string host = p.host.empty() ? "(default host)" : p.host;
   if (p.port > 0) return fmt::format("\"{}\" port {}", host, p.port);
   return fmt::format("\"{}\"", host);
+}
+
+std::map<std::string, std::string> ParseConninfo(const std::string& conninfo) {
+  std::map<std::string, std::string> out;
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(conninfo.c_str(), &err);
+  if (err != nullptr) PQfreemem(err);
+  if (opts == nullptr) return out;
+  for (PQconninfoOption* o = opts; o->keyword != nullptr; ++o)
+    if (o->val != nullptr) out[o->keyword] = o->val;
+  PQconninfoFree(opts);
+  return out;
 }
 
 }  // namespace pgreplica::pg

@@ -2,6 +2,7 @@
 // Connection parameters and the conninfo strings built from them. Values are
 // always quoted; a password is never part of a rendered string.
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -40,6 +41,9 @@ std::string ToConninfo(const ConnParams& params);
 
 // Quotes one conninfo value: single quotes, with \ and ' escaped.
 std::string QuoteConninfoValue(std::string_view value);
+
+// The keywords set in a conninfo string (libpq's own parser); empty when it does not parse.
+std::map<std::string, std::string> ParseConninfo(const std::string& conninfo);
 
 // `"db1.example.com" port 5432` for messages.
 std::string DescribeServer(const ConnParams& params);

@@ -53,5 +53,29 @@ TEST(Binaries, VersionOutputWithTooManyDigitsIsNoVersion) {
   EXPECT_EQ(ParseMajorVersion("pg_ctl (PostgreSQL) beta"), 0);
 }
 
+// A missing database was classed as an authentication error: the SQLSTATE tells it apart.
+TEST(ConnectMessage, TakesTheSqlstateOutOfAVerboseMessage) {
+  auto db = SplitVerboseMessage(
+      "connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  3D000: database "
+      "\"nosuchdb\" does not exist\nLOCATION:  InitPostgres, postinit.c:885\n");
+  EXPECT_EQ(db.sqlstate, "3D000");
+  EXPECT_EQ(db.text,
+            "connection to server at \"127.0.0.1\", port 5432 failed: FATAL: database "
+            "\"nosuchdb\" does not exist");
+  auto pw = SplitVerboseMessage(
+      "connection to server at \"h\" (10.0.0.5), port 5432 failed: FATAL:  28P01: password "
+      "authentication failed for user \"rep\"\nLOCATION:  auth_failed, auth.c:326\n");
+  EXPECT_EQ(pw.sqlstate, "28P01");
+  EXPECT_EQ(pw.text.find("LOCATION"), std::string::npos);
+  // libpq's own messages have no code; a colon in the text is not one.
+  auto refused = SplitVerboseMessage(
+      "connection to server at \"127.0.0.1\", port 1 failed: Connection refused\n\tIs the "
+      "server running on that host and accepting TCP/IP connections?\n");
+  EXPECT_EQ(refused.sqlstate, "");
+  EXPECT_EQ(refused.text,
+            "connection to server at \"127.0.0.1\", port 1 failed: Connection refused\n\tIs the "
+            "server running on that host and accepting TCP/IP connections?");
+}
+
 }  // namespace
 }  // namespace pgreplica::pg

@@ -47,6 +47,13 @@ Result<OsUser> LookupUser(const std::string& name) {
     return Fail(ErrorKind::kEnvironment, fmt::format("OS user \"{}\" does not exist", name), "",
                 "Set local.os_user to the user PostgreSQL runs as, or create that user.");
   }
+  if (pw->pw_uid == 0) {
+    // What pgreplica does as this user (and tells others to chown to it) would be done as root.
+    return Fail(
+        ErrorKind::kEnvironment, fmt::format("OS user \"{}\" is root (uid 0)", name),
+        "PostgreSQL refuses to run as root, so it cannot be the user PostgreSQL runs as.",
+        "Set local.os_user to the unprivileged user PostgreSQL runs as (such as postgres).");
+  }
   return FromPasswd(pw);
 }
 

@@ -18,7 +18,8 @@ struct OsUser {
   std::vector<gid_t> groups;  // supplementary groups, for setgroups() in a child
 };
 
-// Looks up a user by name. kEnvironment error when there is no such user.
+// Looks up the user PostgreSQL runs as by name. kEnvironment error when there is no such user,
+// or when it is root (uid 0): PostgreSQL refuses to run as root.
 Result<OsUser> LookupUser(const std::string& name);
 // The user this process runs as (real uid).
 Result<OsUser> CurrentUser();

@@ -334,24 +334,24 @@ nlohmann::json CloneResult::ToJson() const {
 namespace {
 
 // Asks the new standby and the primary whether it streams through its slot.
-ConfirmFacts AskOnce(const conf::Config& cfg, const std::string& slot) {
+// Whether this host's standby streams from the primary through its slot, without connecting to
+// the local server: the PostgreSQL OS user runs it (and could run anything on its port), so no
+// credential of root's is ever sent there. Locally the files say what runs and how it is
+// configured (a postmaster in the data directory, standby.signal, primary_slot_name and
+// primary_conninfo); the primary, reached with the admin login, says whether the slot is held by
+// a walsender that streams.
+ConfirmFacts AskOnce(const conf::Config& cfg, const std::string& data_real,
+                     const std::string& slot) {
   ConfirmFacts f;
-  pg::ConnParams local = PrimaryAdminParams(cfg);
-  local.host = "127.0.0.1";
-  local.port = cfg.local.port;
-  local.connect_timeout = 3;
-  if (auto conn = pg::Connection::Open(local, "standby")) {
-    auto r = conn->Exec(
-        "SELECT pg_is_in_recovery(), coalesce(w.status, ''), coalesce(w.sender_host, ''), "
-        "coalesce(w.sender_port, 0), coalesce(w.slot_name, '') "
-        "FROM (SELECT 1) AS one LEFT JOIN pg_stat_wal_receiver w ON true");
-    if (r && r->rows() == 1) {
-      f.verified = true;
-      f.in_recovery = r->Get(0, 0) == "t";
-      f.receiver_status = r->Get(0, 1);
-      f.sender = r->Get(0, 2) + ":" + r->Get(0, 3);
-      f.receiver_slot = r->Get(0, 4);
-    }
+  auto data = ResolveLocation(data_real);  // as it is now (a swap may have just happened)
+  if (auto local =
+          data ? InspectDataDir(*data) : Result<DataDirState>(std::unexpected(data.error()));
+      local && local->postmaster_pid != 0) {
+    f.in_recovery = local->is_standby;
+    f.receiver_slot = local->primary_slot_name;
+    auto conninfo = pg::ParseConninfo(local->primary_conninfo);
+    if (conninfo.count("host"))
+      f.sender = conninfo["host"] + ":" + (conninfo.count("port") ? conninfo["port"] : "5432");
   }
   pg::ConnParams primary = PrimaryAdminParams(cfg);
   primary.connect_timeout = 3;
@@ -369,8 +369,16 @@ ConfirmFacts AskOnce(const conf::Config& cfg, const std::string& slot) {
       f.walsender_state = r->Get(0, 1);
       if (!r->IsNull(0, 2)) f.replay_lag_bytes = ParseInt64(r->Get(0, 2));
       if (!r->IsNull(0, 3)) f.replay_lag_seconds = ParseDouble(r->Get(0, 3));
+    } else if (r) {
+      f.verified = true;  // the primary answered: the slot does not exist
+      f.slot_active = false;
     }
   }
+  // The local WAL receiver streams when the primary shows this host's slot held by a streaming
+  // walsender while a standby configured for that slot runs here.
+  if (f.in_recovery.value_or(false) && f.slot_active.value_or(false) &&
+      f.walsender_state == "streaming" && f.receiver_slot == slot)
+    f.receiver_status = "streaming";
   return f;
 }
 
@@ -388,7 +396,7 @@ Status Confirm(const conf::Config& cfg, const ClonePlan& plan, const CloneEvents
   auto deadline = Clock::now() + std::chrono::seconds(cfg.clone.confirm_timeout);
   ConfirmFacts f;
   while (true) {
-    f = AskOnce(cfg, plan.slot);
+    f = AskOnce(cfg, plan.data_real, plan.slot);
     if (Streaming(f, plan.slot) || Clock::now() > deadline || Cancelled(events)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
@@ -480,7 +488,7 @@ Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEven
   if (!resolved) return std::unexpected(resolved.error().Context("invalid data directory"));
   LocalLayout layout{std::move(*resolved), {}, {}, UtcStamp()};
   if (options.if_needed) {
-    ConfirmFacts f = AskOnce(cfg, result.slot);
+    ConfirmFacts f = AskOnce(cfg, layout.data.real, result.slot);
     std::string want = fmt::format("{}:{}", cfg.primary.host, cfg.primary.port);
     if (f.in_recovery.value_or(false) && f.receiver_status == "streaming" &&
         f.receiver_slot == result.slot && f.sender == want) {
@@ -488,14 +496,13 @@ Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEven
       result.confirm = f;
       return {};
     }
-    auto local = InspectDataDir(layout.data);
-    if (!f.in_recovery && local && local->is_standby && local->postmaster_pid != 0) {
+    if (!f.verified && f.in_recovery.value_or(false)) {
       return Fail(
           ErrorKind::kCheckFailed, "cannot tell whether the running standby already streams",
-          "--if-needed asks the local standby with the admin login, and that connection failed.",
-          "Set primary.admin_user and primary.admin_passfile (the same login works on the "
-          "standby), or "
-          "run without --if-needed to re-clone.");
+          "--if-needed asks the primary whether this host's slot is held by a streaming "
+          "walsender, and the admin login to the primary failed.",
+          "Check primary.admin_user and primary.admin_passfile, or run without --if-needed to "
+          "re-clone.");
     }
   }
   if (auto ok = proc::CanActAs(*user); !ok) return ok;
@@ -600,7 +607,11 @@ Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEven
   auto empty = RemoveEmptyMoved(layout.data, swapped->moved);
   if (std::ranges::find(empty, result.old_directory) != empty.end()) result.old_directory.clear();
   std::vector<std::string> problems;
-  result.removed_old = PruneOldCopies(layout.data, cfg.clone.keep_old, *user, &problems);
+  std::vector<std::string> trusted_parents;
+  for (const auto& t : layout.tablespaces)
+    if (t.mapped) trusted_parents.push_back(t.local.parent.path());
+  result.removed_old =
+      PruneOldCopies(layout.data, cfg.clone.keep_old, *user, trusted_parents, &problems);
   if (cfg.clone.keep_old == 0) result.old_directory.clear();
   std::string notes;
   for (const auto& p : problems) notes += "; could not remove " + p;

@@ -31,7 +31,16 @@ std::string ReadConfSetting(const std::string& text, const std::string& name) {
     if (i == std::string::npos) continue;
     std::string v;
     if (line[i] == '\'') {
-      for (++i; i < line.size() && line[i] != '\''; ++i) {
+      // Inside quotes, '' and \' stand for a quote (postgresql.conf's rules).
+      for (++i; i < line.size(); ++i) {
+        if (line[i] == '\'') {
+          if (i + 1 < line.size() && line[i + 1] == '\'') {
+            v += '\'';
+            ++i;
+            continue;
+          }
+          break;
+        }
         if (line[i] == '\\' && i + 1 < line.size()) ++i;
         v += line[i];
       }
@@ -95,6 +104,8 @@ Result<DataDirState> InspectDataDir(const Location& location) {
     if (auto text = dir->ReadFile(file)) {
       std::string v = ReadConfSetting(*text, "primary_slot_name");
       if (!v.empty()) s.primary_slot_name = v;
+      std::string c = ReadConfSetting(*text, "primary_conninfo");
+      if (!c.empty()) s.primary_conninfo = c;
     }
   }
   auto links = ReadTablespaceLinks(*dir);

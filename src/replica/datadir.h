@@ -24,6 +24,7 @@ struct DataDirState {
   std::optional<std::uint64_t> system_identifier;  // from global/pg_control
   int postmaster_pid = 0;                          // a server running here (RunningPostmaster)
   std::string primary_slot_name;                   // last setting in the configuration files
+  std::string primary_conninfo;                    // likewise
   uid_t owner = 0;
   mode_t mode = 0;
   std::vector<TablespaceLink> tablespaces;  // pg_tblspc links

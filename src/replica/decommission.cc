@@ -257,6 +257,7 @@ Status CleanUpAfterKilledClone(const conf::Config& cfg, const DecommissionOption
   auto recovered = RecoverInterruptedSwap(cfg.state_directory, data.real, user, o.dry_run);
   if (!recovered) return std::unexpected(recovered.error());
   for (const auto& line : *recovered) r.actions.push_back(line);
+  if (!recovered->empty() && !o.dry_run) r.cleaned_up = true;
   const std::string staging = data.SiblingPath(kStagingSuffix);
   auto tablespace_stagings = LeftoverTablespaceStagings(staging, user.uid);
   if (auto pids = FindLeftoverCopies(staging, user.uid); !pids.empty()) {
@@ -272,6 +273,7 @@ Status CleanUpAfterKilledClone(const conf::Config& cfg, const DecommissionOption
       r.actions.push_back(
           fmt::format("ended pg_basebackup (pid {}) left by an interrupted clone", pids.front()));
       r.ended_copy_pid = pids.front();
+      r.cleaned_up = true;
     }
   }
   auto remove = [&](const Dir& parent, const std::string& name) -> Status {
@@ -282,6 +284,7 @@ Status CleanUpAfterKilledClone(const conf::Config& cfg, const DecommissionOption
       return {};
     }
     if (auto ok = RemoveAsOsUser(parent, name, user); !ok) return ok;
+    r.cleaned_up = true;
     r.actions.push_back(
         fmt::format("removed \"{}\" left by an interrupted clone", parent.PathOf(name)));
     return {};
@@ -409,8 +412,15 @@ Result<DecommissionResult> Decommission(const conf::Config& cfg, const Decommiss
       }
     }
   }
-  // Stop the standby first, so that its slot is inactive when it is dropped.
+  // Stop the standby first, so that its slot is inactive when it is dropped; but only once the
+  // primary is known to answer, so that a retired standby never keeps a slot behind.
   if (o.stop) {
+    if (auto conn = pg::Connection::Open(PrimaryAdminParams(cfg), "primary"); !conn) {
+      Error e = conn.error();
+      e.detail +=
+          (e.detail.empty() ? "" : " ") + std::string("Nothing was stopped, moved or dropped.");
+      return std::unexpected(e);
+    }
     auto user = proc::LookupUser(cfg.local.os_user);
     if (!user) return std::unexpected(user.error());
     if (auto ok = CleanUpAfterKilledClone(cfg, o, *data, *user, r); !ok)
@@ -423,8 +433,16 @@ Result<DecommissionResult> Decommission(const conf::Config& cfg, const Decommiss
     }
     if (auto ok = StopLocal(cfg, o, *data, r); !ok) return std::unexpected(ok.error());
   }
-  if (auto ok = DropSlotOnPrimary(cfg, o, r); !ok) return std::unexpected(ok.error());
-  if (auto ok = DropCopySlot(cfg, o, r); !ok) return std::unexpected(ok.error());
+  auto done_so_far = [&](Error e) {
+    if (!r.actions.empty()) {
+      std::string list;
+      for (const auto& a : r.actions) list += (list.empty() ? "" : "; ") + a;
+      e.detail += (e.detail.empty() ? "" : " ") + fmt::format("Already done: {}.", list);
+    }
+    return std::unexpected(e);
+  };
+  if (auto ok = DropSlotOnPrimary(cfg, o, r); !ok) return done_so_far(ok.error());
+  if (auto ok = DropCopySlot(cfg, o, r); !ok) return done_so_far(ok.error());
   return r;
 }
 

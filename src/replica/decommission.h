@@ -41,7 +41,8 @@ struct DecommissionResult {
   int ended_copy_pid = 0;   // pg_basebackup of a killed clone that was ended
   std::string data_moved_to;
   std::vector<std::string> actions;  // what was done (or, with dry_run, would be)
-  bool changed() const { return slot_dropped || stopped || !data_moved_to.empty(); }
+  bool cleaned_up = false;           // what a killed clone left was put back or removed
+  bool changed() const { return slot_dropped || stopped || !data_moved_to.empty() || cleaned_up; }
   nlohmann::json ToJson() const;
 };
 

@@ -12,8 +12,10 @@
 #include "pg/binaries.h"
 #include "proc/user.h"
 #include "replica/journal.h"
+#include "replica/leftover.h"
 #include "replica/location.h"
 #include "replica/service.h"
+#include "replica/state.h"
 
 namespace pgreplica::replica {
 
@@ -104,6 +106,17 @@ void CheckDataDirectory(const conf::Config& config, const proc::OsUser& user, Ch
              "standby back first."});
     }
   }
+  if (auto st = loc->parent.Stat(loc->Sibling(kStagingSuffix)); st && *st) {
+    r.Add({"leftover_staging", CheckStatus::kWarning, loc->SiblingPath(kStagingSuffix),
+           "a staging directory left by an interrupted clone",
+           "The next clone (or decommission --stop) removes it."});
+  }
+  if (auto pids = FindLeftoverCopies(loc->SiblingPath(kStagingSuffix), user.uid); !pids.empty()) {
+    r.Add({"leftover_copy", CheckStatus::kWarning, std::to_string(pids.front()),
+           "a pg_basebackup left by an interrupted clone still copies into staging and holds a "
+           "slot on the primary",
+           "The next clone (or decommission --stop) ends it."});
+  }
   if (loc->mount_point) {
     r.Add({"data_directory", CheckStatus::kFail, loc->real,
            "is the root of a mounted filesystem, which a clone cannot swap",
@@ -152,6 +165,35 @@ void CheckPgpassEntry(const conf::Config& config, const std::string& path, Check
          found ? "" : "Run \"pgreplica pgpass\"."});
 }
 
+// The service as clone's preflight judges it: the same trust check of custom commands
+// (MakeService refuses them as root), then whether it can start this data directory.
+void CheckService(const conf::Config& config, CheckReport& r) {
+  const conf::ServiceConfig& s = config.local.service;
+  if (auto trusted = CheckCommandsTrusted(s); !trusted) {
+    r.Add({"service", CheckStatus::kFail, s.type,
+           trusted.error().message + ". " + trusted.error().detail, trusted.error().hint});
+    return;
+  }
+  if (s.type == "custom" && !s.commands_writable_by.empty()) {
+    // Not root now; clone and decommission run as root would refuse them.
+    r.Add({"service", CheckStatus::kWarning, s.type,
+           fmt::format("root would refuse to run the custom service commands of \"{}\": {}",
+                       s.commands_source, s.commands_writable_by),
+           s.commands_fix});
+    return;
+  }
+  if (config.local.data_directory.empty()) return;
+  auto fits = CheckServiceFits(s, config.local.data_directory);
+  r.Add({"service", fits ? CheckStatus::kOk : CheckStatus::kFail, s.type,
+         !fits ? fits.error().message + ". " + fits.error().detail
+         : s.type == "pg_ctl"
+             ? std::string("not a Debian cluster's data directory, so pg_ctl can start it")
+             : "started and stopped through " +
+                   (s.unit.empty() ? "the configured commands" : s.unit) +
+                   " (doctor does not try them)",
+         fits ? "" : fits.error().hint});
+}
+
 }  // namespace
 
 CheckReport RunDoctor(const conf::Config& config, const std::optional<Error>& config_error) {
@@ -180,17 +222,8 @@ CheckReport RunDoctor(const conf::Config& config, const std::optional<Error>& co
            "Set it to the standby's data directory; clone needs it."});
   } else {
     CheckDataDirectory(config, *user, r);
-    auto fits = CheckServiceFits(config.local.service, config.local.data_directory);
-    r.Add({"service", fits ? CheckStatus::kOk : CheckStatus::kFail, config.local.service.type,
-           !fits ? fits.error().message + ". " + fits.error().detail
-           : config.local.service.type == "pg_ctl"
-               ? std::string("not a Debian cluster's data directory, so pg_ctl can start it")
-               : "started and stopped through " +
-                     (config.local.service.unit.empty() ? "the configured commands"
-                                                        : config.local.service.unit) +
-                     " (doctor does not try them)",
-           fits ? "" : fits.error().hint});
   }
+  CheckService(config, r);
   std::string pgpass = PgpassPath(config, user->home);
   CheckMode(r, "pgpass_file", pgpass, user->uid, user->name, 0600, !config.primary.host.empty());
   CheckPgpassEntry(config, pgpass, r);
@@ -203,6 +236,15 @@ CheckReport RunDoctor(const conf::Config& config, const std::optional<Error>& co
   auto st = StatPath(config.state_directory);
   bool exists = st && *st;
   bool writable = exists && access(config.state_directory.c_str(), W_OK) == 0;
+  if (exists) {
+    // The same privacy rule clone and decommission apply (replica/state.h).
+    auto priv = OpenStateDir(config.state_directory, "locks", /*create=*/false);
+    if (!priv && priv.error().kind != ErrorKind::kNotFound) {
+      r.Add({"state_directory", CheckStatus::kFail, config.state_directory,
+             priv.error().message + ". " + priv.error().detail, priv.error().hint});
+      return r;
+    }
+  }
   r.Add({"state_directory", writable ? CheckStatus::kOk : CheckStatus::kWarning,
          config.state_directory,
          writable ? "job records are written here"

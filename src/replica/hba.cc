@@ -85,31 +85,74 @@ bool Contains(const Network& outer, const Network& inner) {
   return true;
 }
 
-// Whether the address field(s) starting at fields[3] cover `want`; sets `method_at`.
-bool AddressCovers(const std::vector<HbaField>& f, const std::string& want, size_t& method_at) {
-  method_at = 4;
-  if (f[3].size() != 1) return false;
+// The address of a host* line (fields[3], and fields[4] when it is a netmask).
+struct LineAddress {
+  bool all = false;            // the keyword all: every address
+  std::string text;            // as written (a host name, samehost, samenet...)
+  std::optional<Network> net;  // when it is an address or block
+  bool valid = true;           // false: a list, or an address with a bad mask
+  size_t method_at = 4;        // index of the method field
+};
+
+LineAddress ReadLineAddress(const std::vector<HbaField>& f) {
+  LineAddress out;
+  if (f[3].size() != 1) {
+    out.valid = false;
+    return out;
+  }
   const HbaWord& a = f[3][0];
-  if (!a.quoted && a.text == "all") return true;
-  if (a.text == want) return true;
-  auto rule = ParseAddress(want, 32, 128);
-  if (!rule || a.quoted) return false;
-  std::optional<Network> line;
+  out.text = a.text;
+  out.all = !a.quoted && a.text == "all";
+  if (a.quoted || out.all) return out;
   if (a.text.find('/') != std::string::npos) {
-    line = ParseAddress(a.text, 32, 128);
+    out.net = ParseAddress(a.text, 32, 128);
+    out.valid = out.net.has_value();
   } else if (auto plain = ParseAddress(a.text, 32, 128); plain && f.size() >= 6) {
     // "address netmask method": the mask is the next field.
-    method_at = 5;
-    if (f[4].size() != 1) return false;
-    auto bits = MaskBits(f[4][0].text, plain->family);
-    if (!bits) return false;
-    line = plain;
-    line->bits = *bits;
+    out.method_at = 5;
+    auto bits = f[4].size() == 1 ? MaskBits(f[4][0].text, plain->family) : std::nullopt;
+    if (!bits) {
+      out.valid = false;
+      return out;
+    }
+    out.net = plain;
+    out.net->bits = *bits;
   } else {
-    line = plain;
+    out.net = plain;
   }
-  return line && Contains(*line, *rule);
+  return out;
 }
+
+// Whether the address field(s) starting at fields[3] cover `want`; sets `method_at`.
+bool AddressCovers(const std::vector<HbaField>& f, const std::string& want, size_t& method_at) {
+  LineAddress line = ReadLineAddress(f);
+  method_at = line.method_at;
+  if (!line.valid) return false;
+  if (line.all || line.text == want) return true;
+  auto rule = ParseAddress(want, 32, 128);
+  return rule && line.net && Contains(*line.net, *rule);
+}
+
+// Whether the line's address may share an address with `want`: it contains it, lies inside
+// it, or cannot be compared (a host name, samehost, samenet, a list).
+bool AddressOverlaps(const std::vector<HbaField>& f, const std::string& want, size_t& method_at) {
+  LineAddress line = ReadLineAddress(f);
+  method_at = line.method_at;
+  if (line.all || line.text == want) return true;
+  auto rule = ParseAddress(want, 32, 128);
+  if (!rule || !line.net) return true;  // cannot tell: it may
+  if (rule->family != line.net->family) return false;
+  return Contains(*line.net, *rule) || Contains(*rule, *line.net);
+}
+
+bool IsHostType(const HbaField& type) {
+  if (type.size() != 1 || type[0].quoted) return false;
+  const std::string& t = type[0].text;
+  return t == "host" || t == "hostssl" || t == "hostnossl" || t == "hostgssenc" ||
+         t == "hostnogssenc";
+}
+
+constexpr std::string_view kAddedComment = "# Added by pgreplica primary setup: ";
 
 }  // namespace
 
@@ -173,11 +216,7 @@ std::optional<HbaMatch> FindHbaRule(const std::string& contents, const HbaRule& 
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
     auto f = HbaFields(line);
-    if (f.size() < 5 || f[0].size() != 1 || f[0][0].quoted) continue;
-    const std::string& type = f[0][0].text;
-    if (type != "host" && type != "hostssl" && type != "hostnossl" && type != "hostgssenc" &&
-        type != "hostnogssenc")
-      continue;
+    if (f.size() < 5 || !IsHostType(f[0])) continue;
     if (!ListHas(f[1], "replication", /*keyword=*/true)) continue;
     bool user = std::any_of(f[2].begin(), f[2].end(), [&](const HbaWord& w) {
       return (w.quoted || w.text.empty() ||
@@ -193,25 +232,46 @@ std::optional<HbaMatch> FindHbaRule(const std::string& contents, const HbaRule& 
   return std::nullopt;
 }
 
-std::string InsertHbaRule(const std::string& contents, const HbaRule& rule) {
+std::optional<HbaMatch> FindOverlappingReject(const std::string& contents, const HbaRule& rule) {
   std::istringstream in(contents);
-  std::string line, out;
-  bool inserted = false;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    auto f = HbaFields(line);
+    if (f.size() < 5 || !IsHostType(f[0])) continue;
+    if (!ListHas(f[1], "replication", /*keyword=*/true)) continue;
+    bool user = std::any_of(f[2].begin(), f[2].end(), [&](const HbaWord& w) {
+      if (w.quoted) return w.text == rule.user;
+      // +group and @file may hold the role: pgreplica does not look them up.
+      return w.text == rule.user || w.text == "all" || w.text.starts_with('+') ||
+             w.text.starts_with('@');
+    });
+    if (!user) continue;
+    size_t method_at = 4;
+    if (!AddressOverlaps(f, rule.address, method_at)) continue;
+    if (f.size() <= method_at || f[method_at].empty()) continue;
+    if (f[method_at][0].text != "reject") continue;
+    return HbaMatch{number, line, "reject"};
+  }
+  return std::nullopt;
+}
+
+std::string InsertHbaRule(const std::string& contents, const HbaRule& rule) {
+  std::vector<std::string> lines;
+  std::istringstream in(contents);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  // Before the first rule, and before the comments pgreplica put above it: each of them
+  // belongs to the line below it.
+  size_t at = 0;
+  while (at < lines.size() && HbaFields(lines[at]).empty()) ++at;
+  while (at > 0 && lines[at - 1].starts_with(kAddedComment)) --at;
   // The comment names the user as printable text on one line.
   std::string who;
   for (unsigned char c : rule.user) who += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
-  while (std::getline(in, line)) {
-    if (!inserted && !HbaFields(line).empty()) {
-      out += "# Added by pgreplica primary setup: streaming replication for " + who + ".\n";
-      out += FormatHbaLine(rule) + "\n";
-      inserted = true;
-    }
-    out += line + "\n";
-  }
-  if (!inserted) {
-    out += "# Added by pgreplica primary setup: streaming replication for " + who + ".\n";
-    out += FormatHbaLine(rule) + "\n";
-  }
+  lines.insert(
+      lines.begin() + static_cast<long>(at),
+      {std::string(kAddedComment) + "streaming replication for " + who + ".", FormatHbaLine(rule)});
+  std::string out;
+  for (const auto& line : lines) out += line + "\n";
   return out;
 }
 

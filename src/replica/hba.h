@@ -47,8 +47,17 @@ struct HbaMatch {
 };
 std::optional<HbaMatch> FindHbaRule(const std::string& contents, const HbaRule& rule);
 
-// `contents` with the rule inserted before the first rule line (pg_hba.conf
-// is first-match, so an earlier reject or md5 line would otherwise win).
+// The first "reject" line for replication connections whose address overlaps
+// rule.address: it contains it, lies inside it, or cannot be compared (a host
+// name, samehost, samenet, all); whose user list has rule.user, "all", or a
+// +group or @file (which may hold the role). A line inserted first would
+// override it for the overlapping addresses.
+std::optional<HbaMatch> FindOverlappingReject(const std::string& contents, const HbaRule& rule);
+
+// `contents` with the rule and its "# Added by pgreplica primary setup" comment
+// inserted before the first rule line (pg_hba.conf is first-match, so an
+// earlier reject or md5 line would otherwise win), and before the comments of
+// earlier insertions, so that each comment stays above its own line.
 std::string InsertHbaRule(const std::string& contents, const HbaRule& rule);
 
 }  // namespace pgreplica::replica

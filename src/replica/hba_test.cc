@@ -102,5 +102,53 @@ TEST(Hba, InsertsBeforeTheFirstRule) {
             "host replication r samehost scram-sha-256\n");
 }
 
+// A reject line for 127.0.0.5/32 did not stop setup from adding 127.0.0.0/24 above it, which
+// let 127.0.0.5 in.
+TEST(Hba, ARejectThatOverlapsTheNewAddressIsFound) {
+  HbaRule wide{"rep", "127.0.0.0/24"};
+  std::string narrow_reject = "host replication all 127.0.0.5/32 reject\n";
+  EXPECT_FALSE(FindHbaRule(narrow_reject, wide)) << "the old check did not see it";
+  auto m = FindOverlappingReject(narrow_reject, wide);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->line_number, 1);
+  // Contained, containing, equal, address and mask, all, names that cannot be compared.
+  for (const char* line :
+       {"host replication rep 127.0.0.0/16 reject", "hostssl replication rep 127.0.0.0/24 reject",
+        "host replication rep 127.0.0.128 255.255.255.128 reject",
+        "host replication rep all reject", "host replication rep samenet reject",
+        "host replication rep db2.example.com reject",
+        "host replication +blocked 127.0.0.9/32 "
+        "reject",
+        "host replication @blocked.txt 127.0.0.9/32 reject",
+        "host all,replication \"rep\" 127.0.0.9/32 reject"})
+    EXPECT_TRUE(FindOverlappingReject(std::string("local all all peer\n") + line + "\n", wide))
+        << line;
+  // Not for this role, not for replication, not a reject, another block, another family.
+  for (const char* line :
+       {"host replication other 127.0.0.5/32 reject",
+        "host replication \"all\" 127.0.0.5/32 reject", "host all all 127.0.0.5/32 reject",
+        "host replication rep 127.0.0.5/32 scram-sha-256",
+        "host replication rep 127.0.1.0/24 reject", "host replication rep ::1/128 reject",
+        "local replication rep reject", "# host replication rep 127.0.0.5/32 reject"})
+    EXPECT_FALSE(FindOverlappingReject(std::string(line) + "\n", wide)) << line;
+  // A new address that cannot be compared overlaps every address.
+  EXPECT_TRUE(FindOverlappingReject(narrow_reject, {"rep", "samenet"}));
+}
+
+// After two insertions the second comment sat above the first line and the first comment
+// above the second.
+TEST(Hba, EachCommentStaysAboveItsOwnLine) {
+  std::string conf = "# header\n\nlocal all all peer\n";
+  std::string once = InsertHbaRule(conf, {"rep", "10.0.0.1/32"});
+  std::string twice = InsertHbaRule(once, {"rep", "10.0.0.2/32"});
+  EXPECT_EQ(twice,
+            "# header\n\n"
+            "# Added by pgreplica primary setup: streaming replication for rep.\n"
+            "host replication rep 10.0.0.2/32 scram-sha-256\n"
+            "# Added by pgreplica primary setup: streaming replication for rep.\n"
+            "host replication rep 10.0.0.1/32 scram-sha-256\n"
+            "local all all peer\n");
+}
+
 }  // namespace
 }  // namespace pgreplica::replica

@@ -136,8 +136,17 @@ Result<std::vector<std::string>> RecoverSwap(const SwapJournal& j, const proc::O
                                p.parent.PathOf(p.name + failed_sfx)));
     return p.parent.Sync();
   };
+  // Tablespace copies moved in before the data directory was: without their data directory
+  // they are no copy to study; they go back to staging, which the next run removes.
+  const bool data_moved_in = data->Has(data->name) && data->Has(data->name + old_sfx);
   for (auto& p : ts) {
     bool moved_in = p.Has(p.name) && p.Has(p.name + old_sfx);
+    if (moved_in && !data_moved_in && !p.Has(p.name + std::string(kStagingSuffix))) {
+      if (auto ok = p.parent.Rename(p.name, p.name + std::string(kStagingSuffix)); !ok)
+        return fail(ok.error());
+      done.push_back(fmt::format("moved the new tablespace copy \"{}\" back to staging", p.real));
+      continue;
+    }
     if (auto ok = set_aside(p); !ok) return fail(ok.error());
     if (moved_in) failed_ts.push_back(p.real);
   }

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 
@@ -71,11 +72,6 @@ Status RemoveAsOsUser(const Dir& parent, const std::string& name, const proc::Os
   if (!st) return std::unexpected(st.error());
   if (!*st) return {};
   const std::string path = parent.PathOf(name);
-  if (S_ISLNK((*st)->st_mode)) {
-    if (unlinkat(parent.fd(), name.c_str(), 0) != 0 && errno != ENOENT)
-      return std::unexpected(ErrnoError(errno, fmt::format("could not remove \"{}\"", path)));
-    return {};
-  }
   if ((*st)->st_uid != owner.uid) {
     return Fail(ErrorKind::kInsecureFile,
                 fmt::format("\"{}\" was not removed: it belongs to {}, not to \"{}\"", path,
@@ -83,10 +79,17 @@ Status RemoveAsOsUser(const Dir& parent, const std::string& name, const proc::Os
                 "pgreplica removes only the copies it made, which belong to the OS user.",
                 "Find out who put it there; remove it by hand if it is not needed.");
   }
-  if (!S_ISDIR((*st)->st_mode)) {
+  if (!S_ISDIR((*st)->st_mode)) {  // a file or a link of the OS user: the name goes
     if (unlinkat(parent.fd(), name.c_str(), 0) != 0 && errno != ENOENT)
       return std::unexpected(ErrnoError(errno, fmt::format("could not remove \"{}\"", path)));
     return {};
+  }
+  if (HasMountBelow(path) || IsMountPoint(parent, name, **st)) {
+    return Fail(ErrorKind::kFileAccess,
+                fmt::format("\"{}\" was not removed: a filesystem is mounted in it", path),
+                "Removing it would delete what is mounted there (a bind mount is on the same "
+                "filesystem, so --one-file-system would not stop at it).",
+                "Unmount it, then remove the directory by hand.");
   }
   std::string output;
   if (geteuid() == 0 && owner.uid != 0) {
@@ -108,6 +111,7 @@ Status RemoveAsOsUser(const Dir& parent, const std::string& name, const proc::Os
 }
 
 std::vector<std::string> PruneOldCopies(const Location& data, int keep, const proc::OsUser& owner,
+                                        const std::vector<std::string>& trusted_parents,
                                         std::vector<std::string>* problems) {
   std::vector<std::string> removed;
   auto note = [&](const std::string& what, const Error& e) {
@@ -131,6 +135,17 @@ std::vector<std::string> PruneOldCopies(const Location& data, int keep, const pr
           if (!target.starts_with('/') || !target.ends_with(suffix)) continue;
           auto parent = Dir::Open(DirName(target));
           if (!parent) continue;
+          // The link is the OS user's to point anywhere: only where that user could remove
+          // the directory itself.
+          bool trusted = std::find(trusted_parents.begin(), trusted_parents.end(),
+                                   parent->path()) != trusted_parents.end();
+          if (geteuid() == 0 && parent->status().st_uid != owner.uid && !trusted) {
+            note(target, Error{ErrorKind::kInsecureFile,
+                               fmt::format("not removed: \"{}\" belongs to {}", parent->path(),
+                                           UserLabel(parent->status().st_uid)),
+                               "", ""});
+            continue;
+          }
           if (auto ok = RemoveAsOsUser(*parent, BaseName(target), owner); ok)
             removed.push_back(target);
           else

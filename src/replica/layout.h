@@ -78,7 +78,11 @@ std::vector<std::string> RemoveEmptyMoved(const Location& data, const MovedAside
 // directories it links to that were moved aside with it ("<location>.old-<same stamp>",
 // belonging to `owner`). Returns the paths removed; what could not be removed goes to
 // `problems`.
+// `trusted_parents` are directories root's configuration named (the parents of mapped tablespace
+// locations): there a tablespace copy is removed even when the directory is root's; elsewhere
+// only in a directory of the OS user, since the old copy's links are the OS user's to change.
 std::vector<std::string> PruneOldCopies(const Location& data, int keep, const proc::OsUser& owner,
+                                        const std::vector<std::string>& trusted_parents,
                                         std::vector<std::string>* problems);
 
 // Removes the entry `name` of `parent`, a copy pgreplica made that belongs to the OS user: its

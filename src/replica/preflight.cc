@@ -39,6 +39,7 @@ struct Context {
   std::optional<pg::Connection> replication;
   std::optional<pg::Connection> catalog;
   std::optional<std::vector<PrimaryTablespace>> primary_tablespaces;  // when the catalog answered
+  std::string primary_data_directory;  // the primary's, as it reports it (when it answered)
 };
 
 // The OS user's password file, as pg_basebackup and the standby will read it. pgreplica's own
@@ -186,6 +187,8 @@ void CheckCatalog(Context& c) {
       "Raise max_wal_senders on the primary (restart needed), or wait for other copies to end."));
   auto slot = ReadSlot(*conn, c.in.slot);
   if (slot) c.out.facts.slot = *slot;
+  if (auto dd = conn->Exec("SELECT current_setting('data_directory')"); dd && dd->rows() == 1)
+    c.primary_data_directory = dd->Get(0, 0);
   if (auto ts = ListPrimaryTablespaces(*conn)) {
     for (const auto& t : *ts) c.out.facts.tablespaces_bytes += t.size_bytes;
     c.primary_tablespaces = std::move(*ts);
@@ -304,13 +307,37 @@ void CheckLocalDirectory(Context& c) {
              "is not empty and is not a PostgreSQL data directory",
              "Point local.data_directory at the standby's data directory, or empty it."));
   } else if (!s.is_standby && c.out.facts.local_running) {
-    bool self = s.system_identifier &&
-                std::to_string(*s.system_identifier) == c.out.facts.system_identifier;
-    if (self) {
+    bool same_system = s.system_identifier &&
+                       std::to_string(*s.system_identifier) == c.out.facts.system_identifier;
+    // The same system identifier is the primary itself, or a standby of it that was promoted.
+    // Only the primary's own data directory on this host is the former; without the admin login
+    // that cannot be told, and the primary is never risked.
+    bool promoted_copy =
+        same_system && !c.primary_data_directory.empty() &&
+        !(IsLocalHost(cfg.primary.host) && NormalPath(c.primary_data_directory) == d.real);
+    if (same_system && !promoted_copy) {
       c.out.report.Add(Item(
           "data_directory", CheckStatus::kFail, shown,
-          "is the primary itself (same system identifier, running, not in recovery)",
-          "Run clone on the standby host, with local.data_directory set to the standby's data."));
+          c.primary_data_directory.empty()
+              ? "is the primary itself, or a standby of it that was promoted (same system "
+                "identifier, running, not in recovery); without the admin login this cannot be "
+                "told apart"
+              : "is the primary itself (same system identifier and data directory, running, not "
+                "in recovery)",
+          c.primary_data_directory.empty()
+              ? "Give pgreplica the admin login (primary.admin_user, primary.admin_passfile), or "
+                "stop the promoted server yourself and run again."
+              : "Run clone on the standby host, with local.data_directory set to the standby's "
+                "data."));
+    } else if (promoted_copy) {
+      c.out.report.Add(Item(
+          "data_directory", c.in.force ? CheckStatus::kWarning : CheckStatus::kFail, shown,
+          fmt::format("is a standby of this primary that was promoted (same system identifier, "
+                      "not in recovery); the clone would stop it and move its data to {}",
+                      plan.old_directory),
+          c.in.force ? ""
+                     : "If it is to be a standby again, run again with --force (its changes since "
+                       "the promotion are kept only in the old copy)."));
     } else {
       c.out.report.Add(Item(
           "data_directory", c.in.force ? CheckStatus::kWarning : CheckStatus::kFail, shown,
@@ -481,6 +508,11 @@ void CheckLeftovers(Context& c) {
   if (!c.in.ended_leftovers.empty()) {
     c.out.report.Add(Item("leftover_copy", CheckStatus::kOk, list(c.in.ended_leftovers),
                           "ended pg_basebackup processes left by an interrupted run"));
+  }
+  if (c.in.dry_run && !c.in.recovered.empty()) {
+    c.out.report.Add(Item("interrupted_swap", CheckStatus::kWarning, "",
+                          "the checks below see the directories as the interrupted swap left "
+                          "them; a real run puts them back first"));
   }
   for (const auto& r : c.in.recovered) {
     c.out.report.Add(

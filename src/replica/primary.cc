@@ -1,9 +1,12 @@
 #include "replica/primary.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
+#include "common/dirfd.h"
 #include "common/fs.h"
 #include "common/number.h"
 #include "common/text.h"
@@ -29,6 +32,7 @@ struct Facts {
   bool role_replication = false;
   std::string hba_file;
   bool superuser = false;
+  bool role_superuser = false;
 };
 
 constexpr const char* kFactsSql = R"SQL(
@@ -42,7 +46,8 @@ SELECT current_setting('server_version_num')::int,
        current_setting('max_slot_wal_keep_size'),
        r.rolname IS NOT NULL, coalesce(r.rolcanlogin, false), coalesce(r.rolreplication, false),
        current_setting('hba_file'),
-       (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+       (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),
+       coalesce(r.rolsuper, false)
 FROM (SELECT 1) AS one LEFT JOIN pg_roles r ON r.rolname = $1
 )SQL";
 
@@ -67,6 +72,7 @@ Result<Facts> GatherFacts(pg::Connection& conn, const std::string& role) {
   f.role_replication = res->Get(0, 10) == "t";
   f.hba_file = res->Get(0, 11);
   f.superuser = res->Get(0, 12) == "t";
+  f.role_superuser = res->Get(0, 13) == "t";
   return f;
 }
 
@@ -163,14 +169,25 @@ bool SetupResult::restart_required() const {
   return false;
 }
 
+bool SetupResult::failed() const {
+  for (const auto& a : actions)
+    if (a.failed) return true;
+  return false;
+}
+
 nlohmann::json ToJson(const SetupResult& r) {
   nlohmann::json actions = nlohmann::json::array();
   for (const auto& a : r.actions)
     actions.push_back({{"name", a.name},
+                       {"status", a.failed    ? "failed"
+                                  : a.pending ? "pending"
+                                  : a.changed ? "changed"
+                                              : "ok"},
                        {"changed", a.changed},
                        {"restart_required", a.restart_required},
                        {"message", a.message}});
-  return {{"changed", r.changed()},
+  return {{"ok", !r.error && !r.failed()},
+          {"changed", r.changed()},
           {"restart_required", r.restart_required()},
           {"replication_works", r.replication_works},
           {"password_mismatch", r.password_mismatch},
@@ -244,77 +261,274 @@ Result<SetupAction> EnsureRole(pg::Connection& conn, const Facts& f, const std::
   return a;
 }
 
-Result<SetupAction> EnsureHba(pg::Connection& conn, const Facts& f, const std::string& user,
-                              const std::string& address) {
-  SetupAction a{"pg_hba", false, false, ""};
+// The role setup would give the replication password and the REPLICATION attribute: never
+// the admin user (its password would become the replication password) nor a superuser
+// (standbys would log in with superuser rights, and --reset-password would lock it out).
+Status CheckReplicationRole(const PrimaryTarget& t, const Facts* f) {
+  const std::string& user = t.replication.user;
+  bool admin = user == t.admin.user;
+  if (!admin && (f == nullptr || !f->role_superuser)) return {};
+  return Fail(ErrorKind::kConfigInvalid,
+              admin ? fmt::format("the replication role \"{}\" is the admin user", user)
+                    : fmt::format("the replication role \"{}\" is a superuser", user),
+              "primary setup would set its password to the replication password and give it to "
+              "every standby, which would then log in with superuser rights; nothing was "
+              "changed.",
+              "Set replication.user (--user) to a role of its own without SUPERUSER, such as "
+              "replicator; primary setup creates it.");
+}
+
+Result<std::string> ReadAll(int fd, const std::string& path) {
+  std::string out;
+  char buf[8192];
+  while (true) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0)
+      return std::unexpected(ErrnoError(errno, fmt::format("could not read \"{}\"", path)));
+    if (n == 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > (16u << 20))
+      return Fail(ErrorKind::kFileAccess, fmt::format("\"{}\" is too large", path));
+  }
+}
+
+// What setup will do with pg_hba.conf, decided before anything is changed.
+struct HbaPlan {
+  SetupAction done;        // the action when nothing needs writing
+  bool insert = false;     // the line is to be added
+  std::string contents;    // the file as the server reads it
+  std::optional<Dir> dir;  // the file's directory, opened without following links
+  std::string name;        // the file's name in it
+  struct stat st {};       // the file, as opened
+};
+
+// The local pg_hba.conf that root may edit: a regular file reached without following an
+// untrusted link, opened without following a link, with one name, belonging to the
+// PostgreSQL OS user, holding what the server reads. Otherwise an error with the line to add.
+Status OpenHbaForEdit(const PrimaryTarget& t, const std::string& hba_file, const HbaRule& rule,
+                      HbaPlan& plan) {
+  std::string line = FormatHbaLine(rule);
+  auto refuse = [&](ErrorKind kind, const std::string& why) {
+    return Fail(kind, fmt::format("cannot edit pg_hba.conf \"{}\" from here", hba_file),
+                why + " Nothing was changed.",
+                fmt::format("Add this line at the top of pg_hba.conf on the primary (before the "
+                            "first rule) and reload (SELECT pg_reload_conf()), then run primary "
+                            "setup again: {}",
+                            line));
+  };
+  if (!t.os_uid) {
+    return refuse(ErrorKind::kEnvironment,
+                  fmt::format("The PostgreSQL OS user \"{}\" (local.os_user) does not exist on "
+                              "this host, so the file is not on this host or its owner is unknown.",
+                              t.os_user));
+  }
+  if (hba_file.empty() || hba_file.front() != '/')
+    return refuse(ErrorKind::kEnvironment, "The server names no absolute path for hba_file.");
+  auto dir = Dir::Open(DirName(hba_file));
+  if (!dir) {
+    return refuse(
+        ErrorKind::kEnvironment,
+        fmt::format("Its directory cannot be opened on this host: {}.", dir.error().message));
+  }
+  std::string name = BaseName(hba_file);
+  auto fd = dir->OpenFile(name, O_RDONLY);
+  if (!fd) {
+    return refuse(fd.error().kind == ErrorKind::kInsecureFile ? ErrorKind::kInsecureFile
+                                                              : ErrorKind::kEnvironment,
+                  fmt::format("It cannot be opened on this host without following a link: {}.",
+                              fd.error().message));
+  }
+  struct stat st {};
+  if (fstat(fd->get(), &st) != 0)
+    return std::unexpected(ErrnoError(errno, fmt::format("could not stat \"{}\"", hba_file)));
+  if (st.st_uid != *t.os_uid) {
+    // hba_file is a setting of the server: whoever can set it must not make root write
+    // another user's file.
+    return refuse(ErrorKind::kInsecureFile,
+                  fmt::format("It belongs to {}, not to the PostgreSQL OS user \"{}\"; pgreplica "
+                              "edits only a pg_hba.conf of the server's own user.",
+                              UserLabel(st.st_uid), t.os_user));
+  }
+  if (st.st_nlink != 1) {
+    return refuse(ErrorKind::kInsecureFile,
+                  fmt::format("It has {} names (hard links); pgreplica edits only a file with "
+                              "one name.",
+                              st.st_nlink));
+  }
+  auto local = ReadAll(fd->get(), hba_file);
+  if (!local) return std::unexpected(local.error());
+  if (*local != plan.contents) {
+    return refuse(ErrorKind::kEnvironment,
+                  "The file on this host differs from what the server reads: the primary is "
+                  "another host.");
+  }
+  plan.dir.emplace(std::move(*dir));
+  plan.name = name;
+  plan.st = st;
+  return {};
+}
+
+Result<HbaPlan> PlanHba(pg::Connection& conn, const PrimaryTarget& t, const Facts& f) {
+  HbaPlan plan;
+  plan.done = {"pg_hba", false, false, ""};
+  const std::string& user = t.replication.user;
+  const std::string& address = t.allowed_address;
   if (address.empty()) {
-    a.message = "pg_hba.conf left alone: no replication.allowed_address (--allowed-address) given";
-    return a;
+    plan.done.message =
+        "pg_hba.conf left alone: no replication.allowed_address (--allowed-address) given";
+    return plan;
   }
   HbaRule rule{user, address};
   auto remote = conn.Exec("SELECT pg_read_file($1)", {f.hba_file});
   if (!remote) return std::unexpected(remote.error());
-  std::string contents = remote->Get(0, 0);
-  if (auto match = FindHbaRule(contents, rule)) {
+  plan.contents = remote->Get(0, 0);
+  if (auto match = FindHbaRule(plan.contents, rule)) {
     if (match->rejects()) {
       // The administrator's explicit "reject" is not overridden behind their back.
       return Fail(ErrorKind::kCheckFailed,
                   fmt::format("pg_hba.conf rejects replication connections of \"{}\" from {}", user,
                               address),
-                  fmt::format("Line {} of \"{}\" decides first: {}", match->line_number, f.hba_file,
-                              Printable(match->line)),
+                  fmt::format("Line {} of \"{}\" decides first: {}. Nothing was changed.",
+                              match->line_number, f.hba_file, OneLine(match->line)),
                   "Remove or change that line if replication from this address is wanted, then "
                   "run primary setup again.");
     }
-    a.message = fmt::format("pg_hba.conf already allows replication for \"{}\" from {} (line {})",
-                            user, address, match->line_number);
-    return a;
+    plan.done.message =
+        fmt::format("pg_hba.conf already allows replication for \"{}\" from {} (line {})", user,
+                    address, match->line_number);
+    return plan;
   }
-  auto local = ReadFile(f.hba_file);
-  if (!local || *local != contents) {
+  // The new line goes first: it would also win over every later reject that shares an
+  // address with it.
+  if (auto reject = FindOverlappingReject(plan.contents, rule)) {
     return Fail(
-        ErrorKind::kEnvironment,
-        fmt::format("cannot edit pg_hba.conf of the primary from this host"),
-        fmt::format("\"{}\" is not on this host (or differs from the server's copy).", f.hba_file),
-        fmt::format("Run \"pgreplica primary setup\" on the primary, or add this line to "
-                    "pg_hba.conf there and reload: {}",
-                    FormatHbaLine(rule)));
+        ErrorKind::kCheckFailed,
+        fmt::format("pg_hba.conf rejects replication connections of \"{}\" from addresses within "
+                    "or around {}",
+                    user, address),
+        fmt::format("Line {} of \"{}\" is a reject line whose addresses overlap {}: {}. The line "
+                    "primary setup would add goes before it and would let those addresses in. "
+                    "Nothing was changed.",
+                    reject->line_number, f.hba_file, address, OneLine(reject->line)),
+        "Choose an --allowed-address that the reject line does not cover (such as this "
+        "standby's own address with /32), or change that line, then run primary setup again.");
   }
-  auto st = StatPath(f.hba_file);
-  if (!st) return std::unexpected(st.error());
-  std::string updated = InsertHbaRule(contents, rule);
-  Owner owner{(*st)->st_uid, (*st)->st_gid};
-  if (auto ok = WriteFileAtomic(f.hba_file, updated, (*st)->st_mode & 07777, owner); !ok)
+  auto errors = conn.Exec("SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL");
+  if (!errors) return std::unexpected(errors.error());
+  if (errors->Get(0, 0) != "0") {
+    return Fail(ErrorKind::kCheckFailed,
+                fmt::format("pg_hba.conf \"{}\" has errors already", f.hba_file),
+                "The server would not load it with the new line either; nothing was changed.",
+                "Fix the lines that SELECT * FROM pg_hba_file_rules WHERE error IS NOT NULL "
+                "names, then run primary setup again.");
+  }
+  if (auto ok = OpenHbaForEdit(t, f.hba_file, rule, plan); !ok) return std::unexpected(ok.error());
+  plan.insert = true;
+  return plan;
+}
+
+Result<SetupAction> ApplyHba(pg::Connection& conn, const PrimaryTarget& t, const Facts& f,
+                             HbaPlan& plan) {
+  if (!plan.insert) return plan.done;
+  HbaRule rule{t.replication.user, t.allowed_address};
+  std::string updated = InsertHbaRule(plan.contents, rule);
+  Owner owner{plan.st.st_uid, plan.st.st_gid};
+  mode_t mode = plan.st.st_mode & 07777;
+  if (auto ok = plan.dir->WriteFileAtomic(plan.name, updated, mode, owner); !ok)
     return std::unexpected(ok.error());
   // Reload only a file the server accepts; otherwise put the old one back.
   auto errors = conn.Exec("SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL");
   if (!errors || errors->Get(0, 0) != "0") {
-    (void)WriteFileAtomic(f.hba_file, contents, (*st)->st_mode & 07777, owner);
+    (void)plan.dir->WriteFileAtomic(plan.name, plan.contents, mode, owner);
     return Fail(
         ErrorKind::kEnvironment, "pg_hba.conf would not be valid with the new line",
         "The previous file was restored.",
         "Check the file for errors: SELECT * FROM pg_hba_file_rules WHERE error IS NOT NULL");
   }
-  a.changed = true;
-  a.message = fmt::format("added to \"{}\": {}", f.hba_file, FormatHbaLine(rule));
-  return a;
+  return SetupAction{"pg_hba", true, false,
+                     fmt::format("added to \"{}\": {}", f.hba_file, FormatHbaLine(rule))};
+}
+
+// Proves the password with a replication connection; replaces it only when asked.
+Status ProvePassword(pg::Connection& conn, const PrimaryTarget& t, const Facts& f,
+                     const std::string& password, const SetupOptions& options,
+                     SetupResult& result) {
+  const std::string& user = t.replication.user;
+  // A role that existed with another password is left alone unless asked: other standbys may
+  // use it, and replacing it would break every one of them.
+  pg::ConnParams rep = t.replication;
+  rep.password = password;
+  rep.passfile = "/dev/null";
+  auto tried = TryReplication(rep);
+  bool mismatch = !tried && tried.error().kind == ErrorKind::kAuth && f.role_exists;
+  if (mismatch && options.reset_password) {
+    auto ident = conn.QuoteIdent(user);
+    auto verifier = conn.ScramVerifier(password, user);
+    if (!ident || !verifier) return std::unexpected(!ident ? ident.error() : verifier.error());
+    auto lit = conn.QuoteLiteral(*verifier);
+    if (!lit) return std::unexpected(lit.error());
+    auto res = conn.Exec(fmt::format("ALTER ROLE {} WITH PASSWORD {}", *ident, *lit));
+    if (!res) return std::unexpected(res.error());
+    result.actions.push_back(
+        {"password", true, false,
+         fmt::format("set a new SCRAM password for \"{}\" (--reset-password); every other "
+                     "standby that uses this role needs the new password",
+                     user)});
+    tried = TryReplication(rep);
+  } else if (mismatch) {
+    SetupAction a{"password", false, false,
+                  fmt::format("the password does not match the one of role \"{}\": left "
+                              "unchanged; pass --reset-password to replace it (every standby "
+                              "that uses the role then needs the new one)",
+                              user)};
+    a.failed = true;
+    result.actions.push_back(a);
+    result.password_mismatch = true;
+  } else if (tried) {
+    result.actions.push_back({"password", false, false, "the replication password works"});
+  }
+  result.replication_works = tried.has_value();
+  if (!tried) {
+    SetupAction a{
+        "replication_connection", false, false,
+        "a replication connection still fails: " + OneLine(tried.error().message) +
+            (tried.error().detail.empty() ? "" : " (" + OneLine(tried.error().detail) + ")")};
+    // Before a restart that applies wal_level or max_wal_senders it cannot work yet.
+    a.pending = result.restart_required() && !mismatch;
+    a.failed = !a.pending;
+    if (a.pending) a.message += "; it should work after the restart";
+    result.actions.push_back(a);
+  }
+  return {};
 }
 
 }  // namespace
 
-Result<SetupResult> SetupPrimary(const PrimaryTarget& t, const std::string& password,
-                                 const SetupOptions& options) {
+SetupResult SetupPrimary(const PrimaryTarget& t, const std::string& password,
+                         const SetupOptions& options) {
+  SetupResult result;
+  auto stop = [&](const Error& e) {
+    result.error = e;
+    return result;
+  };
+  if (auto ok = CheckReplicationRole(t, nullptr); !ok) return stop(ok.error());
   auto conn = pg::Connection::Open(t.admin, "primary");
-  if (!conn) return std::unexpected(conn.error());
+  if (!conn) return stop(conn.error());
   const std::string& user = t.replication.user;
   auto facts = GatherFacts(*conn, user);
-  if (!facts) return std::unexpected(facts.error());
+  if (!facts) return stop(facts.error());
   if (!facts->superuser) {
-    return Fail(ErrorKind::kAuth, fmt::format("user \"{}\" is not a superuser", t.admin.user),
-                "primary setup changes settings, roles and pg_hba.conf.",
-                "Set primary.admin_user to a superuser (such as postgres).");
+    return stop({ErrorKind::kAuth, fmt::format("user \"{}\" is not a superuser", t.admin.user),
+                 "primary setup changes settings, roles and pg_hba.conf.",
+                 "Set primary.admin_user to a superuser (such as postgres)."});
   }
-  SetupResult result;
+  const Facts& f = *facts;
+  if (auto ok = CheckReplicationRole(t, &f); !ok) return stop(ok.error());
+  // Everything that could refuse is decided before the first change.
+  auto hba = PlanHba(*conn, t, f);
+  if (!hba) return stop(hba.error());
+
   auto add = [&](Result<SetupAction> a) -> Status {
     if (!a) return std::unexpected(a.error());
     result.actions.push_back(std::move(*a));
@@ -323,7 +537,6 @@ Result<SetupResult> SetupPrimary(const PrimaryTarget& t, const std::string& pass
   auto at_least = [](int n) {
     return [n](const std::string& v) { return ParseInt(v).value_or(0) >= n; };
   };
-  const Facts& f = *facts;
   Status ok = add(EnsureSetting(
       *conn, "wal_level", [](const std::string& v) { return v == "replica" || v == "logical"; },
       "replica", f.wal_level));
@@ -339,52 +552,16 @@ Result<SetupResult> SetupPrimary(const PrimaryTarget& t, const std::string& pass
     ok = add(EnsureSetting(
         *conn, "hot_standby", [](const std::string& v) { return v == "on"; }, "on", f.hot_standby));
   if (ok) ok = add(EnsureRole(*conn, f, user, password));
-  if (ok) ok = add(EnsureHba(*conn, f, user, t.allowed_address));
-  if (!ok) return std::unexpected(ok.error());
-  if (result.changed()) {
+  if (ok) ok = add(ApplyHba(*conn, t, f, *hba));
+  if (ok && result.changed()) {
     auto res = conn->Exec("SELECT pg_reload_conf()");
-    if (!res) return std::unexpected(res.error());
-    result.actions.push_back({"reload", true, false, "reloaded the configuration"});
+    if (res)
+      result.actions.push_back({"reload", true, false, "reloaded the configuration"});
+    else
+      ok = std::unexpected(res.error());
   }
-  // Prove the password. A role that existed with another password is left alone unless
-  // asked: other standbys may use it, and replacing it would break every one of them.
-  pg::ConnParams rep = t.replication;
-  rep.password = password;
-  rep.passfile = "/dev/null";
-  auto tried = TryReplication(rep);
-  bool mismatch = !tried && tried.error().kind == ErrorKind::kAuth && f.role_exists;
-  if (mismatch && options.reset_password) {
-    auto ident = conn->QuoteIdent(user);
-    auto verifier = conn->ScramVerifier(password, user);
-    if (!ident || !verifier) return std::unexpected(!ident ? ident.error() : verifier.error());
-    auto lit = conn->QuoteLiteral(*verifier);
-    if (!lit) return std::unexpected(lit.error());
-    auto res = conn->Exec(fmt::format("ALTER ROLE {} WITH PASSWORD {}", *ident, *lit));
-    if (!res) return std::unexpected(res.error());
-    result.actions.push_back(
-        {"password", true, false,
-         fmt::format("set a new SCRAM password for \"{}\" (--reset-password); every other "
-                     "standby that uses this role needs the new password",
-                     user)});
-    tried = TryReplication(rep);
-  } else if (mismatch) {
-    result.actions.push_back(
-        {"password", false, false,
-         fmt::format("the password does not match the one of role \"{}\": left unchanged; pass "
-                     "--reset-password to replace it (every standby that uses the role then needs "
-                     "the new one)",
-                     user)});
-    result.password_mismatch = true;
-  } else if (tried) {
-    result.actions.push_back({"password", false, false, "the replication password works"});
-  }
-  result.replication_works = tried.has_value();
-  if (!tried) {
-    result.actions.push_back(
-        {"replication_connection", false, false,
-         "a replication connection still fails: " + tried.error().message +
-             (tried.error().detail.empty() ? "" : " (" + tried.error().detail + ")")});
-  }
+  if (ok) ok = ProvePassword(*conn, t, f, password, options, result);
+  if (!ok) return stop(ok.error());
   return result;
 }
 

@@ -2,6 +2,9 @@
 // What a primary needs for streaming replication: judged (CheckPrimary) or
 // applied idempotently (SetupPrimary).
 
+#include <sys/types.h>
+
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +20,10 @@ struct PrimaryTarget {
   pg::ConnParams admin;         // a superuser (setup) or a monitoring user (check)
   pg::ConnParams replication;   // the replication role; password in memory or from its passfile
   std::string allowed_address;  // for the pg_hba.conf line; empty: leave pg_hba.conf alone
+  // The PostgreSQL OS user on this host (local.os_user): setup edits only a pg_hba.conf that
+  // belongs to it. nullopt when that user does not exist here.
+  std::string os_user;
+  std::optional<uid_t> os_uid;
 };
 
 // Minimum free WAL senders for a clone: pg_basebackup --wal-method=stream uses two.
@@ -31,19 +38,31 @@ Result<CheckReport> CheckPrimary(const PrimaryTarget& target);
 
 struct SetupAction {
   std::string name;
-  bool changed = false;
+  bool changed = false;  // setup changed something on the primary
   bool restart_required = false;
   std::string message;
+  // What the item found is wrong and was left so (a password that does not match, a
+  // replication connection that fails): setup did not reach its goal.
+  bool failed = false;
+  // Wrong only until the primary restarts (a replication connection before wal_level applies).
+  bool pending = false;
 };
 
 struct SetupResult {
-  std::vector<SetupAction> actions;
-  bool replication_works = false;  // a replication connection with the password succeeded
-  bool password_mismatch = false;  // the role exists with another password, left unchanged
+  std::vector<SetupAction> actions;  // what was done and found, in order, up to a stop
+  bool replication_works = false;    // a replication connection with the password succeeded
+  bool password_mismatch = false;    // the role exists with another password, left unchanged
+  // Why setup stopped; `actions` then lists what was done before (changed ones stay done).
+  std::optional<Error> error;
   bool changed() const;
   bool restart_required() const;
+  bool failed() const;  // an action failed (not counting `error`)
 };
 
+// {"ok", "changed", "restart_required", "replication_works", "password_mismatch",
+// "actions": [{"name", "status" (ok, changed, pending, failed), "changed",
+// "restart_required", "message"}]}; "ok" is false when an action failed or setup stopped.
+// The error itself is the caller's to add.
 nlohmann::json ToJson(const SetupResult& result);
 
 struct SetupOptions {
@@ -55,13 +74,22 @@ struct SetupOptions {
 
 // Applies what the primary needs: settings (ALTER SYSTEM), the replication
 // role with a SCRAM password (only the verifier is sent) when it does not
-// exist, a pg_hba.conf line when allowed_address is set and the file is on
-// this host, reload. A second run changes nothing. An existing role's
-// password is replaced only with options.reset_password; otherwise a mismatch
-// is reported (password_mismatch). A pg_hba.conf line that rejects the role
-// from that address is a kCheckFailed error, not overridden. The password is
-// never logged or returned.
-Result<SetupResult> SetupPrimary(const PrimaryTarget& target, const std::string& password,
-                                 const SetupOptions& options = {});
+// exist, a pg_hba.conf line when allowed_address is set, reload. A second run
+// changes nothing. An existing role's password is replaced only with
+// options.reset_password; otherwise a mismatch is reported (password_mismatch).
+//
+// Before anything is changed it stops (result.error, no action changed) when:
+// the replication role is the admin user or a superuser (kConfigInvalid: its
+// password is the admin's, and standbys would log in as a superuser); a
+// pg_hba.conf line would reject the role from the address, or a reject line
+// overlaps the address the new first line would allow (kCheckFailed: never
+// overridden); the line is needed but the file cannot be edited from here —
+// not on this host, or not a regular file of the PostgreSQL OS user read and
+// replaced without following a link (kEnvironment or kInsecureFile, with the
+// line to add by hand in the hint); the file has errors already. A failure
+// after a change stops there too, with the changes made listed in `actions`.
+// The password is never logged or returned.
+SetupResult SetupPrimary(const PrimaryTarget& target, const std::string& password,
+                         const SetupOptions& options = {});
 
 }  // namespace pgreplica::replica

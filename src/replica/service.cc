@@ -152,19 +152,23 @@ Result<std::unique_ptr<Service>> MakeService(const conf::ServiceConfig& s,
         ErrorKind::kConfigInvalid, "service type \"custom\" needs start, stop and status commands",
         "", "Set local.service.start, local.service.stop and local.service.status to argv lists.");
   }
-  // Commands that root runs come only from a file that only root can change.
-  if (geteuid() == 0 && !s.commands_writable_by.empty()) {
-    return Fail(ErrorKind::kInsecureFile,
-                fmt::format("refusing to run the custom service commands of \"{}\" as root",
-                            s.commands_source),
-                fmt::format("Whoever can change that file could run any command as root. {}",
-                            s.commands_writable_by),
-                fmt::format("Make the file and every directory above it belong to root and not "
-                            "writable by others (chown root: {0}; chmod go-w {0}).",
-                            s.commands_source));
-  }
+  if (auto ok = CheckCommandsTrusted(s); !ok) return std::unexpected(ok.error());
   return std::make_unique<CommandService>("custom service commands", s.start, s.stop, s.status,
                                           c.timeout_seconds);
+}
+
+Status CheckCommandsTrusted(const conf::ServiceConfig& s) {
+  // Commands that root runs come only from a file that only root can change.
+  if (s.type != "custom" || geteuid() != 0 || s.commands_writable_by.empty()) return {};
+  return Fail(ErrorKind::kInsecureFile,
+              fmt::format("refusing to run the custom service commands of \"{}\" as root",
+                          s.commands_source),
+              fmt::format("Whoever can change that file could run any command as root. {}",
+                          s.commands_writable_by),
+              !s.commands_fix.empty() ? s.commands_fix
+                                      : std::string("Make the file and every directory above it "
+                                                    "belong to root and writable only by root, or "
+                                                    "move it to /etc/pgreplica."));
 }
 
 std::optional<DebianCluster> FindDebianCluster(const std::string& data_directory,

@@ -39,6 +39,11 @@ struct ServiceContext {
 Result<std::unique_ptr<Service>> MakeService(const conf::ServiceConfig& config,
                                              const ServiceContext& context);
 
+// Whether root may run the custom commands of `config`: kInsecureFile when pgreplica runs as
+// root and the file they come from could be changed by someone else (its hint names the
+// file or directory that must change). MakeService and doctor both ask it.
+Status CheckCommandsTrusted(const conf::ServiceConfig& config);
+
 // The pg_ctl log file: local.service.log_file, else <data_directory>.log.
 std::string ServiceLogFile(const conf::ServiceConfig& config, const std::string& data_directory);
 

@@ -143,6 +143,14 @@ TEST(Service, RootRefusesCustomCommandsFromAFileOthersCanWrite) {
             "refusing to run the custom service commands of \"/etc/pgreplica/pgreplica.yaml\" as "
             "root");
   EXPECT_NE(r.error().detail.find("It belongs to user id 26."), std::string::npos);
+  // The hint is what the configuration's check found must change.
+  s.commands_fix = "Move the file to a directory that only root can write.";
+  auto hinted = MakeService(s, Context("/data"));
+  ASSERT_FALSE(hinted);
+  EXPECT_EQ(hinted.error().hint, s.commands_fix);
+  EXPECT_FALSE(CheckCommandsTrusted(s));
+  s.type = "systemd";  // the commands are not used, so not refused
+  EXPECT_TRUE(CheckCommandsTrusted(s));
 }
 
 }  // namespace

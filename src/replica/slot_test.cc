@@ -49,6 +49,10 @@ TEST(DataDir, ReadsTheLastSetting) {
   EXPECT_EQ(ReadConfSetting(conf, "primary_slot_name"), "second");
   EXPECT_EQ(ReadConfSetting("port = 5433\n", "port"), "5433");
   EXPECT_EQ(ReadConfSetting("", "port"), "");
+  // pg_basebackup -R quotes the conninfo's own quotes by doubling them.
+  EXPECT_EQ(ReadConfSetting("primary_conninfo = 'user=r passfile=''/x y/p'' host=h port=5'\n",
+                            "primary_conninfo"),
+            "user=r passfile='/x y/p' host=h port=5");
 }
 
 }  // namespace pgreplica::replica

@@ -27,6 +27,32 @@ Status CheckOwn(const Dir& dir) {
   return {};
 }
 
+// Every directory above the state directory must be as safe as itself: one that another user
+// can write lets that user rename the state directory away (and with it the locks).
+Status CheckAncestors(const std::string& real) {
+  std::string up = DirName(real);
+  while (true) {
+    struct stat st {};
+    if (lstat(up.c_str(), &st) != 0)
+      return std::unexpected(ErrnoError(errno, fmt::format("could not stat \"{}\"", up)));
+    bool owner_ok = st.st_uid == 0 || st.st_uid == geteuid();
+    bool others_ok = (st.st_mode & (S_IWGRP | S_IWOTH)) == 0 || (st.st_mode & S_ISVTX) != 0;
+    if (!owner_ok || !others_ok) {
+      return Fail(
+          ErrorKind::kInsecureFile,
+          fmt::format("the state directory \"{}\" is inside \"{}\", which {} can write", real, up,
+                      owner_ok ? fmt::format("others (mode {:04o})", st.st_mode & 07777)
+                               : UserLabel(st.st_uid)),
+          "That user could rename the state directory away, and with it the locks and "
+          "swap journals kept there.",
+          "Keep state_directory in a directory only root can write (the default is "
+          "/var/lib/pgreplica).");
+    }
+    if (up == "/") return {};
+    up = DirName(up);
+  }
+}
+
 }  // namespace
 
 Result<Dir> OpenStateDir(const std::string& state_directory, const std::string& sub, bool create,
@@ -41,6 +67,7 @@ Result<Dir> OpenStateDir(const std::string& state_directory, const std::string& 
   auto dir = Dir::Open(path);
   if (!dir) return std::unexpected(dir.error());
   if (auto ok = CheckOwn(*dir); !ok) return std::unexpected(ok.error());
+  if (auto ok = CheckAncestors(dir->path()); !ok) return std::unexpected(ok.error());
   auto st = dir->Stat(sub);
   if (!st) return std::unexpected(st.error());
   if (!*st) {

@@ -69,6 +69,26 @@ Status CheckIdentity(const Location& data, const std::string& name, const FileId
   return {};
 }
 
+// Gives the copy now in place to the OS user with mode 0700, through one fd whose identity is
+// checked first: whatever another user may have swapped in under the name is never chowned.
+Status OwnTheCopy(const Location& data, const FileId& staged, Owner owner) {
+  auto dir = data.parent.OpenDir(data.name);
+  if (!dir) return std::unexpected(dir.error());
+  if (FileId::Of(dir->status()) != staged) {
+    return Fail(ErrorKind::kInsecureFile,
+                fmt::format("\"{}\" is not the directory the copy was made in", dir->path()),
+                "It was replaced while the copy was moved into place.",
+                "Find out who changed it; no other process may write beside the data directory.");
+  }
+  if (fchown(dir->fd(), owner.uid, owner.gid) != 0 && geteuid() == 0)
+    return std::unexpected(
+        ErrnoError(errno, fmt::format("could not change the owner of \"{}\"", dir->path())));
+  if (fchmod(dir->fd(), 0700) != 0)
+    return std::unexpected(
+        ErrnoError(errno, fmt::format("could not change the mode of \"{}\"", dir->path())));
+  return {};
+}
+
 // Moves the new copies (tablespaces, then the data directory) to <name><suffix>.
 Status MoveNewAside(const LocalLayout& layout, const std::string& suffix, Owner owner) {
   Status first;
@@ -225,8 +245,7 @@ Result<SwapOutcome> SwapIn(const SwapInputs& in, Service& service) {
     }
     return std::unexpected(e);
   }
-  auto fixed = CheckIdentity(data, data.name, in.staged_data);
-  if (fixed) fixed = data.parent.ChownChmod(data.name, owner, 0700);
+  auto fixed = OwnTheCopy(data, in.staged_data, owner);
   if (!fixed) {
     return std::unexpected(
         RollBack(in, service, out, fixed.error().Context("could not prepare the new copy")));

@@ -37,6 +37,16 @@ std::optional<std::string> Unmovable(const Location& l, const proc::OsUser& user
   return std::nullopt;
 }
 
+// The copy beside the data directory (<name>.old-*, .failed-*, .decommissioned-*, staging) that
+// `path` lies in, or empty: pruning or a failed run would take a tablespace there with it.
+std::string InsideACopy(const std::string& path, const Location& data) {
+  const std::string around = data.parent.path() == "/" ? "/" : data.parent.path() + "/";
+  if (!path.starts_with(around)) return "";
+  std::string first = path.substr(around.size());
+  first = first.substr(0, first.find('/'));
+  return first.starts_with(data.name + ".") ? around + first : "";
+}
+
 }  // namespace
 
 Result<std::vector<PrimaryTablespace>> ListPrimaryTablespaces(pg::Connection& sql) {
@@ -154,6 +164,18 @@ void JudgeNewTablespaces(const std::vector<PrimaryTablespace>& primary,
         "[\"{}=/NEW/PATH\"] "
         "(or --tablespace-mapping {}=/NEW/PATH).",
         from, from);
+    // Not inside a copy beside the data directory: pruning would take the tablespace with it.
+    auto inside_a_copy = [&](const std::string& path) {
+      std::string copy = InsideACopy(path, layout.data);
+      if (copy.empty()) return false;
+      report.Add(Item(CheckStatus::kFail, value,
+                      fmt::format("tablespace \"{}\" would go to \"{}\", inside \"{}\", a copy "
+                                  "that pgreplica keeps or removes beside the data directory",
+                                  t.name, path, copy),
+                      hint));
+      return true;
+    };
+    if (inside_a_copy(LexicalPath(local))) continue;
     // A path the primary reports is the primary's choice, not root's: see Origin.
     auto loc = ResolveLocation(local, {.configured = mapped, .os_user = user.uid});
     if (!loc) {
@@ -171,6 +193,7 @@ void JudgeNewTablespaces(const std::vector<PrimaryTablespace>& primary,
                       hint));
       continue;
     }
+    if (inside_a_copy(loc->real)) continue;
     std::string overlap;
     for (const auto& other : targets)
       if (Inside(loc->real, other) || Inside(other, loc->real)) overlap = other;

@@ -6,11 +6,13 @@
 // (content, owner, mode, listing) and that its content never appears in any output. Needs root
 // (skipped otherwise): without root there is nothing to escalate to.
 
+#include <sys/mount.h>
 #include <sys/stat.h>
 
 #include <cstring>
 
 #include "support/clone_fixture.h"
+#include "support/root_config.h"
 
 namespace pgreplica::testing {
 namespace {
@@ -115,9 +117,15 @@ TEST_F(HostileTest, TheLockIsWhereTheOsUserCannotTouchIt) {
 
 TEST_F(HostileTest, AStateDirectoryOfTheOsUserIsRefused) {
   std::string state = ws_.MakeDir("state");  // belongs to the OS user
-  auto r = Clone();
+  auto r = Clone({"--state-directory", state});
   EXPECT_EQ(r.code, 6) << r.output;
   EXPECT_NE(r.output.find("is not private"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(data_));
+  // Root's own directory inside one of the OS user's: the OS user could rename it away.
+  auto inside = Clone({"--state-directory", ws_.path() + "/state2"});
+  EXPECT_EQ(inside.code, 6) << inside.output;
+  EXPECT_NE(inside.output.find("which user \"" + TestEnv::Get().os_user.name), std::string::npos)
+      << inside.output;
   EXPECT_FALSE(fs::exists(data_));
 }
 
@@ -246,16 +254,15 @@ TEST_F(HostileTest, APasswordFileLinkToRootsSecretIsNeverUsed) {
   auto r = Clone({"--dry-run", "--output", "json"});
   EXPECT_EQ(r.code, 1) << r.output;
   const nlohmann::json doc = r.Json();
-  ASSERT_TRUE(doc.contains("preflight") && doc["preflight"].contains("checks")) << r.output;
   int seen = 0;
-  for (const auto& item : doc["preflight"]["checks"]) {
-    if (item["name"] == "pgpass_file") {
-      EXPECT_EQ(item["status"], "fail") << item.dump();
+  for (const auto& item : doc.at("preflight").at("checks")) {
+    if (item.at("name") == "pgpass_file") {
       ++seen;
+      EXPECT_EQ(item.at("status"), "fail") << item.dump();
     }
-    if (item["name"] == "replication_connection") {
-      EXPECT_NE(item["status"], "ok") << "connected with root's secret: " << item.dump();
+    if (item.at("name") == "replication_connection") {
       ++seen;
+      EXPECT_NE(item.at("status"), "ok") << "connected with root's secret: " << item.dump();
     }
   }
   EXPECT_EQ(seen, 2) << r.output;
@@ -318,6 +325,100 @@ TEST_F(HostileTest, ARootFileRenamedIntoThePasswordFileIsNotCopied) {
   struct stat st {};
   ASSERT_EQ(stat(cfg_.pgpass_file.c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, 0u) << "not handed to the OS user";
+}
+
+// The local standby's port belongs to whoever runs there: the PostgreSQL OS user can stop the
+// standby and listen on it. Nothing pgreplica runs as root may send the primary's admin password
+// there (clone --if-needed and its confirmation, status, check).
+TEST_F(HostileTest, ThePrimarysAdminPasswordIsNeverSentToTheLocalPort) {
+  // The configuration as a real host has it: no login of its own for the local standby.
+  std::string text = ReadFile(cfg_.path).value_or("");
+  auto last = text.rfind("  admin_passfile:");
+  ASSERT_NE(last, std::string::npos);
+  text.erase(last, text.find('\n', last) - last + 1);
+  std::string config = WriteConfigFile(ws_, "no-local-login.yaml", text);
+  std::string log = ws_.path() + "/fake-server.log";
+  // A server on the standby's port, run by the OS user, that asks for a clear-text password.
+  std::string script = fmt::format(R"PY(
+import socket, struct
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", {})); s.listen(8)
+while True:
+    c, _ = s.accept()
+    try:
+        while True:  # SSL and GSS encryption requests are declined, then comes the startup
+            n = struct.unpack("!I", c.recv(4))[0]; body = c.recv(n - 4)
+            if struct.unpack("!I", body[:4])[0] in (80877103, 80877104):
+                c.sendall(b"N")
+                continue
+            break
+        c.sendall(b"R" + struct.pack("!II", 8, 3))
+        data = c.recv(4096)
+        open("{}", "ab").write(data + b"\n")
+    except Exception:
+        pass
+    c.close()
+)PY",
+                                   port_, log);
+  auto fake = proc::Child::Start({.argv = {"/usr/bin/python3", "-c", script},
+                                  .run_as = TestEnv::Get().os_user,
+                                  .die_with_parent = true});
+  ASSERT_TRUE(fake) << fake.error().message;
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto c = RunPgreplica(ws_, {"clone", "--config", config, "--if-needed", "--dry-run"});
+  auto st = RunPgreplica(ws_, {"status", "--config", config});
+  auto ck = RunPgreplica(ws_, {"check", "--config", config});
+  std::string seen = ReadFile(log).value_or("");
+  EXPECT_EQ(seen.find(Cluster::kSuperPassword), std::string::npos)
+      << "the fake server received the admin password";
+  EXPECT_EQ(c.output.find(Cluster::kSuperPassword), std::string::npos);
+}
+
+TEST_F(HostileTest, AReplicationSecretsFileLinkIsNotRead) {
+  std::string secret = canary_root_->path() + "/root.secret";
+  ASSERT_TRUE(WriteFileAtomic(secret, "ROOT-ONLY-CANARY-SECRET\n", 0600, Owner{0, 0}));
+  std::string planted = ws_.path() + "/replication.secret";
+  Plant(planted, secret);
+  std::string before = ReadFile(cfg_.pgpass_file).value_or("");
+  auto r = RunPgreplica(ws_, {"pgpass", "--config", cfg_.path, "--password-file", planted});
+  EXPECT_EQ(r.code, 6) << r.output;
+  EXPECT_EQ(ReadFile(cfg_.pgpass_file).value_or(""), before) << "the password file is untouched";
+  EXPECT_EQ(ReadFile(cfg_.pgpass_file).value_or("").find("ROOT-ONLY-CANARY"), std::string::npos);
+}
+
+// An old copy's tablespace links are the OS user's to point anywhere: pruning removes only what
+// that user could remove itself, and never enters a bind mount.
+TEST_F(HostileTest, PruningFollowsNoOldCopyLinkIntoRootsDirectories) {
+  ASSERT_EQ(Clone().code, 0);
+  const auto& u = TestEnv::Get().os_user;
+  std::string old = data_ + ".old-keep";
+  ASSERT_EQ(mkdir(old.c_str(), 0700), 0);
+  ASSERT_EQ(mkdir((old + "/pg_tblspc").c_str(), 0700), 0);
+  std::string theirs = canary_root_->path() + "/pgfile.old-keep";  // the OS user's, in root's
+  ASSERT_EQ(mkdir(theirs.c_str(), 0700), 0);
+  ASSERT_EQ(chown(theirs.c_str(), u.uid, u.gid), 0);
+  std::string roots_link = canary_root_->path() + "/alternative.old-keep";
+  ASSERT_EQ(symlink(canary_file_.c_str(), roots_link.c_str()), 0);
+  Plant(old + "/pg_tblspc/1", theirs);
+  Plant(old + "/pg_tblspc/2", roots_link);
+  for (const auto& p : {old, old + "/pg_tblspc"}) ASSERT_EQ(chown(p.c_str(), u.uid, u.gid), 0);
+  auto r = Clone({"--no-keep-old"});
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(theirs)) << r.output;
+  EXPECT_TRUE(fs::is_symlink(roots_link)) << r.output;
+  ExpectCanaryUnchanged(r);
+  // A bind mount inside an old copy (same filesystem, so rm --one-file-system would enter it).
+  std::string keep = ws_.MakeDir("keepme");
+  ASSERT_TRUE(WriteFileAtomic(keep + "/archive.wal", kCanaryText, 0600, Owner{u.uid, u.gid}));
+  std::string bind = data_ + ".old-bind";
+  ASSERT_EQ(mkdir(bind.c_str(), 0700), 0);
+  ASSERT_EQ(mkdir((bind + "/sub").c_str(), 0700), 0);
+  for (const auto& p : {bind, bind + "/sub"}) ASSERT_EQ(chown(p.c_str(), u.uid, u.gid), 0);
+  ASSERT_EQ(mount(keep.c_str(), (bind + "/sub").c_str(), nullptr, MS_BIND, nullptr), 0);
+  auto b = Clone({"--no-keep-old"});
+  umount2((bind + "/sub").c_str(), MNT_DETACH);
+  EXPECT_EQ(ReadFile(keep + "/archive.wal").value_or(""), kCanaryText) << b.output;
+  EXPECT_NE(b.output.find("a filesystem is mounted in it"), std::string::npos) << b.output;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "common/fs.h"
 #include "pg/connection.h"
+#include "proc/child.h"
 #include "replica/slot.h"
 #include "support/cli.h"
 #include "support/cluster.h"
@@ -124,6 +125,34 @@ TEST_F(InputTest, ReplayLagLabelStaysOnAnIdlePrimary) {
               std::string::npos)
         << r.output;
   }
+}
+
+// pgreplica clone ... | head -5: the reader went away, SIGPIPE killed the clone (exit 141) and
+// left its staging directory and temporary copy slot behind.
+TEST_F(InputTest, CloneWhoseReaderGoesAwayFinishesAndCleansUp) {
+  ws_.MakeDir("standby");
+  std::string data = ws_.path() + "/standby/data";
+  int port = FreePort();
+  auto cfg =
+      WriteConfig(ws_, *primary_, fmt::format("  data_directory: {}\n  port: {}\n", data, port));
+  auto standby = Cluster::Adopt(ws_, "standby", data, port);
+  ASSERT_EQ(RunPgreplica(ws_, {"pgpass", "--config", cfg.path}).code, 0);
+  // The reader (head -c 1) leaves after the first byte of the first line; everything after it
+  // is written into a pipe that nobody reads.
+  auto r = proc::Run(
+      {.argv = {"bash", "-c", "\"$0\" \"$@\" | head -c 1 >/dev/null; echo \"rc=${PIPESTATUS[0]}\"",
+                PGREPLICA_BINARY, "clone", "--config", cfg.path, "--slot", "node_piped_slot"},
+       .env = {{"NO_COLOR", "1"}}},
+      {.timeout = std::chrono::minutes(10)});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_NE(r->output.find("rc=0\n"), std::string::npos) << r->output;
+  EXPECT_EQ(primary_
+                ->Scalar("SELECT string_agg(slot_name, ',' ORDER BY slot_name) FROM "
+                         "pg_replication_slots")
+                .value_or("?"),
+            "node_piped_slot");
+  EXPECT_FALSE(*StatPath(data + ".pgreplica-staging")) << "the staging directory was left";
+  EXPECT_TRUE(standby->WaitFor("SELECT status = 'streaming' FROM pg_stat_wal_receiver", 60));
 }
 
 // primary setup replaced an existing role's password after any authentication failure, which

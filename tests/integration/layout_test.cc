@@ -428,15 +428,14 @@ TEST_F(LayoutTest, AFullPrimaryCountsItsWalSendersRight) {
   auto r = Clone({"--dry-run", "--output", "json"});
   EXPECT_EQ(r.code, 0) << r.output;
   const nlohmann::json doc = r.Json();
-  ASSERT_TRUE(doc.contains("preflight") && doc["preflight"].contains("checks")) << r.output;
-  int seen = 0;
-  for (const auto& item : doc["preflight"]["checks"]) {
-    if (item["name"] == "wal_senders") {
-      EXPECT_EQ(item["value"], "2") << item.dump();
-      ++seen;
+  bool found = false;
+  for (const auto& item : doc.at("preflight").at("checks")) {
+    if (item.at("name") == "wal_senders") {
+      found = true;
+      EXPECT_EQ(item.at("value"), "2") << item.dump();
     }
   }
-  EXPECT_EQ(seen, 1) << r.output;
+  EXPECT_TRUE(found) << r.output;
   EXPECT_EQ(Clone().code, 0) << "and the re-clone works";
 }
 
@@ -554,6 +553,47 @@ TEST_F(LayoutTest, ADataDirectoryThatTheShellWouldMangleIsRefusedBeforeTheCopy) 
   EXPECT_NE(r.output.find("would pass through the shell"), std::string::npos) << r.output;
   EXPECT_EQ(Slots(), "");
   EXPECT_TRUE(fs::is_empty(odd));
+}
+
+TEST_F(LayoutTest, ATablespaceInsideAnOldCopyIsRefused) {
+  auto ts1 = AddTablespace("ts1");
+  MapTablespaces({ts1});
+  ASSERT_EQ(Clone().code, 0);
+  auto r = Clone({"-T", ts1.primary_dir + "=" + data_ + ".old-20991231T000000Z/ts1"});
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("a copy that pgreplica keeps or removes"), std::string::npos) << r.output;
+}
+
+TEST_F(LayoutTest, DecommissionWithoutThePrimaryStopsNothing) {
+  ASSERT_EQ(Clone().code, 0);
+  ASSERT_TRUE(StandbyStreams());
+  std::string wrong = ws_.WriteFile("wrong.pgpass", "*:*:*:postgres:wrong\n");
+  auto r = RunPgreplica(ws_, {"decommission", "--config", cfg_.path, "--stop", "--remove-data",
+                              "--admin-passfile", wrong});
+  EXPECT_EQ(r.code, 8) << r.output;
+  EXPECT_NE(r.output.find("Nothing was stopped, moved or dropped"), std::string::npos) << r.output;
+  EXPECT_TRUE(StandbyStreams()) << "still running, still in place";
+  auto other = RunPgreplica(ws_, {"decommission", "--config", cfg_.path, "--node", "other-host",
+                                  "--stop", "--remove-data"});
+  EXPECT_EQ(other.code, 2) << other.output;
+  EXPECT_TRUE(StandbyStreams());
+}
+
+// A standby promoted by mistake has the primary's system identifier but is not the primary: the
+// preflight says so, and --force re-clones it.
+TEST_F(LayoutTest, APromotedStandbyIsToldApartFromThePrimary) {
+  ASSERT_EQ(Clone().code, 0);
+  ASSERT_TRUE(StandbyStreams());
+  auto promote = standby_->RunTool({"pg_ctl", "promote", "-D", data_, "-w"});
+  ASSERT_TRUE(promote && promote->status.ok());
+  ASSERT_TRUE(standby_->WaitFor("SELECT NOT pg_is_in_recovery()"));
+  auto r = Clone({"--dry-run"});
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("was promoted"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("is the primary itself"), std::string::npos) << r.output;
+  auto forced = Clone({"--force"});
+  EXPECT_EQ(forced.code, 0) << forced.output;
+  EXPECT_TRUE(StandbyStreams());
 }
 
 }  // namespace

@@ -134,6 +134,53 @@ TEST_F(MonitorTest, InactiveSlotWarns) {
             std::string::npos);
 }
 
+// A pgreplica_copy_* slot that nothing streams through is what an interrupted clone leaves:
+// status called it "(clone in progress)" and check said OK without perfdata.
+TEST_F(MonitorTest, ALeftoverCopySlotIsNotAClone) {
+  ASSERT_TRUE(
+      primary_->Sql("SELECT pg_create_physical_replication_slot('pgreplica_copy_0badc0de', true)"));
+  auto text = Run({"status", "--primary-only"});
+  EXPECT_EQ(text.code, 0) << text.output;
+  EXPECT_NE(text.output.find("(left over from an interrupted clone)"), std::string::npos)
+      << text.output;
+  EXPECT_EQ(text.output.find("clone in progress"), std::string::npos) << text.output;
+  auto check = Run({"check", "--primary-only"});
+  EXPECT_EQ(check.code, 1) << check.output;
+  auto parsed = ParseNagios(check.output);
+  ASSERT_TRUE(parsed) << check.output;
+  EXPECT_EQ(parsed->state, "WARNING");
+  EXPECT_NE(parsed->text.find("slot pgreplica_copy_0badc0de inactive: left over from an "
+                              "interrupted clone"),
+            std::string::npos)
+      << check.output;
+  EXPECT_NE(std::find(parsed->labels.begin(), parsed->labels.end(),
+                      "primary_pgreplica_copy_0badc0de_retained"),
+            parsed->labels.end())
+      << check.output;
+}
+
+// pg_ctl promote on the local standby: check --local-only said OK.
+TEST_F(MonitorTest, APromotedStandbyIsCritical) {
+  MakeStandby();
+  auto promote = standby_->RunTool({"pg_ctl", "promote", "-D", data_, "-w", "-t", "60"});
+  ASSERT_TRUE(promote) << promote.error().message;
+  ASSERT_TRUE(promote->status.ok()) << promote->output;
+  ASSERT_TRUE(standby_->WaitFor("SELECT NOT pg_is_in_recovery()", 60));
+  auto check = Run({"check", "--local-only"});
+  EXPECT_EQ(check.code, 2) << check.output;
+  auto parsed = ParseNagios(check.output);
+  ASSERT_TRUE(parsed) << check.output;
+  EXPECT_EQ(parsed->state, "CRITICAL");
+  EXPECT_NE(parsed->text.find("local: not in recovery"), std::string::npos) << check.output;
+  EXPECT_NE(parsed->text.find("promoted?"), std::string::npos) << check.output;
+  for (const char* label :
+       {"local_up", "local_replay_lag_seconds", "local_replay_behind", "local_receiver_silence"})
+    EXPECT_NE(std::find(parsed->labels.begin(), parsed->labels.end(), label), parsed->labels.end())
+        << label << ": " << check.output;
+  auto status = Run({"status", "--local-only"});
+  EXPECT_NE(status.output.find("NOT IN RECOVERY"), std::string::npos) << status.output;
+}
+
 TEST_F(MonitorTest, LostSlotIsCritical) {
   ASSERT_TRUE(primary_->Sql("ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'"));
   ASSERT_TRUE(primary_->Sql("ALTER SYSTEM SET wal_keep_size = 0"));

@@ -49,6 +49,8 @@ class Workspace:
         os.chown(self.path, user.pw_uid, user.pw_gid)
         self.uid, self.gid = user.pw_uid, user.pw_gid
         self.clusters = []
+        # pgreplica's state directory must be private to the user running it (root in CI).
+        self.state = tempfile.mkdtemp(prefix="pgreplica-salt-state-")
 
     def write(self, name, text, mode=0o600):
         path = os.path.join(self.path, name)
@@ -85,11 +87,12 @@ class Workspace:
         text = (
             "primary: {{host: 127.0.0.1, port: {port}, admin_user: postgres, admin_passfile: {admin}}}\n"
             "replication: {{user: replicator, password_file: {secret}, allowed_address: 127.0.0.1/32{slot}}}\n"
-            "state_directory: {ws}/state\n"
+            "state_directory: {state}/state\n"
             "clone: {{confirm_timeout: 60}}\n"
             "local:\n  os_user: {user}\n  bindir: {bindir}\n  data_directory: {data}\n  port: {lport}\n"
-            "  pgpass_file: {ws}/{name}.pgpass\n{extra}"
-        ).format(port=primary_port, admin=admin, secret=secret, ws=self.path, user=os_user(), bindir=bindir(),
+            "  pgpass_file: {ws}/{name}.pgpass\n  admin_passfile: {admin}\n{extra}"
+        ).format(port=primary_port, admin=admin, secret=secret, ws=self.path, state=self.state,
+                 user=os_user(), bindir=bindir(),
                  data=data, lport=local_port or free_port(), name=name, extra=extra,
                  slot=", slot: " + slot if slot else "")
         return self.write(name + ".yaml", text, 0o644), data
@@ -101,3 +104,4 @@ class Workspace:
                                + [bindir() + "/pg_ctl", "stop", "-D", data, "-m", "immediate", "-w"],
                                capture_output=True, check=False)
         shutil.rmtree(self.path, ignore_errors=True)
+        shutil.rmtree(self.state, ignore_errors=True)

@@ -39,7 +39,7 @@ TestConfig WriteConfig(const Workspace& ws, const Cluster& primary, const std::s
   t.secret_file = ws.WriteFile(fmt::format("replication{}.secret", counter),
                                Cluster::kReplicationPassword + "\n");
   t.pgpass_file = ws.path() + fmt::format("/pgpass{}", counter);
-  t.state_dir = ws.path() + "/state";
+  t.state_dir = ws.PrivateDir() + "/state";
   std::string yaml = fmt::format(
       "primary:\n"
       "  host: 127.0.0.1\n"
@@ -54,9 +54,12 @@ TestConfig WriteConfig(const Workspace& ws, const Cluster& primary, const std::s
       "local:\n"
       "  os_user: {}\n"
       "  bindir: {}\n"
-      "  pgpass_file: {}\n",
+      "  pgpass_file: {}\n"
+      // A throwaway cluster: the local standby may have the primary's superuser login.
+      "  admin_passfile: {}\n",
       primary.port(), Cluster::kSuperuser, primary.admin_passfile(), Cluster::kReplicationUser,
-      t.secret_file, t.state_dir, env.os_user.name, env.bindir, t.pgpass_file);
+      t.secret_file, t.state_dir, env.os_user.name, env.bindir, t.pgpass_file,
+      primary.admin_passfile());
   yaml += extra;
   t.path = WriteConfigFile(ws, fmt::format("pgreplica{}.yaml", counter), yaml);
   return t;

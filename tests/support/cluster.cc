@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -91,9 +92,14 @@ Workspace::Workspace() {
   path_ = dir->Release();
   if (chown(path_.c_str(), env.os_user.uid, env.os_user.gid) != 0) Die("could not chown " + path_);
   chmod(path_.c_str(), 0755);
+  private_ = path_ + ".private";
+  if (mkdir(private_.c_str(), 0755) != 0) Die("could not create " + private_);
 }
 
-Workspace::~Workspace() { (void)RemoveTree(path_); }
+Workspace::~Workspace() {
+  (void)RemoveTree(path_);
+  (void)RemoveTree(private_);
+}
 
 std::string Workspace::MakeDir(const std::string& name) const {
   std::string p = path_ + "/" + name;

@@ -39,9 +39,13 @@ class Workspace {
   std::string MakeDir(const std::string& name) const;
   // Writes a file owned by the OS user with mode 0600.
   std::string WriteFile(const std::string& name, const std::string& text) const;
+  // A directory beside the workspace that only the user running the tests can write (root's,
+  // when they run as root), for pgreplica's state directory; removed with the workspace.
+  const std::string& PrivateDir() const { return private_; }
 
  private:
   std::string path_;
+  std::string private_;
 };
 
 int FreePort();
