@@ -86,11 +86,11 @@ void AddCommonOptions(CLI::App* cmd, CommonOptions& o, const std::vector<std::st
       ->type_name("KEY=VALUE")
       ->check(NonEmpty())
       ->allow_extra_args(false);
-  std::string formats;
-  for (const auto& f : outputs) formats += (formats.empty() ? "" : "|") + f;
   std::string choices;
   for (size_t i = 0; i < outputs.size(); ++i)
     choices += (i == 0 ? "" : i + 1 == outputs.size() ? " or " : ", ") + outputs[i];
+  std::string choices_list;  // "text,json": the man page and the completion read it
+  for (const auto& f : outputs) choices_list += (choices_list.empty() ? "" : ",") + f;
   CLI::Validator known(
       [outputs, choices](std::string& value) -> std::string {
         if (std::find(outputs.begin(), outputs.end(), value) != outputs.end()) return "";
@@ -98,9 +98,9 @@ void AddCommonOptions(CLI::App* cmd, CommonOptions& o, const std::vector<std::st
                            Printable(value), choices);
       },
       "", "FORMAT");
-  cmd->add_option("-o,--output", o.output, "output format: " + formats)
+  cmd->add_option("-o,--output", o.output, "output format")
       ->check(known)
-      ->type_name("FORMAT");
+      ->type_name("FORMAT:{" + choices_list + "}");
   cmd->add_flag("-q,--quiet", o.quiet, "no progress or notices");
   cmd->add_flag("--no-color", o.no_color, "no colour (NO_COLOR in the environment does the same)");
   for (const auto& key : keys) {
