@@ -31,6 +31,7 @@ void BuildApp(CLI::App& app, Runner& runner, const std::vector<std::string>& arg
       "Run \"pgreplica COMMAND --help\" for the options of a command.\n"
       "Exit codes are listed in docs/exit-codes.md.");
   AddDoctorCommand(app, runner);
+  AddConfigCommand(app, runner);
   AddPrimaryCommand(app, runner);
   AddPgpassCommand(app, runner);
   AddCloneCommand(app, runner, argv);

@@ -8,6 +8,7 @@
 #include "monitor/collector.h"
 #include "monitor/inventory.h"
 #include "monitor/text.h"
+#include "replica/config_check.h"
 
 namespace pgreplica::cli {
 
@@ -74,6 +75,11 @@ int RunCheck(const CheckOptions& o) {
     if (!inv) return Unknown(o, inv.error());
     targets = *inv;
   } else {
+    // A run that checked no primary must not say OK when the primary's slot is what matters:
+    // a configuration without one is UNKNOWN, unless only the local standby was asked for.
+    if (!o.local_only) {
+      if (auto ok = replica::RequirePrimary(*config); !ok) return Unknown(o, ok.error());
+    }
     targets = ConfiguredNodes(*config, o.primary_only, o.local_only);
   }
   if (targets.empty()) return Unknown(o, {ErrorKind::kConfigInvalid, "no node to check"});

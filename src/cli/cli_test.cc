@@ -215,7 +215,7 @@ TEST_F(CliTest, CommandsThatNeedAPrimaryOrDataDirectorySaySo) {
               4, "no data directory given");
   EXPECT_FALSE(*StatPath(dir_->path() + "/state")) << "a refused clone records nothing";
   ExpectError(Run({"clone", "--config", Config(""), "-D", "/tmp/x"}), 4, "no primary host given");
-  ExpectError(Run({"status", "--config", Config("")}), 4, "no node to query");
+  ExpectError(Run({"status", "--config", Config("")}), 4, "configuration names no primary");
   ExpectError(Run({"decommission", "--config", Config("")}), 4, "no primary host given");
   ExpectError(Run({"decommission", "--config", Config(""), "--slot", "Bad-Name"}), 2,
               "invalid value for --slot");

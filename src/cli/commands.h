@@ -9,6 +9,7 @@
 namespace pgreplica::cli {
 
 void AddDoctorCommand(CLI::App& app, Runner& runner);
+void AddConfigCommand(CLI::App& app, Runner& runner);
 void AddPrimaryCommand(CLI::App& app, Runner& runner);
 void AddPgpassCommand(CLI::App& app, Runner& runner);
 // `argv` is the whole command line (clone --detach starts itself again).

@@ -12,13 +12,15 @@ namespace pgreplica::cli {
 
 namespace {
 
-// Positional arguments completed by a function of the script: the job id of "jobs show".
+// Positional arguments completed by a function of the script: the job id of "jobs show", the
+// file of "config check".
 struct PositionalCompletion {
   const char* command;
   const char* positional;
   const char* function;
 };
-constexpr PositionalCompletion kPositionals[] = {{"jobs show", "id", "_pgreplica_job_ids"}};
+constexpr PositionalCompletion kPositionals[] = {{"jobs show", "id", "_pgreplica_job_ids"},
+                                                 {"config check", "file", "_pgreplica_paths -f"}};
 
 // What the value of an option is completed with: its fixed choices ("FORMAT:{text,json}"),
 // file names for FILE options and configuration keys that are files, directory names for

@@ -106,7 +106,11 @@ std::string Synopsis(const CLI::App& cmd, const std::string& words) {
   std::string out = fmt::format(".B pgreplica {}\n", Roff(words));
   std::string args = "[\\fIOPTIONS\\fR]";
   for (const CLI::Option* o : cmd.get_options())
-    if (o->get_positional() && Visible(*o)) args += fmt::format(" \\fI{}\\fR", Roff(o->get_name()));
+    if (o->get_positional() && Visible(*o)) {
+      // An optional argument in brackets, as --help shows it.
+      std::string arg = fmt::format("\\fI{}\\fR", Roff(o->get_name()));
+      args += o->get_required() ? " " + arg : " [" + arg + "]";
+    }
   return out + args + "\n";
 }
 

@@ -70,6 +70,23 @@ TEST(Manual, CheckDocumentsNagiosCodesOthersTheErrorTable) {
   }
 }
 
+// config check's FILE is optional (--config or the default path otherwise), jobs show's id is
+// not: the synopsis says which.
+TEST(Manual, SynopsisBracketsOptionalArguments) {
+  Table t;
+  for (const auto& p : ManPages(t.app, "1", "", {})) {
+    if (p.name == "pgreplica-config") {
+      EXPECT_NE(p.roff.find(".B pgreplica config check\n[\\fIOPTIONS\\fR] [\\fIfile\\fR]\n"),
+                std::string::npos)
+          << p.roff;
+    } else if (p.name == "pgreplica-jobs") {
+      EXPECT_NE(p.roff.find(".B pgreplica jobs show\n[\\fIOPTIONS\\fR] \\fIid\\fR\n"),
+                std::string::npos)
+          << p.roff;
+    }
+  }
+}
+
 TEST(Completion, ListsEveryCommandAndOutputFormats) {
   Table t;
   std::string script = BashCompletion(t.app);
@@ -77,6 +94,7 @@ TEST(Completion, ListsEveryCommandAndOutputFormats) {
   EXPECT_NE(script.find("'status --output') COMPREPLY=($(compgen -W 'text json prometheus'"),
             std::string::npos);
   EXPECT_NE(script.find("'jobs show') _pgreplica_job_ids"), std::string::npos);
+  EXPECT_NE(script.find("'config check') _pgreplica_paths -f"), std::string::npos);
   for (const CLI::App* c : VisibleSubcommands(t.app))
     EXPECT_NE(script.find(c->get_name()), std::string::npos) << c->get_name();
 }

@@ -39,6 +39,25 @@ constexpr CommandProse kProse[] = {
      "pgreplica doctor\n\n"
      "The same as JSON, for a script:\n"
      "pgreplica doctor --output json"},
+    {"config",
+     "config check loads a configuration file exactly as every other command loads it (the "
+     "same parser and checks of each key, then --set) and judges it as clone and check on a "
+     "standby would: a file that names no primary (no primary.host, or host: '') is invalid, so "
+     "are service settings clone would refuse and, as root, custom service commands in a file "
+     "that someone other than root could change. It exits 0 when the file is valid, else with "
+     "the exit code of the error, and changes nothing.\n\n"
+     "The file is FILE, else --config, else /etc/pgreplica/pgreplica.yaml. With --output json "
+     "the document has the file, valid, the error (message, detail, hint), warnings and the "
+     "effective settings (paths of password files, never a password). Made to be Salt's "
+     "check_cmd: Salt passes the path of the candidate file last, and keeps the old file when "
+     "the check fails.",
+     "Check the installed configuration:\n"
+     "pgreplica config check\n\n"
+     "Check a candidate before it replaces the installed one:\n"
+     "pgreplica config check /tmp/pgreplica.yaml.new && mv /tmp/pgreplica.yaml.new "
+     "/etc/pgreplica/pgreplica.yaml\n\n"
+     "The effective settings as JSON:\n"
+     "pgreplica config check --output json"},
     {"primary",
      "primary check reports each prerequisite of streaming replication on the primary: "
      "wal_level, free WAL senders and slots, the replication role, a real replication connection "

@@ -8,6 +8,7 @@
 #include "monitor/inventory.h"
 #include "monitor/prometheus.h"
 #include "monitor/text.h"
+#include "replica/config_check.h"
 
 namespace pgreplica::cli {
 
@@ -26,6 +27,10 @@ struct StatusOptions {
 
 Result<std::vector<monitor::NodeSpec>> Targets(const StatusOptions& o, const conf::Config& config) {
   if (!o.inventory.empty()) return monitor::LoadInventory(o.inventory);
+  // Without a primary the slots, the standbys it serves and their lag are not looked at.
+  if (!o.local_only) {
+    if (auto ok = replica::RequirePrimary(config); !ok) return std::unexpected(ok.error());
+  }
   auto nodes = ConfiguredNodes(config, o.primary_only, o.local_only);
   if (nodes.empty()) {
     return Fail(

@@ -46,10 +46,11 @@ struct Value {
 };
 using Setter = std::function<Problem(Config&, const Value&)>;
 
-// How a key is set (validated, then stored) and reset to its built-in default.
+// How a key is set (validated, then stored), reset to its built-in default, and read.
 struct Access {
   Setter set;
   std::function<void(Config&)> reset;
+  std::function<nlohmann::json(const Config&)> get;
 };
 
 struct KeyDef {
@@ -68,6 +69,11 @@ std::function<void(Config&)> ResetOf(Field field) {
 }
 
 template <typename Field>
+std::function<nlohmann::json(const Config&)> GetOf(Field field) {
+  return [field](const Config& c) { return nlohmann::json(field(c)); };
+}
+
+template <typename Field>
 Access Str(Field field, std::function<Problem(const std::string&)> check = {},
            std::function<std::string(const std::string&)> normalize = {}) {
   return {[field, check, normalize](Config& c, const Value& v) -> Problem {
@@ -77,7 +83,7 @@ Access Str(Field field, std::function<Problem(const std::string&)> check = {},
             field(c) = normalize ? normalize(v.text) : v.text;
             return std::nullopt;
           },
-          ResetOf(field)};
+          ResetOf(field), GetOf(field)};
 }
 
 template <typename Field>
@@ -88,7 +94,7 @@ Access Int(Field field, long long lo, long long hi) {
             field(c) = static_cast<int>(v.number);
             return std::nullopt;
           },
-          ResetOf(field)};
+          ResetOf(field), GetOf(field)};
 }
 
 template <typename Field>
@@ -97,7 +103,7 @@ Access Bool(Field field) {
             field(c) = v.flag;
             return std::nullopt;
           },
-          ResetOf(field)};
+          ResetOf(field), GetOf(field)};
 }
 
 template <typename Field>
@@ -108,11 +114,12 @@ Access List(Field field, std::function<Problem(const std::string&)> check = Chec
             field(c) = v.list;
             return std::nullopt;
           },
-          ResetOf(field)};
+          ResetOf(field), GetOf(field)};
 }
 
+// The field of a Config, const or not.
 #define FIELD(expr) \
-  [](Config & c) -> auto& { return c.expr; }
+  [](auto& c) -> auto& { return c.expr; }
 
 // The schema: every key pgreplica reads, once.
 const std::vector<KeyDef>& Schema() {
@@ -362,6 +369,7 @@ class Loader {
       }
       if (const KeyDef* def = FindKey(path)) {
         if (auto ok = SetFromNode(*def, v, config); !ok) return ok;
+        config.keys_in_file.push_back(path);
       } else if (IsSection(path)) {
         if (v.IsNull()) continue;
         if (auto ok = Walk(v, path, config); !ok) return ok;
@@ -585,6 +593,18 @@ Status CheckThresholds(const Config& config, ErrorKind kind, const std::string& 
                 "Lower the WARNING threshold or raise the CRITICAL one.");
   }
   return {};
+}
+
+nlohmann::json EffectiveSettings(const Config& config) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& d : Schema()) {
+    nlohmann::json* at = &out;
+    std::string key = d.key;
+    for (size_t dot; (dot = key.find('.')) != std::string::npos; key.erase(0, dot + 1))
+      at = &(*at)[key.substr(0, dot)];
+    (*at)[key] = d.access.get(config);
+  }
+  return out;
 }
 
 std::vector<KeyInfo> ConfigKeys() {

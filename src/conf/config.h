@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/error.h"
 
 namespace pgreplica::conf {
@@ -82,6 +84,7 @@ struct CheckConfig {  // thresholds of `pgreplica check`
 
 struct Config {
   std::string source = "(built-in defaults)";  // file the values came from
+  std::vector<std::string> keys_in_file;       // the keys the file set, in file order
   PrimaryConfig primary;
   ReplicationConfig replication;
   LocalConfig local;
@@ -111,6 +114,11 @@ Status SetKey(Config& config, const std::string& key, const std::string& value,
 // CRITICAL one. An error of `kind` whose message ends with `where` ("in file
 // \"x\"", "on the command line") otherwise.
 Status CheckThresholds(const Config& config, ErrorKind kind, const std::string& where);
+
+// The value of every key of the schema, nested as in the file ({"primary": {"host": ...}}):
+// strings, integers, booleans and lists of strings. The configuration holds no password (only
+// the paths of the files that do), so neither does this.
+nlohmann::json EffectiveSettings(const Config& config);
 
 // Every key of the schema with its one-line description, in file order.
 struct KeyInfo {

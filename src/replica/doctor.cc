@@ -11,6 +11,7 @@
 #include "conf/pgpass.h"
 #include "pg/binaries.h"
 #include "proc/user.h"
+#include "replica/config_check.h"
 #include "replica/journal.h"
 #include "replica/leftover.h"
 #include "replica/location.h"
@@ -202,6 +203,16 @@ CheckReport RunDoctor(const conf::Config& config, const std::optional<Error>& co
     r.Add({"config", CheckStatus::kFail, "", config_error->message, config_error->hint});
   } else {
     r.Add({"config", CheckStatus::kOk, config.source, "the configuration is valid", ""});
+    // The judgement status and check make: a standby's configuration names its primary.
+    if (auto primary = RequirePrimary(config); !primary) {
+      r.Add({"primary", CheckStatus::kFail, "",
+             primary.error().message + ". " + primary.error().detail, primary.error().hint});
+    } else {
+      r.Add({"primary", CheckStatus::kOk, config.primary.host,
+             fmt::format("the standby's primary is \"{}\" port {}", config.primary.host,
+                         config.primary.port),
+             ""});
+    }
   }
   CheckPrograms(config, r);
   auto user = proc::LookupUser(config.local.os_user);

@@ -159,6 +159,25 @@ TEST_F(MonitorTest, ALeftoverCopySlotIsNotAClone) {
       << check.output;
 }
 
+// A Salt pillar without the primary host rendered host: '': check then said "OK - 0 primary"
+// for the streaming standby alone, and the primary's slots were watched no more.
+TEST_F(MonitorTest, AConfigurationWithoutAPrimaryIsNotOk) {
+  MakeStandby();
+  auto check = Run({"check", "--set", "primary.host="});
+  EXPECT_EQ(check.code, 3) << check.output;
+  EXPECT_EQ(check.output.rfind("PGREPLICA UNKNOWN - configuration names no primary", 0), 0u)
+      << check.output;
+  auto status = Run({"status", "--set", "primary.host="});
+  EXPECT_EQ(status.code, 4) << status.output;
+  EXPECT_NE(status.output.find("configuration names no primary"), std::string::npos)
+      << status.output;
+  // The local standby alone needs no primary.
+  auto local = Run({"check", "--set", "primary.host=", "--local-only"});
+  EXPECT_EQ(local.code, 0) << local.output;
+  auto local_status = Run({"status", "--set", "primary.host=", "--local-only"});
+  EXPECT_EQ(local_status.code, 0) << local_status.output;
+}
+
 // pg_ctl promote on the local standby: check --local-only said OK.
 TEST_F(MonitorTest, APromotedStandbyIsCritical) {
   MakeStandby();

@@ -119,6 +119,9 @@ class CompletionTest(unittest.TestCase):
         open(os.path.join(d, "pgreplica.yaml"), "w").close()
         self.assertEqual(self.complete("status", "--config", "pg", cwd=d), ["pgreplica.yaml"])
         self.assertEqual(self.complete("clone", "--data-directory", "", cwd=d), ["conf.d"])
+        # config check's FILE argument (Salt's check_cmd passes it last).
+        self.assertEqual(self.complete("config", "check", "pg", cwd=d), ["pgreplica.yaml"])
+        self.assertEqual(self.complete("config", "check", "-q", "pg", cwd=d), ["pgreplica.yaml"])
         # A value is not taken for a command: "status --config status <TAB>" offers nothing new.
         self.assertEqual(self.complete("status", "--config", "x", ""), [])
 
