@@ -148,10 +148,9 @@ class ModulesTest(unittest.TestCase):
         self.assertTrue(minion.mod.pgpass(config=config)["ok"])
         ret = minion.state.replica_present(data_dir, config=config)
         self.assertIs(ret["result"], False, ret)
-        # No password file for the broken configuration: the preflight says so (and does not
-        # try the connection without a password).
+        # The primary's port is closed: the preflight says so, with the failed check.
         self.assertIn("preflight failed", ret["comment"])
-        self.assertIn("pgpass_file", ret["comment"])
+        self.assertIn("replication_connection", ret["comment"])
         self.assertEqual(minion.mod.__context__["retcode"], 1)
         self.assertFalse(os.path.exists(data_dir))
 
