@@ -156,7 +156,8 @@ class Minion:
         conf = {"id": minion_id, "root_dir": self.root, "log_level_logfile": "debug",
                 "file_roots": {"base": home.file_roots()}, "pillar_roots": {"base": [self.pillar_dir]}}
         if master is None:
-            conf["file_client"] = "local"
+            # cache_jobs: a masterless minion keeps its job returns too, which the secrets test reads.
+            conf.update({"file_client": "local", "cache_jobs": True})
         else:
             conf.update({"master": "127.0.0.1", "master_port": master.ret_port,
                          "publish_port": master.publish_port, "acceptance_wait_time": 1,
