@@ -208,6 +208,26 @@ class Master:
         self.home.run([self.home.tool("salt-master"), "-c", self.etc, "-d"])
         self.home.daemons.append(os.path.join(self.root, "var", "run", "salt-master.pid"))
 
+    def configure(self, **settings):
+        """Adds settings (master.d/test.conf); they apply at the next start."""
+        os.makedirs(os.path.join(self.etc, "master.d"), exist_ok=True)
+        with open(os.path.join(self.etc, "master.d", "test.conf"), "w", encoding="utf-8") as f:
+            f.write(json.dumps(settings, indent=1))
+
+    def restart(self):
+        pidfile = os.path.join(self.root, "var", "run", "salt-master.pid")
+        with open(pidfile, encoding="utf-8") as f:
+            pid = int(f.read().strip())
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(100):
+            try:
+                os.kill(pid, 0)
+            except OSError:
+                break
+            time.sleep(0.1)
+        self.home.daemons.remove(pidfile)
+        self.start()
+
     def salt(self, *args, timeout=600):
         proc = self.home.run([self.home.tool("salt"), "-c", self.etc, "--out", "json", "--static"]
                              + list(args), timeout=timeout)

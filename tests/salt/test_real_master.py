@@ -177,6 +177,38 @@ class MasterMinionsTest(unittest.TestCase):
         self.assertEqual(event.get("previous"), "OK", out)
         self.assertTrue(event.get("problems"), out)
 
+    def test_7_reactor_heals_a_replica_whose_receiver_is_down_and_slot_gone(self):
+        # The documented reactor, on a master restarted with it: the beacon's CRITICAL event for
+        # replica-a (receiver down, slot dropped) starts pgreplica.orch.heal, whose
+        # clone --if-needed re-clones it.
+        self.master.configure(reactor=[{"salt/beacon/*/pgreplica/CRITICAL": ["salt://pgreplica/reactor/heal.sls"]}],
+                              reactor_worker_threads=1)
+        self.master.restart()
+        self.assertTrue(self.master.wait_for(IDS), "\n".join(self.home.outputs[-2:]))
+        before = len(self.jobs("replica-a"))
+        self.sql("ALTER ROLE replicator NOLOGIN")
+        try:
+            for _ in range(50):
+                self.sql("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots "
+                         "WHERE slot_name = 'salt_replica_a' AND active")
+                if self.sql("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'salt_replica_a' "
+                            "AND NOT active") == "1":
+                    self.sql("SELECT pg_drop_replication_slot('salt_replica_a')")
+                    break
+                time.sleep(0.2)
+        finally:
+            self.sql("ALTER ROLE replicator LOGIN")
+        deadline = time.time() + 120
+        healed = False
+        while time.time() < deadline and not healed:
+            time.sleep(2)
+            jobs = self.jobs("replica-a")
+            healed = (len(jobs) > before and jobs[0]["state"] == "succeeded"
+                      and self.sql("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'salt_replica_a' "
+                                   "AND active") == "1")
+        self.assertTrue(healed, "replica-a was not re-cloned: {}".format(self.jobs("replica-a")[:1]))
+        self.assertIn("--if-needed", self.jobs("replica-a")[0]["arguments"])
+
     def test_9_password_in_no_output_cache_or_log(self):
         password = pgcluster.REPLICATION_PASSWORD
         for i, text in enumerate(self.home.outputs):
