@@ -122,7 +122,12 @@ def primary_ready(name, config=None, password_pillar=None):
     pgreplica on standard input (else the secrets file of the configuration).
     """
     ret = _ret(name)
+    would = "would check the primary and run pgreplica primary setup where needed"
+    if _not_ready_in_test(ret, None, config, would):
+        return ret
     check = __salt__["pgreplica.primary_check"](config=config, password_pillar=password_pillar)
+    if _not_ready_in_test(ret, check, config, would):
+        return ret
     if check.get("ok"):
         ret["result"] = True
         ret["comment"] = "the primary is ready for streaming replication"

@@ -3,7 +3,6 @@ PATH, else <repo>/../shared/salt/bin), and runs masterless minions, a master and
 127.0.0.1, each with its own configuration directory and root_dir under a temporary
 directory (never /etc/salt). Every output is kept, so that tests can look for secrets in it."""
 
-import glob
 import hashlib
 import json
 import os
@@ -308,7 +307,3 @@ def state_results(data):
             out[sid] = (value["result"], value.get("changes"), value.get("comment", ""))
     return out
 
-
-def cleanup_glob(pattern):
-    for p in glob.glob(pattern):
-        shutil.rmtree(p, ignore_errors=True)

@@ -35,8 +35,7 @@ class MasterMinionsTest(unittest.TestCase):
             cls.pillars, cls.minions = {}, {}
             top = "base:\n"
             for mid in IDS:
-                grains = None
-                minion = realsalt.Minion(cls.home, mid, grains=grains, master=cls.master)
+                minion = realsalt.Minion(cls.home, mid, master=cls.master)
                 pillar = realsalt.standby_pillar(cls.ws, minion.dir, mid, cls.port, local_admin=True)
                 if mid == "replica-a":
                     pillar["beacons"] = {"pgreplica": [{"interval": 1}]}
