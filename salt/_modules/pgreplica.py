@@ -18,6 +18,14 @@ import shutil
 __virtualname__ = "pgreplica"
 
 
+# Where the formula writes the configuration, by OS family (map.jinja says the same): pgreplica's
+# own default is /etc/pgreplica/pgreplica.yaml, which is not where it lives on FreeBSD.
+_CONFIG_BY_OS_FAMILY = {"FreeBSD": "/usr/local/etc/pgreplica/pgreplica.yaml"}
+
+# The exit code of a command that is not there (as a shell would say).
+_NOT_INSTALLED = 127
+
+
 def _binary():
     configured = __opts__.get("pgreplica.binary") or __pillar__.get("pgreplica", {}).get("binary")
     if configured:
@@ -26,22 +34,43 @@ def _binary():
 
 
 def __virtual__():
-    if _binary() is None:
-        return (False, "the pgreplica binary is not installed (set pillar pgreplica:binary to its path)")
+    # Always loads: on a fresh minion the binary is installed by the same state run that then
+    # calls this module, and the loader evaluates __virtual__ only once. A call without the
+    # binary fails cleanly (retcode 127 and the reason) instead.
     return __virtualname__
 
 
 def _config(config):
-    return config or __pillar__.get("pgreplica", {}).get("config")
+    if config:
+        return config
+    pillar = __pillar__.get("pgreplica", {}) or {}
+    if pillar.get("config"):
+        return pillar["config"]
+    if pillar.get("config_dir"):
+        return pillar["config_dir"].rstrip("/") + "/pgreplica.yaml"
+    return _CONFIG_BY_OS_FAMILY.get(__grains__.get("os_family"))
 
 
-def _run(args, config=None):
-    cmd = [_binary()] + list(args)
+def _run(args, config=None, stdin=None):
+    binary = _binary()
+    if binary is None:
+        __context__["retcode"] = _NOT_INSTALLED
+        return {"ok": False, "retcode": _NOT_INSTALLED,
+                "error": {"kind": "environment", "exit_code": _NOT_INSTALLED,
+                          "message": "the pgreplica binary is not installed",
+                          "hint": "Install it (pillar pgreplica:binary_source and state pgreplica.packages), "
+                                  "or set pillar pgreplica:binary to its path."}}
+    cmd = [binary] + list(args)
     config = _config(config)
     if config:
         cmd += ["--config", config]
     cmd += ["--output", "json"]
-    ret = __salt__["cmd.run_all"](cmd, python_shell=False, ignore_retcode=True, output_loglevel="quiet")
+    kwargs = {}
+    if stdin is not None:
+        kwargs["stdin"] = stdin
+    # output_loglevel quiet: neither the output nor the standard input is logged.
+    ret = __salt__["cmd.run_all"](cmd, python_shell=False, ignore_retcode=True, output_loglevel="quiet",
+                                  **kwargs)
     __context__["retcode"] = ret["retcode"]
     out = (ret.get("stdout") or "").strip()
     try:
@@ -160,7 +189,21 @@ def jobs(job_id=None, config=None):
     return _run(args, config)
 
 
-def primary_check(config=None):
+def _from_pillar(args, password_pillar):
+    """The password of pillar key ``password_pillar`` for pgreplica's standard input
+    (--password-stdin): it is on no command line and in no log. Returns the stdin text, or an
+    error document."""
+    password = __salt__["pillar.get"](password_pillar, None)
+    if password is None or password == "":
+        __context__["retcode"] = 2
+        return None, {"ok": False, "retcode": 2,
+                      "error": {"message": "pillar {} is not set".format(password_pillar),
+                                "hint": "Set the replication password in the pillar."}}
+    args.append("--password-stdin")
+    return str(password) + "\n", None
+
+
+def primary_check(config=None, password_pillar=None):
     """
     Each prerequisite of streaming replication on the primary, with the fix.
 
@@ -170,10 +213,16 @@ def primary_check(config=None):
 
         salt 'db1*' pgreplica.primary_check
     """
-    return _run(["primary", "check"], config)
+    args = ["primary", "check"]
+    stdin = None
+    if password_pillar:
+        stdin, error = _from_pillar(args, password_pillar)
+        if error:
+            return error
+    return _run(args, config, stdin=stdin)
 
 
-def primary_setup(config=None, reset_password=False):
+def primary_setup(config=None, reset_password=False, password_pillar=None):
     """
     Apply what primary_check asks for (idempotent). An existing replication
     role keeps its password unless ``reset_password=True`` (every standby that
@@ -181,12 +230,35 @@ def primary_setup(config=None, reset_password=False):
     """
     args = ["primary", "setup"]
     _flag(args, reset_password, "--reset-password")
-    return _run(args, config)
+    stdin = None
+    if password_pillar:
+        stdin, error = _from_pillar(args, password_pillar)
+        if error:
+            return error
+    return _run(args, config, stdin=stdin)
 
 
-def pgpass(config=None):
+def pgpass(config=None, verify=False, dry_run=False, password_pillar=None):
     """
     Write the replication credentials into the OS user's password file; the
-    password comes from the secrets file named in the configuration.
+    password comes from the secrets file named in the configuration, or, with
+    ``password_pillar``, from that pillar key on standard input (never on a
+    command line). ``verify=True``: pgreplica first makes a replication
+    connection with it and writes nothing if the primary refuses it.
+    ``dry_run=True``: only says whether the file would change.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'replica*' pgreplica.pgpass verify=True
     """
-    return _run(["pgpass"], config)
+    args = ["pgpass"]
+    _flag(args, verify, "--verify")
+    _flag(args, dry_run, "--dry-run")
+    stdin = None
+    if password_pillar:
+        stdin, error = _from_pillar(args, password_pillar)
+        if error:
+            return error
+    return _run(args, config, stdin=stdin)

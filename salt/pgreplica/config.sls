@@ -1,4 +1,7 @@
-{% from "pgreplica/map.jinja" import pgreplica, dataset with context %}
+{% from "pgreplica/map.jinja" import pgreplica with context %}
+include:
+  - pgreplica.packages
+
 pgreplica-config-directory:
   file.directory:
     - name: {{ pgreplica.config_dir }}
@@ -15,26 +18,30 @@ pgreplica-state-directory:
     - mode: '0750'
     - makedirs: True
 
-# The replication password goes into a root-only secrets file straight from
-# pillar (contents_pillar): it is never part of the rendered state.
-pgreplica-secret:
-  file.managed:
-    - name: {{ pgreplica.secret }}
-    - contents_pillar: secrets:replica:password
-    - user: root
-    - group: root
-    - mode: '0600'
-    - show_changes: False
-    - require:
-      - file: pgreplica-config-directory
-
+# The configuration, rendered from pillar. check_cmd: pgreplica itself judges the new file
+# (`pgreplica config check FILE`) before it replaces the old one, so that a pillar mistake
+# (no primary host, a wrong type) fails this state and leaves the working file in place.
+# A pgreplica without `config check` (older than the formula), or none installed yet (the
+# first run, which has no working file to keep), cannot judge it: the file is then written
+# unchecked and pgreplica's own commands report what is wrong with it.
+{%- set binary_ok = salt['file.file_exists'](pgreplica.binary) %}
+{#- Its help names the command (an older pgreplica shows another command's help instead). -#}
+{%- set has_config_check = binary_ok and 'pgreplica config check' in salt['cmd.run_stdout'](
+      [pgreplica.binary, 'config', 'check', '--help'], python_shell=False, ignore_retcode=True,
+      output_loglevel='quiet') %}
 pgreplica-config:
-  file.serialize:
+  file.managed:
     - name: {{ pgreplica.config }}
-    - formatter: yaml
+    - source: salt://pgreplica/files/pgreplica.yaml.jinja
+    - template: jinja
     - user: root
     - group: {{ pgreplica.os_group }}
     - mode: '0640'
-    - dataset: {{ dataset | tojson }}
+{%- if has_config_check %}
+    - check_cmd: {{ pgreplica.binary }} config check
+{%- endif %}
     - require:
       - file: pgreplica-config-directory
+{%- if pgreplica.binary_source %}
+      - file: pgreplica-binary
+{%- endif %}

@@ -101,6 +101,22 @@ void PrintText(const Printer& p, const replica::CloneResult& r, const conf::Conf
   }
 }
 
+// Prints the result (and the job, if one was recorded); returns the exit code.
+int Render(const Printer& printer, const replica::CloneResult& result,
+           const replica::JobRecord* job, const conf::Config& config) {
+  int code = result.error ? ExitCode(result.error->kind) : kExitOk;
+  if (printer.json()) {
+    nlohmann::json doc = result.ToJson();
+    if (job) doc["job"] = job->id;
+    printer.Json(doc);
+    return code;
+  }
+  PrintText(printer, result, config);
+  if (job) printer.Line(fmt::format("job {} (log: {})", job->id, job->log_file));
+  if (result.error) printer.PrintError(*result.error);
+  return code;
+}
+
 std::vector<std::string> ChildArgv(const CloneCliOptions& o, const std::string& id) {
   std::vector<std::string> argv = {"/proc/self/exe"};
   for (size_t i = 1; i < o.argv.size(); ++i)
@@ -157,6 +173,12 @@ Result<int> RunCloneCommand(const CloneCliOptions& o, const Printer& printer) {
   if (auto ok = replica::ValidateCloneConfig(*config); !ok) return std::unexpected(ok.error());
   if (o.detach && !o.dry_run) return Detach(o, *config, printer);
 
+  // --if-needed with nothing to do records no job: a highstate every hour would otherwise leave
+  // a "clone succeeded" record each time (a detached child's record exists already).
+  if (o.if_needed && o.job_id.empty()) {
+    auto early = replica::CheckIfNeeded(*config, o.dry_run);
+    if (early.already_streaming || early.error) return Render(printer, early, nullptr, *config);
+  }
   proc::InterruptGuard interrupts;
   replica::JobStore store(config->state_directory);
   std::optional<replica::JobRecord> job;
@@ -197,16 +219,7 @@ Result<int> RunCloneCommand(const CloneCliOptions& o, const Printer& printer) {
     if (result.error) job->error = job->result["error"];
     (void)store.Save(*job);
   }
-  if (printer.json()) {
-    nlohmann::json doc = result.ToJson();
-    if (job) doc["job"] = job->id;
-    printer.Json(doc);
-    return code;
-  }
-  PrintText(printer, result, *config);
-  if (job) printer.Line(fmt::format("job {} (log: {})", job->id, job->log_file));
-  if (result.error) printer.PrintError(*result.error);
-  return code;
+  return Render(printer, result, job ? &*job : nullptr, *config);
 }
 
 }  // namespace

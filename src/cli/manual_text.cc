@@ -81,7 +81,12 @@ constexpr CommandProse kProse[] = {
      "pgreplica pgpass --host primary.example.com --password-file "
      "/etc/pgreplica/replication.secret\n\n"
      "Read it from standard input instead:\n"
-     "pgreplica pgpass --host primary.example.com --password-stdin < secret"},
+     "pgreplica pgpass --host primary.example.com --password-stdin < secret\n\n"
+     "Prove a new password against the primary before it replaces the working one (nothing "
+     "is written if the primary refuses it; exit 8 or 7):\n"
+     "pgreplica pgpass --verify --password-stdin < new-secret\n\n"
+     "Only say whether the file would change:\n"
+     "pgreplica pgpass --dry-run"},
     {"clone",
      "Turns this host into a streaming hot standby of the primary without ever losing the old "
      "one. Every check runs before anything is touched (--dry-run stops there and prints the "

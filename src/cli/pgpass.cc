@@ -13,6 +13,7 @@
 #include "conf/validate.h"
 #include "proc/user.h"
 #include "replica/doctor.h"
+#include "replica/target.h"
 
 namespace pgreplica::cli {
 
@@ -22,6 +23,8 @@ struct PgpassOptions {
   CommonOptions common;
   std::string file;
   bool password_stdin = false;
+  bool verify = false;
+  bool dry_run = false;
 };
 
 Result<int> RunPgpass(const PgpassOptions& o, const Printer& printer) {
@@ -54,24 +57,42 @@ Result<int> RunPgpass(const PgpassOptions& o, const Printer& printer) {
                 fmt::format("Give the path of a file in it, such as \"{}/.pgpass\".",
                             path == "/" ? "" : path));
   }
+  // --verify: the new credentials are proven against the primary before the file that holds
+  // the working ones is touched.
+  if (o.verify) {
+    if (auto ok = replica::VerifyReplicationLogin(*config, *password); !ok) {
+      Error e = ok.error();
+      e.detail += fmt::format("{}The password file \"{}\" was not changed.",
+                              e.detail.empty() ? "" : " ", path);
+      return std::unexpected(e);
+    }
+  }
   conf::PgpassEntry entry{config->primary.host, std::to_string(config->primary.port), "replication",
                           config->replication.user, *password};
-  auto changed = conf::WritePgpassEntry(path, entry, {user->uid, user->gid});
+  auto changed = conf::WritePgpassEntry(path, entry, {user->uid, user->gid}, o.dry_run);
   if (!changed)
     return std::unexpected(changed.error().Context("could not write the password file"));
   std::string what = fmt::format("{}:{}:replication:{}", entry.host, entry.port, entry.user);
   if (printer.json()) {
     printer.Json({{"ok", true},
                   {"changed", *changed},
+                  {"dry_run", o.dry_run},
+                  {"verified", o.verify},
                   {"file", path},
                   {"entry", what},
                   {"owner", user->name}});
   } else {
     // The path and host come from the command line: no control character reaches the terminal.
-    printer.Line(Printable(
-        *changed ? fmt::format("wrote the entry for {} to \"{}\" (owner {}, mode 0600)", what, path,
-                               user->name)
-                 : fmt::format("no change: \"{}\" already has the entry for {}", path, what)));
+    std::string verified = o.verify ? "; the primary accepted the login" : "";
+    std::string text =
+        !*changed   ? fmt::format("no change: \"{}\" already has the entry for {}", path, what)
+        : o.dry_run ? fmt::format(
+                          "would write the entry for {} to \"{}\" (dry run: nothing was "
+                          "changed)",
+                          what, path)
+                    : fmt::format("wrote the entry for {} to \"{}\" (owner {}, mode 0600)", what,
+                                  path, user->name);
+    printer.Line(Printable(text + verified));
   }
   return kExitOk;
 }
@@ -93,6 +114,10 @@ void AddPgpassCommand(CLI::App& app, Runner& runner) {
       cmd,
       cmd->add_flag("--password-stdin", o->password_stdin, "read the password from standard input"),
       {"--password-file"});
+  cmd->add_flag("--verify", o->verify,
+                "make a replication connection to the primary with the password first; write "
+                "nothing if the primary refuses it");
+  cmd->add_flag("--dry-run", o->dry_run, "say whether the file would change, change nothing");
   BindRunner(cmd, o, runner, &RunPgpass);
 }
 

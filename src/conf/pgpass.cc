@@ -115,7 +115,8 @@ Result<std::string> ReadPgpassPassword(const std::string& path, uid_t owner,
   return FindPgpassPassword(*text, host, port, dbname, user).value_or("");
 }
 
-Result<bool> WritePgpassEntry(const std::string& path, const PgpassEntry& entry, Owner owner) {
+Result<bool> WritePgpassEntry(const std::string& path, const PgpassEntry& entry, Owner owner,
+                              bool dry_run) {
   // libpq reads the file line by line: a line break in a field would end the
   // entry early and start another (never name the field's value: it may be the password).
   for (const std::string* field :
@@ -171,6 +172,7 @@ Result<bool> WritePgpassEntry(const std::string& path, const PgpassEntry& entry,
   bool mode_ok = *st && ((*st)->st_mode & 07777) == 0600 && (*st)->st_uid == owner.uid &&
                  (*st)->st_gid == owner.gid;
   if (!changed && mode_ok) return false;
+  if (dry_run) return true;
   if (auto ok = dir->WriteFileAtomic(name, merged, 0600, owner); !ok)
     return std::unexpected(ok.error());
   return true;

@@ -52,7 +52,9 @@ Result<std::string> ReadPgpassPassword(const std::string& path, uid_t owner,
 
 // Merges the entry into the file at `path` (created if missing) and writes it
 // atomically with mode 0600 and the given owner. Reports whether the file
-// changed. Never includes the password in an error.
-Result<bool> WritePgpassEntry(const std::string& path, const PgpassEntry& entry, Owner owner);
+// changed. Never includes the password in an error. With `dry_run` nothing is
+// written: the result tells whether the file would change (its lines, mode or owner).
+Result<bool> WritePgpassEntry(const std::string& path, const PgpassEntry& entry, Owner owner,
+                              bool dry_run = false);
 
 }  // namespace pgreplica::conf

@@ -95,6 +95,32 @@ TEST(Pgpass, WritesAtomicallyWithMode0600) {
   EXPECT_FALSE(*again);
 }
 
+TEST(Pgpass, DryRunTellsWhetherItWouldChangeAndWritesNothing) {
+  auto dir = TempDir::Create("/tmp", "pgreplica-unit-");
+  ASSERT_TRUE(dir);
+  std::string path = dir->path() + "/pgpass";
+  Owner me{geteuid(), getegid()};
+  PgpassEntry entry{"h", "5432", "replication", "u", "pw"};
+  auto missing = WritePgpassEntry(path, entry, me, /*dry_run=*/true);
+  ASSERT_TRUE(missing) << missing.error().message;
+  EXPECT_TRUE(*missing);
+  EXPECT_FALSE(ReadFile(path)) << "no file was created";
+  ASSERT_TRUE(WritePgpassEntry(path, entry, me));
+  auto same = WritePgpassEntry(path, entry, me, true);
+  ASSERT_TRUE(same);
+  EXPECT_FALSE(*same);
+  entry.password = "new";
+  auto other = WritePgpassEntry(path, entry, me, true);
+  ASSERT_TRUE(other);
+  EXPECT_TRUE(*other);
+  EXPECT_EQ(*ReadFile(path), "h:5432:replication:u:pw\n");
+  ASSERT_EQ(chmod(path.c_str(), 0640), 0);
+  entry.password = "pw";
+  auto mode = WritePgpassEntry(path, entry, me, true);
+  ASSERT_TRUE(mode);
+  EXPECT_TRUE(*mode) << "a wrong mode is a change too";
+}
+
 TEST(Pgpass, RefusesADirectory) {
   auto dir = TempDir::Create("/tmp", "pgreplica-unit-");
   ASSERT_TRUE(dir);

@@ -478,6 +478,28 @@ std::vector<int> EndLeftovers(const Location& data, const proc::OsUser& user, bo
   return pids;
 }
 
+// --if-needed: sets result.already_streaming (and result.confirm) when the standby in
+// `data_real` streams from the configured primary through result.slot; an error when a
+// standby runs there and the primary cannot be asked.
+Status AskIfNeeded(const conf::Config& cfg, const std::string& data_real, CloneResult& result) {
+  ConfirmFacts f = AskOnce(cfg, data_real, result.slot);
+  std::string want = fmt::format("{}:{}", cfg.primary.host, cfg.primary.port);
+  if (f.in_recovery.value_or(false) && f.receiver_status == "streaming" &&
+      f.receiver_slot == result.slot && f.sender == want) {
+    result.already_streaming = true;
+    result.confirm = f;
+    return {};
+  }
+  if (!f.verified && f.in_recovery.value_or(false)) {
+    return Fail(ErrorKind::kCheckFailed, "cannot tell whether the running standby already streams",
+                "--if-needed asks the primary whether this host's slot is held by a streaming "
+                "walsender, and the admin login to the primary failed.",
+                "Check primary.admin_user and primary.admin_passfile, or run without --if-needed "
+                "to re-clone.");
+  }
+  return {};
+}
+
 Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEvents& events,
            CloneResult& result, Steps& steps) {
   if (auto ok = ValidateCloneConfig(cfg); !ok) return ok;
@@ -488,22 +510,8 @@ Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEven
   if (!resolved) return std::unexpected(resolved.error().Context("invalid data directory"));
   LocalLayout layout{std::move(*resolved), {}, {}, UtcStamp()};
   if (options.if_needed) {
-    ConfirmFacts f = AskOnce(cfg, layout.data.real, result.slot);
-    std::string want = fmt::format("{}:{}", cfg.primary.host, cfg.primary.port);
-    if (f.in_recovery.value_or(false) && f.receiver_status == "streaming" &&
-        f.receiver_slot == result.slot && f.sender == want) {
-      result.already_streaming = true;
-      result.confirm = f;
-      return {};
-    }
-    if (!f.verified && f.in_recovery.value_or(false)) {
-      return Fail(
-          ErrorKind::kCheckFailed, "cannot tell whether the running standby already streams",
-          "--if-needed asks the primary whether this host's slot is held by a streaming "
-          "walsender, and the admin login to the primary failed.",
-          "Check primary.admin_user and primary.admin_passfile, or run without --if-needed to "
-          "re-clone.");
-    }
+    if (auto ok = AskIfNeeded(cfg, layout.data.real, result); !ok || result.already_streaming)
+      return ok;
   }
   if (auto ok = proc::CanActAs(*user); !ok) return ok;
   const std::string what = fmt::format("data directory \"{}\"", layout.data.real);
@@ -648,6 +656,23 @@ CloneResult RunClone(const conf::Config& config, const CloneOptions& options,
     result.error->hint +=
         " The next clone drops them; or drop them on the primary with pg_drop_replication_slot().";
   }
+  return result;
+}
+
+CloneResult CheckIfNeeded(const conf::Config& config, bool dry_run) {
+  CloneResult result;
+  result.dry_run = dry_run;
+  result.slot = ResolveSlotName(config);
+  auto check = [&]() -> Status {
+    if (auto ok = ValidateCloneConfig(config); !ok) return ok;
+    auto user = proc::LookupUser(config.local.os_user);
+    if (!user) return std::unexpected(user.error());
+    auto resolved =
+        ResolveLocation(config.local.data_directory, {.configured = true, .os_user = user->uid});
+    if (!resolved) return std::unexpected(resolved.error().Context("invalid data directory"));
+    return AskIfNeeded(config, resolved->real, result);
+  };
+  if (auto ok = check(); !ok) result.error = ok.error();
   return result;
 }
 

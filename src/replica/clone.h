@@ -69,6 +69,13 @@ struct CloneResult {
 CloneResult RunClone(const conf::Config& config, const CloneOptions& options,
                      const CloneEvents& events, JobRecord* job, const JobStore* store);
 
+// --if-needed's question, asked before anything is locked or recorded: does this host's standby
+// already stream from the configured primary through its slot? Returns a result with
+// already_streaming set (nothing to do), with an error (a standby runs here and the primary
+// cannot be asked, or the configuration is unusable), or with neither (a clone is needed).
+// Touches nothing; the caller records no job for the first two.
+CloneResult CheckIfNeeded(const conf::Config& config, bool dry_run);
+
 // The settings a clone cannot start without (data directory, primary host).
 Status ValidateCloneConfig(const conf::Config& config);
 

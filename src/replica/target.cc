@@ -1,5 +1,9 @@
 #include "replica/target.h"
 
+#include <fmt/format.h>
+
+#include "pg/connection.h"
+
 namespace pgreplica::replica {
 
 pg::ConnParams PrimaryAdminParams(const conf::Config& c) {
@@ -24,6 +28,17 @@ pg::ConnParams PrimaryReplicationParams(const conf::Config& c, const std::string
   p.connect_timeout = c.connect_timeout;
   p.replication = true;
   return p;
+}
+
+Status VerifyReplicationLogin(const conf::Config& c, const std::string& password) {
+  pg::ConnParams p = PrimaryReplicationParams(c, password, "");
+  p.application_name = "pgreplica";
+  auto conn = pg::Connection::Open(p, "primary");
+  if (!conn) {
+    return std::unexpected(conn.error().Context(
+        fmt::format("the replication login \"{}\" does not work", c.replication.user)));
+  }
+  return {};
 }
 
 }  // namespace pgreplica::replica

@@ -163,6 +163,48 @@ TEST_F(CloneTest, WrongPasswordFailsBeforeAnythingChanges) {
   ExpectOldStandbyIntact(before);
 }
 
+TEST_F(CloneTest, PgpassVerifyRefusesAWrongPasswordAndWritesNothing) {
+  ASSERT_EQ(RunPgreplica(ws_, {"pgpass", "--config", cfg_.path}).code, 0);
+  std::string before = ReadFile(cfg_.pgpass_file).value_or("?");
+  auto bad = RunPgreplica(
+      ws_, {"pgpass", "--config", cfg_.path, "--verify", "--password-stdin", "--output", "json"},
+      "wrong password\n");
+  EXPECT_EQ(bad.code, ExitCode(ErrorKind::kAuth)) << bad.output;
+  EXPECT_NE(bad.output.find("password authentication failed"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("was not changed"), std::string::npos) << bad.output;
+  EXPECT_EQ(bad.output.find("wrong password"), std::string::npos) << "never the password";
+  EXPECT_EQ(ReadFile(cfg_.pgpass_file).value_or("?"), before);
+  // The right one: verified, and no change since the file already holds it.
+  auto good = RunPgreplica(ws_, {"pgpass", "--config", cfg_.path, "--verify", "--output", "json"});
+  ASSERT_EQ(good.code, 0) << good.output;
+  EXPECT_EQ(good.Json()["verified"], true);
+  EXPECT_EQ(good.Json()["changed"], false);
+}
+
+TEST_F(CloneTest, PgpassVerifyFailsOnAnUnreachablePrimary) {
+  auto cfg = WriteConfig(ws_, *primary_, fmt::format("  data_directory: {}\n", data_));
+  auto r = RunPgreplica(ws_, {"pgpass", "--config", cfg.path, "--verify", "--port", "1"});
+  EXPECT_EQ(r.code, ExitCode(ErrorKind::kConnection)) << r.output;
+  EXPECT_FALSE(fs::exists(cfg.pgpass_file)) << "nothing written";
+}
+
+TEST_F(CloneTest, PgpassDryRunSaysWhetherItWouldChange) {
+  ASSERT_EQ(RunPgreplica(ws_, {"pgpass", "--config", cfg_.path}).code, 0);
+  std::string written = ReadFile(cfg_.pgpass_file).value_or("?");
+  auto same = RunPgreplica(ws_, {"pgpass", "--config", cfg_.path, "--dry-run", "--output", "json"});
+  ASSERT_EQ(same.code, 0) << same.output;
+  EXPECT_EQ(same.Json()["changed"], false) << same.output;
+  EXPECT_EQ(same.Json()["dry_run"], true);
+  auto other = RunPgreplica(
+      ws_, {"pgpass", "--config", cfg_.path, "--dry-run", "--password-stdin", "--output", "json"},
+      "another password\n");
+  EXPECT_EQ(other.Json()["changed"], true) << other.output;
+  auto text = RunPgreplica(ws_, {"pgpass", "--config", cfg_.path, "--dry-run", "--password-stdin"},
+                           "another password\n");
+  EXPECT_NE(text.output.find("would write the entry"), std::string::npos) << text.output;
+  EXPECT_EQ(ReadFile(cfg_.pgpass_file).value_or("?"), written) << "a dry run writes nothing";
+}
+
 TEST_F(CloneTest, PrimaryDownFailsBeforeAnythingChanges) {
   Snapshot before = MakeStoppedStandby();
   ASSERT_TRUE(primary_->Stop());
@@ -365,10 +407,17 @@ TEST_F(CloneTest, IfNeededDoesNothingForAStreamingStandby) {
   ASSERT_EQ(first.code, 0) << first.output;
   EXPECT_EQ(first.Json()["completed"], true) << "no standby yet: it clones";
   ASSERT_TRUE(StandbyStreams());
+  auto jobs = [&] {
+    auto l = RunPgreplica(ws_, {"jobs", "list", "--config", cfg_.path, "--output", "json"});
+    return l.Json()["jobs"].size();
+  };
+  size_t records = jobs();
   auto again = Clone({"--if-needed", "--output", "json"});
   EXPECT_EQ(again.code, 0) << again.output;
   EXPECT_EQ(again.Json()["already_streaming"], true) << again.output;
   EXPECT_EQ(again.Json()["completed"], false);
+  EXPECT_FALSE(again.Json().contains("job")) << "nothing was done: no job record";
+  EXPECT_EQ(jobs(), records) << "a run that did nothing records no job";
   for (const auto& e : fs::directory_iterator(fs::path(data_).parent_path()))
     EXPECT_EQ(e.path().filename().string().find(".old-"), std::string::npos)
         << "nothing was replaced";

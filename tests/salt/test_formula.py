@@ -28,12 +28,26 @@ def pillar_get(pillar):
     return get
 
 
+def context(pillar, grains):
+    grains = dict(grains or {"os_family": "Debian", "host": "replica-01"})
+    grains.setdefault("id", grains["host"] + ".example.com")
+    # The binary is not installed where the formula renders here: no check_cmd probe runs.
+    salt = {"pillar.get": pillar_get(pillar), "file.file_exists": lambda path: False,
+            "cmd.run_stdout": lambda *a, **k: ""}
+    return {"salt": salt, "pillar": pillar, "grains": grains}
+
+
 def render(sls, pillar, grains=None):
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(ROOT), undefined=jinja2.StrictUndefined)
-    grains = grains or {"os_family": "Debian", "host": "replica-01"}
-    context = {"salt": {"pillar.get": pillar_get(pillar)}, "pillar": pillar, "grains": grains}
-    text = env.get_template("pgreplica/" + sls + ".sls").render(**context)
+    text = env.get_template("pgreplica/" + sls + ".sls").render(**context(pillar, grains))
     return text, yaml.safe_load(text)
+
+
+def dataset(pillar, grains=None):
+    """The configuration files/pgreplica.yaml.jinja writes (Salt's yaml filter: its data)."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(ROOT), undefined=jinja2.StrictUndefined)
+    text = env.from_string('{% from "pgreplica/map.jinja" import dataset with context %}{{ dataset | tojson }}')
+    return json.loads(text.render(**context(pillar, grains)))
 
 
 def functions(state):
@@ -52,7 +66,7 @@ class FormulaTest(unittest.TestCase):
         self.pillar["secrets"]["replica"]["password"] = self.password
 
     def test_every_sls_renders_to_valid_states(self):
-        for sls in ("init", "packages", "config", "pgpass", "replica", "decommission"):
+        for sls in ("init", "packages", "config", "pgpass", "replica", "decommission", "primary"):
             text, data = render(sls, self.pillar)
             self.assertIsInstance(data, dict, sls)
             for sid, body in data.items():
@@ -71,18 +85,20 @@ class FormulaTest(unittest.TestCase):
         self.assertEqual(data["include"], ["pgreplica.packages", "pgreplica.config", "pgreplica.pgpass",
                                            "pgreplica.replica"])
 
-    def test_config_is_serialized_from_pillar_with_mode_0640(self):
+    def test_config_is_rendered_from_pillar_with_mode_0640(self):
         _, data = render("config", self.pillar)
-        config = functions(data["pgreplica-config"])["file.serialize"]
+        config = functions(data["pgreplica-config"])["file.managed"]
         self.assertEqual(config["name"], "/etc/pgreplica/pgreplica.yaml")
         self.assertEqual(config["mode"], "0640")
-        dataset = config["dataset"]
-        self.assertEqual(dataset["primary"]["host"], "primary.example.com")
-        self.assertEqual(dataset["replication"]["user"], "replicator")
-        self.assertEqual(dataset["replication"]["password_file"], "/etc/pgreplica/replication.secret")
-        self.assertEqual(dataset["local"]["service"], {"type": "systemd", "unit": "postgresql@15-main"})
-        self.assertNotIn(self.password, json.dumps(dataset))
-        secret = functions(data["pgreplica-secret"])["file.managed"]
+        self.assertEqual(config["source"], "salt://pgreplica/files/pgreplica.yaml.jinja")
+        data = dataset(self.pillar)
+        self.assertEqual(data["primary"]["host"], "primary.example.com")
+        self.assertEqual(data["replication"]["user"], "replicator")
+        self.assertEqual(data["replication"]["password_file"], "/etc/pgreplica/replication.secret")
+        self.assertEqual(data["local"]["service"], {"type": "systemd", "unit": "postgresql@15-main"})
+        self.assertNotIn(self.password, json.dumps(data))
+        _, pgpass = render("pgpass", self.pillar)
+        secret = functions(pgpass["pgreplica-secret"])["file.managed"]
         self.assertEqual(secret["contents_pillar"], "secrets:replica:password")
         self.assertEqual(secret["mode"], "0600")
         self.assertEqual(secret["user"], "root")
@@ -99,9 +115,7 @@ class FormulaTest(unittest.TestCase):
             ({"os_family": "FreeBSD", "host": "r", "init": "bsdinit"}, {"type": "service", "unit": "postgresql"}),
         ]
         for grains, expected in cases:
-            _, data = render("config", self.pillar, grains)
-            dataset = functions(data["pgreplica-config"])["file.serialize"]["dataset"]
-            self.assertEqual(dataset["local"]["service"], expected, grains)
+            self.assertEqual(dataset(self.pillar, grains)["local"]["service"], expected, grains)
 
     def test_packages_by_os_family(self):
         _, debian = render("packages", self.pillar)
@@ -112,7 +126,7 @@ class FormulaTest(unittest.TestCase):
         self.assertEqual(functions(freebsd["pgreplica-postgresql-packages"])["pkg.installed"]["pkgs"],
                          ["postgresql15-server", "postgresql15-client"])
         _, config = render("config", self.pillar, {"os_family": "FreeBSD", "host": "r"})
-        self.assertEqual(functions(config["pgreplica-config"])["file.serialize"]["name"],
+        self.assertEqual(functions(config["pgreplica-config"])["file.managed"]["name"],
                          "/usr/local/etc/pgreplica/pgreplica.yaml")
 
     def test_replica_pgpass_and_decommission_use_the_state_module(self):
@@ -121,14 +135,23 @@ class FormulaTest(unittest.TestCase):
         self.assertEqual(present["config"], "/etc/pgreplica/pgreplica.yaml")
         self.assertEqual(present["require"], [{"pgreplica": "pgreplica-pgpass"}])
         _, pgpass = render("pgpass", self.pillar)
-        self.assertIn("pgreplica.pgpass_present", pgpass["pgreplica-pgpass"])
+        self.assertEqual(functions(pgpass["pgreplica-pgpass"])["pgreplica.pgpass_present"]["password_pillar"],
+                         "secrets:replica:password")
+        # The secrets file is replaced only after pgreplica proved the password.
+        self.assertIn({"pgreplica": "pgreplica-pgpass"},
+                      functions(pgpass["pgreplica-secret"])["file.managed"]["require"])
         _, decom = render("decommission", self.pillar)
-        self.assertEqual(functions(decom["pgreplica-slot-absent"])["pgreplica.slot_absent"]["name"], "replica-01")
+        # This minion's own slot: neither node nor slot, so pgreplica takes the configuration's
+        # (pillar pgreplica:slot) instead of deriving one from the host name.
+        own = functions(decom["pgreplica-slot-absent"])["pgreplica.slot_absent"]
+        self.assertEqual(own["name"], "replica-01.example.com")
+        self.assertNotIn("node", own)
+        self.assertNotIn("slot", own)
         pillar = load_pillar()
         pillar["pgreplica"]["decommission_node"] = "replica-02.example.com"
         _, decom = render("decommission", pillar)
-        self.assertEqual(functions(decom["pgreplica-slot-absent"])["pgreplica.slot_absent"]["name"],
-                         "replica-02.example.com")
+        other = functions(decom["pgreplica-slot-absent"])["pgreplica.slot_absent"]
+        self.assertEqual(other["node"], "replica-02.example.com")
 
 
 if __name__ == "__main__":

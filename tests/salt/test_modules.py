@@ -32,6 +32,7 @@ def load(kind, salt, opts, pillar):
     module.__opts__ = opts
     module.__context__ = {}
     module.__pillar__ = pillar
+    module.__grains__ = {"os_family": "Debian"}
     return module
 
 
@@ -69,13 +70,15 @@ class ModulesTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.ws.close()
 
-    def test_virtual_needs_the_binary(self):
+    def test_virtual_loads_without_the_binary_and_calls_fail_cleanly(self):
+        # A first state run installs the binary after the loader evaluated __virtual__.
         minion = Minion(binary="/nonexistent/pgreplica")
-        ok = minion.mod.__virtual__()
-        self.assertIsInstance(ok, tuple)
-        self.assertFalse(ok[0])
-        self.assertIn("not installed", ok[1])
-        self.assertEqual(Minion().mod.__virtual__(), "pgreplica")
+        self.assertEqual(minion.mod.__virtual__(), "pgreplica")
+        data = minion.mod.status()
+        self.assertIs(data["ok"], False)
+        self.assertEqual(data["retcode"], 127)
+        self.assertIn("not installed", data["error"]["message"])
+        self.assertEqual(minion.mod.__context__["retcode"], 127)
 
     def test_1_clone_then_replica_present_changes_nothing(self):
         minion = Minion()
@@ -132,7 +135,7 @@ class ModulesTest(unittest.TestCase):
             self.assertFalse(data.get("ok"), (kwargs, data))
             self.assertEqual(data["error"]["exit_code"], 2, (kwargs, data))
             self.assertEqual(self.slots(), before, kwargs)
-        ret = minion.state.slot_absent("", config=self.config)
+        ret = minion.state.slot_absent("x", config=self.config, node="")
         self.assertIs(ret["result"], False, ret)
         self.assertEqual(self.slots(), before)
         self.sql("SELECT pg_drop_replication_slot('node_keep_slot')")
@@ -145,8 +148,9 @@ class ModulesTest(unittest.TestCase):
         self.assertTrue(minion.mod.pgpass(config=config)["ok"])
         ret = minion.state.replica_present(data_dir, config=config)
         self.assertIs(ret["result"], False, ret)
-        # The primary of the broken configuration is closed: the preflight says so.
+        # The primary's port is closed: the preflight says so, with the failed check.
         self.assertIn("preflight failed", ret["comment"])
+        self.assertIn("replication_connection", ret["comment"])
         self.assertIn("could not connect to primary", ret["comment"])
         self.assertEqual(minion.mod.__context__["retcode"], 1)
         self.assertFalse(os.path.exists(data_dir))
