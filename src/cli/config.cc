@@ -16,7 +16,8 @@ namespace {
 
 struct ConfigCheckOptions {
   CommonOptions common;
-  std::string file;  // the positional FILE; else --config, else the default path
+  std::string file;         // the positional FILE; else --config, else the default path
+  bool local_only = false;  // a host that watches only its local standby: no primary needed
 };
 
 // The file checked: FILE, else --config, else the default path (which must then exist: a
@@ -34,7 +35,7 @@ Result<int> RunConfigCheck(const ConfigCheckOptions& o, const Printer& printer) 
   auto config = LoadEffectiveConfig(common);
   replica::ConfigJudgement judgement;
   if (config)
-    judgement = replica::JudgeConfig(*config);
+    judgement = replica::JudgeConfig(*config, o.local_only);
   else if (config.error().kind == ErrorKind::kUsage)
     return std::unexpected(config.error());  // a bad --set is the command line's fault
   else
@@ -55,8 +56,11 @@ Result<int> RunConfigCheck(const ConfigCheckOptions& o, const Printer& printer) 
   }
   if (judgement.error) return std::unexpected(*judgement.error);
   printer.Line(fmt::format("configuration file \"{}\" is valid", Printable(common.config_path)));
-  printer.Line(fmt::format("  primary          \"{}\" port {}", Printable(config->primary.host),
-                           config->primary.port));
+  if (config->primary.host.empty())
+    printer.Line("  primary          (none: the local standby only)");
+  else
+    printer.Line(fmt::format("  primary          \"{}\" port {}", Printable(config->primary.host),
+                             config->primary.port));
   printer.Line(fmt::format("  data directory   {}",
                            config->local.data_directory.empty()
                                ? std::string("(not set)")
@@ -83,6 +87,9 @@ void AddConfigCommand(CLI::App& app, Runner& runner) {
                                                    conf::kDefaultConfigPath))
                           ->type_name("FILE")
                           ->check(NonEmpty());
+  check->add_flag("--local-only", o->local_only,
+                  "the file of a host that watches only its local standby (status and check "
+                  "--local-only): no primary needed");
   AddCommonOptions(check, o->common, {});
   ExcludeEachOther(check, file, {"--config"});
   check->footer(

@@ -249,6 +249,43 @@ TEST_F(ConfigCheckCli, RootRefusesUntrustedCustomCommands) {
   ExpectError(o, 6, "refusing to run the custom service commands of \"" + path + "\"");
 }
 
+// /etc/pgreplica/pgreplica.yaml as a link into a checkout that configuration management keeps:
+// root follows a link that only root could have made, and judges its target as the file.
+TEST_F(ConfigCheckCli, RootFollowsOnlyLinksNoOneElseCouldHaveMade) {
+  if (geteuid() != 0) GTEST_SKIP() << "root's refusal";
+  std::string custom = "primary:\n  host: db1\nlocal:\n  data_directory: " + dir_->path() +
+                       "/data\n  service:\n    type: custom\n    start: [touch, x]\n"
+                       "    stop: [touch, x]\n    status: [touch, x]\n";
+  std::string target = Write("target.yaml", custom, 0644);
+  std::string link = dir_->path() + "/link.yaml";
+  ASSERT_EQ(symlink("target.yaml", link.c_str()), 0);
+  auto o = Run({"config", "check", link});
+  EXPECT_EQ(o.code, 0) << o.output;
+  // A link someone else owns, or one in a directory someone else can write, is not followed.
+  std::string theirs = dir_->path() + "/theirs.yaml";
+  ASSERT_EQ(symlink(target.c_str(), theirs.c_str()), 0);
+  ASSERT_EQ(lchown(theirs.c_str(), 65534, 65534), 0);
+  ExpectError(Run({"config", "check", theirs}), 6, "symbolic link that belongs to someone else");
+  std::string home = dir_->path() + "/home";
+  ASSERT_TRUE(MakeDirs(home, 0755));
+  ASSERT_EQ(chown(home.c_str(), 65534, 65534), 0);
+  std::string planted = home + "/pgreplica.yaml";
+  ASSERT_EQ(symlink(target.c_str(), planted.c_str()), 0);
+  ExpectError(Run({"config", "check", planted}), 6, "a directory someone other than root");
+  // The target is judged as the file itself would be.
+  ASSERT_EQ(chmod(target.c_str(), 0666), 0);
+  ExpectError(Run({"config", "check", link}), 6, "writable by others");
+}
+
+// The file of a host that watches only its local standby needs no primary.
+TEST_F(ConfigCheckCli, ALocalOnlyFileNeedsNoPrimary) {
+  std::string file = NoPrimary();
+  ExpectError(Run({"config", "check", file}), 4, "config check --local-only");
+  auto o = Run({"config", "check", "--local-only", file});
+  EXPECT_EQ(o.code, 0) << o.output;
+  EXPECT_NE(o.output.find("(none: the local standby only)"), std::string::npos) << o.output;
+}
+
 // check said "OK - 0 primary" for a configuration without a primary: slot monitoring had
 // silently stopped. It is UNKNOWN now; --local-only still checks the local standby alone.
 TEST_F(ConfigCheckCli, CheckWithoutAPrimaryIsUnknownUnlessLocalOnly) {

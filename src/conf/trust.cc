@@ -100,7 +100,9 @@ std::string WritableByOthers(const std::string& path) {
   return r ? r->reason : "";
 }
 
-std::string WritableByOthers(const std::string& path, std::string* contents) {
+namespace {
+
+std::string WritableByOthersAt(const std::string& path, std::string* contents, int links_left) {
   std::string absolute = path;
   if (absolute.empty() || absolute.front() != '/') {
     std::unique_ptr<char, decltype(&free)> cwd(getcwd(nullptr, 0), &free);
@@ -109,6 +111,23 @@ std::string WritableByOthers(const std::string& path, std::string* contents) {
   }
   auto dir = Dir::Open(DirName(LexicalPath(absolute)));
   if (!dir) return dir.error().message + ".";
+  // A link to the configuration (/etc/pgreplica/pgreplica.yaml -> a checkout that
+  // configuration management keeps) is followed only where no one but root could have made
+  // or changed it: it is root's, in a directory only root can write; its target is then
+  // judged the same way, directories and all.
+  auto link = dir->Stat(BaseName(absolute));
+  if (link && *link && S_ISLNK((*link)->st_mode)) {
+    if (links_left == 0) return "It is reached through too many symbolic links.";
+    if (auto r = JudgeDirectories(dir->PathOf(BaseName(absolute))))
+      return "It is a symbolic link in a directory someone other than root can change: " +
+             r->reason;
+    if ((*link)->st_uid != 0) return "It is a symbolic link that belongs to someone else.";
+    auto target = dir->ReadLink(BaseName(absolute));
+    if (!target) return target.error().message + ".";
+    std::string next =
+        !target->empty() && target->front() == '/' ? *target : dir->path() + "/" + *target;
+    return WritableByOthersAt(next, contents, links_left - 1);
+  }
   auto fd = dir->OpenFile(BaseName(absolute), O_RDONLY);
   if (!fd) return fd.error().message + ".";
   struct stat st {};
@@ -119,6 +138,12 @@ std::string WritableByOthers(const std::string& path, std::string* contents) {
   if (!text) return text.error().message + ".";
   if (contents) *contents = std::move(*text);
   return "";
+}
+
+}  // namespace
+
+std::string WritableByOthers(const std::string& path, std::string* contents) {
+  return WritableByOthersAt(path, contents, 8);
 }
 
 }  // namespace pgreplica::conf

@@ -38,16 +38,19 @@ Status RequirePrimary(const conf::Config& config) {
   return Fail(
       ErrorKind::kConfigInvalid, "configuration names no primary",
       WhyNoPrimary(config) + " A standby streams from its primary, and its slot is watched there.",
-      "Set primary.host to the primary's host name or address (or pass --host); use "
-      "--local-only to look at the local standby alone.");
+      "Set primary.host to the primary's host name or address (or pass --host). A host that "
+      "watches only its local standby runs status and check with --local-only.");
 }
 
-ConfigJudgement JudgeConfig(const conf::Config& config) {
+ConfigJudgement JudgeConfig(const conf::Config& config, bool local_only) {
   ConfigJudgement out;
-  if (auto ok = RequirePrimary(config); !ok) {
+  if (auto ok = RequirePrimary(config); !ok && !local_only) {
     // What clone and check say for the same configuration; the hint is for a file.
     Error e = ok.error();
-    e.hint = "Set primary.host to the primary's host name or address.";
+    e.hint =
+        "Set primary.host to the primary's host name or address; a file for a host that "
+        "watches only its local standby (status and check --local-only) passes with "
+        "config check --local-only.";
     out.error = e;
     return out;
   }

@@ -34,7 +34,8 @@ struct ConfigJudgement {
 
 // Judges `config` (already loaded and validated key by key by conf::LoadConfig): a primary,
 // the service as clone would build it (MakeService, CheckServiceFits when the data directory
-// is set), the trust of custom commands. Reads no secret.
-ConfigJudgement JudgeConfig(const conf::Config& config);
+// is set), the trust of custom commands. Reads no secret. `local_only`: the file of a host
+// that watches only its local standby (status and check --local-only), which needs no primary.
+ConfigJudgement JudgeConfig(const conf::Config& config, bool local_only = false);
 
 }  // namespace pgreplica::replica
