@@ -7,8 +7,10 @@
 #include <functional>
 #include <limits>
 #include <set>
+#include <sstream>
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "common/fs.h"
@@ -447,6 +449,36 @@ std::optional<std::string> SuggestKey(const std::string& key, bool keys_only) {
   return std::nullopt;
 }
 
+namespace {
+
+// What a bounded first pass over the YAML events finds: where each document starts and how
+// many aliases there are. yaml-cpp's LoadAll never returns on some malformed text (", a}"
+// found by fuzz_config): its parser hands out the same document again without reading on,
+// and LoadAll collects copies until memory runs out. And an alias is a copy when the
+// configuration is read: a few kB of aliases to aliases expand into gigabytes.
+class DocumentCounter : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+  int aliases = 0;
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override { ++aliases; }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// A configuration file has no use for many aliases; more than this is refused.
+constexpr int kMaxAliases = 100;
+
+}  // namespace
+
 Result<Config> ParseConfig(const std::string& text, const std::string& source) {
   // yaml-cpp takes a NUL byte for the end of an escape and reports a line after it.
   if (auto nul = text.find('\0'); nul != std::string::npos) {
@@ -460,16 +492,40 @@ Result<Config> ParseConfig(const std::string& text, const std::string& source) {
   }
   YAML::Node root;
   try {
-    std::vector<YAML::Node> documents = YAML::LoadAll(text);
-    if (documents.size() > 1) {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    DocumentCounter counter;
+    while (counter.starts.size() < 3 && parser.HandleNextDocument(counter)) {
+      size_t n = counter.starts.size();
+      if (n >= 2 && counter.starts[n - 1].pos <= counter.starts[n - 2].pos) {
+        const YAML::Mark& at = counter.starts[n - 1];
+        return Fail(ErrorKind::kConfigSyntax,
+                    fmt::format("could not parse configuration file \"{}\"", source),
+                    fmt::format("Line {}, column {}: text that is not part of any YAML node "
+                                "(a stray \",\", \"]\" or \"}}\"?).",
+                                at.line + 1, at.column + 1),
+                    "The file must be YAML: a mapping of sections such as \"primary:\" and "
+                    "\"local:\".");
+      }
+    }
+    if (counter.starts.size() > 1) {
       // Only the first would be read, and the rest silently ignored.
       return Fail(ErrorKind::kConfigInvalid,
                   fmt::format("configuration file \"{}\" holds {} YAML documents", source,
-                              documents.size()),
+                              counter.starts.size() > 2 ? "more than 2" : "2"),
                   "pgreplica reads one document; the documents are separated by \"---\" lines.",
                   "Merge them into one mapping, or keep one configuration per file.");
     }
-    if (!documents.empty()) root = documents.front();
+    if (counter.aliases > kMaxAliases) {
+      return Fail(
+          ErrorKind::kConfigInvalid,
+          fmt::format("configuration file \"{}\" uses {} YAML aliases", source, counter.aliases),
+          fmt::format("A configuration file may use at most {} aliases (*name); each "
+                      "is a copy of its anchor when the file is read.",
+                      kMaxAliases),
+          "Write the values out.");
+    }
+    if (!counter.starts.empty()) root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     return Fail(
         ErrorKind::kConfigSyntax, fmt::format("could not parse configuration file \"{}\"", source),

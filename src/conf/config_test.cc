@@ -209,6 +209,31 @@ TEST(Config, MoreThanOneDocumentIsRefused) {
   EXPECT_TRUE(ParseConfig("---\nprimary:\n  host: a\n", "one.yaml"));
 }
 
+// fuzz_config found a 14-byte file on which yaml-cpp's LoadAll never returned: its parser
+// handed out the same document again and again, and LoadAll kept copies until memory ran out
+// (std::bad_alloc, exit 70). It is a syntax error now, found without LoadAll.
+TEST(Config, TextThatStopsTheYamlParserIsASyntaxError) {
+  for (const char* text : {", o_mb:{pc3}}\n", ",\n"}) {
+    auto c = ParseConfig(text, "s.yaml");
+    ASSERT_FALSE(c) << text;
+    EXPECT_EQ(c.error().kind, ErrorKind::kConfigSyntax) << text;
+    EXPECT_NE(c.error().detail.find("not part of any YAML node"), std::string::npos)
+        << c.error().detail;
+  }
+}
+
+// A few kB of aliases expanded into gigabytes when the configuration was read.
+TEST(Config, ManyAliasesAreRefused) {
+  std::string text = "primary: {host: db1}\ncheck:\n  expected_standbys: [&a \"x\"";
+  for (int i = 0; i < 101; ++i) text += ", *a";
+  text += "]\n";
+  auto c = ParseConfig(text, "a.yaml");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().kind, ErrorKind::kConfigInvalid);
+  EXPECT_EQ(c.error().message, "configuration file \"a.yaml\" uses 101 YAML aliases");
+  EXPECT_TRUE(ParseConfig("primary: {host: &h db1}\nlocal: {admin_user: *h}\n", "ok.yaml"));
+}
+
 TEST(Config, ANulByteIsReportedWhereItIs) {
   auto c = ParseConfig(std::string("primary:\n  host: db1\n  po\0rt: 1\n", 30), "n.yaml");
   ASSERT_FALSE(c);
