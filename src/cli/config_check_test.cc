@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/dirfd.h"
 #include "common/fs.h"
 #include "conf/config.h"
 #include "proc/child.h"
@@ -348,4 +349,59 @@ TEST_F(ConfigCheckCli, DoctorFailsAConfigurationWithoutAPrimary) {
 }
 
 }  // namespace
+// status --output-file, what pgreplica-metrics.service runs as root into node_exporter's
+// directory, which may belong to another user: links planted there are replaced, never
+// followed (the shell helper's redirection, chmod and mv followed them), and nothing is
+// left behind.
+using StatusOutputFile = ConfigCheckCli;
+
+TEST_F(StatusOutputFile, LinksInTheDirectoryAreReplacedNotFollowed) {
+  if (geteuid() != 0) GTEST_SKIP() << "root writing into another user's directory";
+  std::string victim = Write("victim", "SECRET\n", 0600);
+  std::string victim_dir = dir_->path() + "/victim-dir";
+  ASSERT_TRUE(MakeDirs(victim_dir, 0700));
+  std::string textfile = dir_->path() + "/textfile";
+  ASSERT_TRUE(MakeDirs(textfile, 0755));
+  ASSERT_EQ(chown(textfile.c_str(), 65534, 65534), 0);
+  std::string prom = textfile + "/pgreplica.prom";
+  std::vector<std::string> args = {"status",   "--config",   NoPrimary(),     "--local-only",
+                                   "--output", "prometheus", "--output-file", prom};
+  for (const std::string& target : {victim, victim_dir}) {
+    unlink(prom.c_str());
+    ASSERT_EQ(symlink(target.c_str(), prom.c_str()), 0);
+    ASSERT_EQ(lchown(prom.c_str(), 65534, 65534), 0);
+    auto o = Run(args);
+    EXPECT_EQ(o.code, 7) << o.output;  // the local standby's port is closed
+    struct stat st {};
+    ASSERT_EQ(lstat(prom.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISREG(st.st_mode));
+    EXPECT_EQ(st.st_mode & 07777, 0644u);
+    auto text = ReadFile(prom);
+    ASSERT_TRUE(text);
+    EXPECT_NE(text->find("pgreplica_up"), std::string::npos) << *text;
+  }
+  auto secret = ReadFile(victim);
+  ASSERT_TRUE(secret);
+  EXPECT_EQ(*secret, "SECRET\n");
+  struct stat vs {};
+  ASSERT_EQ(stat(victim.c_str(), &vs), 0);
+  EXPECT_EQ(vs.st_mode & 07777, 0600u);
+  EXPECT_EQ(rmdir(victim_dir.c_str()), 0) << "something was written into the linked directory";
+  // A directory in the file's place: an error, the directory kept, no temporary file left.
+  ASSERT_EQ(unlink(prom.c_str()), 0);
+  ASSERT_TRUE(MakeDirs(prom, 0755));
+  auto o = Run(args);
+  EXPECT_NE(o.code, 0) << o.output;
+  EXPECT_NE(o.code, 7) << o.output;
+  EXPECT_EQ(o.output.rfind("pgreplica: error: ", 0), 0u) << o.output;
+  struct stat ds {};
+  ASSERT_EQ(lstat(prom.c_str(), &ds), 0);
+  EXPECT_TRUE(S_ISDIR(ds.st_mode));
+  auto d = Dir::Open(textfile);
+  ASSERT_TRUE(d);
+  auto names = d->List();
+  ASSERT_TRUE(names);
+  EXPECT_EQ(*names, std::vector<std::string>{"pgreplica.prom"});
+}
+
 }  // namespace pgreplica

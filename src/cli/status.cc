@@ -3,7 +3,12 @@
 #include <iostream>
 #include <memory>
 
+#include <fmt/format.h>
+
 #include "cli/commands.h"
+#include "common/dirfd.h"
+#include "common/fs.h"
+#include "common/text.h"
 #include "monitor/collector.h"
 #include "monitor/inventory.h"
 #include "monitor/prometheus.h"
@@ -23,7 +28,31 @@ struct StatusOptions {
   std::string inventory;
   bool primary_only = false;
   bool local_only = false;
+  std::string output_file;  // --output-file: written atomically instead of standard output
 };
+
+// Writes `text` to `path` as node_exporter's textfile collector needs it: a temporary file
+// beside it, synced, renamed over it (readers see the old file or the new one). The
+// directory may belong to someone else (node_exporter's user): it is reached without
+// following a link anyone but root could have planted, and the file is created there with
+// O_EXCL and O_NOFOLLOW and renamed with renameat, so that no link in it is ever followed.
+Status WriteOutputFile(const std::string& path, const std::string& text) {
+  std::string name = BaseName(path);
+  if (path.empty() || path.front() != '/' || name.empty() || name == "." || name == "..")
+    return Fail(ErrorKind::kUsage,
+                fmt::format("--output-file \"{}\" is not an absolute file path", Printable(path)));
+  auto dir = Dir::Open(DirName(path));
+  if (!dir) return std::unexpected(dir.error());
+  if (auto ok = dir->WriteFileAtomic(name, text, 0644, std::nullopt); !ok) {
+    Error e = ok.error();
+    if (e.hint.empty())
+      e.hint =
+          "The previous file, if any, was left as it was. Check that the directory exists "
+          "and that nothing but a file has that name.";
+    return std::unexpected(e);
+  }
+  return {};
+}
 
 Result<std::vector<monitor::NodeSpec>> Targets(const StatusOptions& o, const conf::Config& config) {
   if (!o.inventory.empty()) return monitor::LoadInventory(o.inventory);
@@ -48,7 +77,15 @@ Result<int> RunStatus(const StatusOptions& o, const Printer& printer) {
   auto targets = Targets(o, *config);
   if (!targets) return std::unexpected(targets.error());
   auto nodes = monitor::Collect(*targets);
-  if (o.common.output == "prometheus") {
+  if (!o.output_file.empty()) {
+    std::string text =
+        o.common.output == "prometheus" ? monitor::ToPrometheus(nodes)
+        : printer.json()
+            ? monitor::ToJson(nodes).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+                  "\n"
+            : monitor::ToText(nodes);
+    if (auto ok = WriteOutputFile(o.output_file, text); !ok) return std::unexpected(ok.error());
+  } else if (o.common.output == "prometheus") {
     std::cout << monitor::ToPrometheus(nodes) << std::flush;
   } else if (printer.json()) {
     printer.Json(monitor::ToJson(nodes));
@@ -75,6 +112,12 @@ void AddStatusCommand(CLI::App& app, Runner& runner) {
           ->check(NonEmpty());
   cmd->add_flag("--primary-only", o->primary_only, "query only the configured primary");
   cmd->add_flag("--local-only", o->local_only, "query only the local standby");
+  cmd->add_option("--output-file", o->output_file,
+                  "write the output to this file atomically (a temporary file beside it, "
+                  "renamed over it; no link followed), e.g. for node_exporter's textfile "
+                  "collector")
+      ->type_name("FILE")
+      ->check(NonEmpty());
   // Options that say which nodes to ask, or how, mean nothing next to an inventory (it names
   // its nodes and their logins), and --primary-only --local-only would ask no node at all.
   ExcludeEachOther(cmd, cmd->get_option("--primary-only"), {"--local-only"});
@@ -82,7 +125,11 @@ void AddStatusCommand(CLI::App& app, Runner& runner) {
       cmd, inventory,
       {"--primary-only", "--local-only", "--host", "--port", "--dbname", "--admin-user",
        "--admin-passfile", "--data-directory", "--local-port", "--connect-timeout"});
-  cmd->footer("Exit code 0 when every node answered, 7 when one did not (it is still reported).");
+  cmd->footer(
+      "Exit code 0 when every node answered, 7 when one did not (it is still reported, and "
+      "--output-file still written); 4 when the configuration names no primary (unless "
+      "--local-only or --inventory), 5 when --output-file cannot be written (the old file "
+      "is kept).");
   BindRunner(cmd, o, runner, &RunStatus);
 }
 
