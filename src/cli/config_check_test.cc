@@ -4,7 +4,11 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
+
+#include <cstring>
+#include <tuple>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -248,6 +252,42 @@ TEST_F(ConfigCheckCli, RootRefusesUntrustedCustomCommands) {
                               0600));
   auto o = Run({"config", "check", path});
   ExpectError(o, 6, "refusing to run the custom service commands of \"" + path + "\"");
+}
+
+// A POSIX ACL entry "user:nobody:rw" shows in the mode only as group write through the mask,
+// with the group still root's: the file passed as root's alone, and root would have run
+// commands that nobody could rewrite (attacker trial).
+TEST_F(ConfigCheckCli, RootRefusesCommandsAnAclLetsOthersRewrite) {
+  if (geteuid() != 0) GTEST_SKIP() << "root's refusal";
+  std::string path = Write("acl.yaml",
+                           "primary:\n  host: db1\nlocal:\n  data_directory: " + dir_->path() +
+                               "/data\n  service:\n    type: custom\n    start: [touch, x]\n"
+                               "    stop: [touch, x]\n    status: [touch, x]\n",
+                           0644);
+  EXPECT_EQ(Run({"config", "check", path}).code, 0);
+  // setfacl -m u:nobody:rw, as the kernel stores it (little-endian): version 2, then
+  // (tag, perm, id) for user::rw- user:65534:rw- group::r-- mask::rw- other::r--.
+  std::string acl;
+  auto put = [&acl](uint32_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) acl.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  };
+  put(2, 4);
+  for (auto [tag, perm, id] :
+       std::vector<std::tuple<uint32_t, uint32_t, uint32_t>>{{0x01, 6, 0xffffffff},
+                                                             {0x02, 6, 65534},
+                                                             {0x04, 4, 0xffffffff},
+                                                             {0x10, 6, 0xffffffff},
+                                                             {0x20, 4, 0xffffffff}}) {
+    put(tag, 2);
+    put(perm, 2);
+    put(id, 4);
+  }
+  if (setxattr(path.c_str(), "system.posix_acl_access", acl.data(), acl.size(), 0) != 0)
+    GTEST_SKIP() << "no POSIX ACLs on this file system: " << strerror(errno);
+  struct stat st {};
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  ASSERT_EQ(st.st_mode & 07777, 0664u);  // the mask shows as group write; the group is root's
+  ExpectError(Run({"config", "check", path}), 6, "access control list");
 }
 
 // /etc/pgreplica/pgreplica.yaml as a link into a checkout that configuration management keeps:

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -17,10 +18,24 @@ namespace pgreplica::conf {
 
 namespace {
 
-// Why `st` (of `what`) lets someone other than root write, or empty.
-std::string Judge(const struct stat& st, const std::string& what, bool directory) {
+// Whether a POSIX access ACL is set (getfacl shows it). With one, the mode's group bits are
+// the ACL's mask: the most any named user or group entry may do, whoever the group is.
+constexpr const char* kAccessAcl = "system.posix_acl_access";
+bool HasAccessAcl(const std::string& path) {
+  return getxattr(path.c_str(), kAccessAcl, nullptr, 0) > 0;
+}
+bool HasAccessAcl(int fd) { return fgetxattr(fd, kAccessAcl, nullptr, 0) > 0; }
+
+// Why `st` (of `what`) lets someone other than root write, or empty. `acl`: an access ACL is
+// set, so group write (its mask) may be anyone's.
+std::string Judge(const struct stat& st, const std::string& what, bool directory, bool acl) {
   if (st.st_uid != 0) return fmt::format("{} belongs to user id {}.", what, st.st_uid);
   bool sticky = directory && (st.st_mode & S_ISVTX) != 0;
+  if (acl && (st.st_mode & S_IWGRP) && !sticky)
+    return fmt::format(
+        "{} has an access control list that may let other users write (getfacl shows it; mode "
+        "{:04o}).",
+        what, st.st_mode & 07777);
   if ((st.st_mode & S_IWOTH) && !sticky)
     return fmt::format("{} is writable by others (mode {:04o}).", what, st.st_mode & 07777);
   if ((st.st_mode & S_IWGRP) && st.st_gid != 0 && !sticky)
@@ -48,7 +63,8 @@ std::optional<DirProblem> JudgeDirectories(const std::string& path) {
       return DirProblem{fmt::format("Its directory \"{}\" cannot be examined.", dir),
                         fmt::format("Check that \"{}\" exists and can be examined", dir)};
     }
-    if (auto r = Judge(st, fmt::format("Its directory \"{}\"", dir), true); !r.empty()) {
+    if (auto r = Judge(st, fmt::format("Its directory \"{}\"", dir), true, HasAccessAcl(dir));
+        !r.empty()) {
       // The directory is what must change, not only the file in it: whoever can write the
       // directory can replace the file.
       return DirProblem{r, fmt::format("make the directory \"{}\" belong to root and writable "
@@ -72,7 +88,7 @@ std::optional<Untrusted> FindUntrusted(const std::string& path) {
   struct stat st {};
   if (stat(absolute.c_str(), &st) != 0)
     return Untrusted{"It cannot be examined.", "Check that the file exists and is readable."};
-  std::string file = Judge(st, "It", false);
+  std::string file = Judge(st, "It", false, HasAccessAcl(absolute));
   auto dir = JudgeDirectories(absolute);
   // Through symbolic links: the file that is really read, and where it really is.
   if (!dir) {
@@ -132,7 +148,7 @@ std::string WritableByOthersAt(const std::string& path, std::string* contents, i
   if (!fd) return fd.error().message + ".";
   struct stat st {};
   if (fstat(fd->get(), &st) != 0) return "It cannot be examined.";
-  if (auto r = Judge(st, "It", false); !r.empty()) return r;
+  if (auto r = Judge(st, "It", false, HasAccessAcl(fd->get())); !r.empty()) return r;
   if (auto r = JudgeDirectories(dir->PathOf(BaseName(absolute)))) return r->reason;
   auto text = ReadAll(fd->get(), absolute, 1 << 20);
   if (!text) return text.error().message + ".";
