@@ -1,6 +1,7 @@
 #include "common/fs.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -78,10 +79,18 @@ Result<std::string> ReadFile(const std::string& path, size_t max_bytes, bool no_
     if (!dir) return std::unexpected(dir.error());
     return dir->ReadFile(BaseName(path), max_bytes);
   }
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  // O_NONBLOCK so that a FIFO cannot block the open; only a regular file is read.
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0)
     return std::unexpected(ErrnoError(errno, fmt::format("could not open file \"{}\"", path)));
   UniqueFd owned(fd);
+  struct stat st {};
+  if (fstat(fd, &st) != 0)
+    return std::unexpected(ErrnoError(errno, fmt::format("could not stat file \"{}\"", path)));
+  if (!S_ISREG(st.st_mode))
+    return Fail(ErrorKind::kFileAccess, fmt::format("file \"{}\" is not a regular file", path),
+                S_ISFIFO(st.st_mode) ? "It is a FIFO, which could block the read forever." : "");
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   std::string out;
   char buf[65536];
   while (true) {

@@ -1,6 +1,7 @@
 #include "conf/config.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -547,13 +548,27 @@ Result<Config> LoadConfig(const std::string& path) {
     if (stat(kDefaultConfigPath, &st) != 0) return Config{};
     file = kDefaultConfigPath;
   }
+  if (geteuid() == 0) {
+    if (std::string why = LinkMadeByOthers(file); !why.empty()) {
+      return Fail(
+          ErrorKind::kInsecureFile,
+          fmt::format("refusing to read configuration file \"{}\" as root", Printable(file)), why,
+          "If it points to the file you mean, give that file's own path (readlink -f "
+          "shows it).");
+    }
+  }
   auto text = ReadFile(file, 1 << 20);
   if (!text) {
     Error e = text.error();
-    e.message = fmt::format("could not read configuration file \"{}\": {}", file,
-                            e.message.substr(e.message.rfind(": ") + 2));
+    // "could not open file \"F\": No such file" -> "could not read configuration file
+    // \"F\": No such file"; a message without a reason is kept whole.
+    std::string reason = e.message;
+    if (auto colon = reason.rfind("\": "); colon != std::string::npos)
+      reason = reason.substr(colon + 3);
+    e.message = fmt::format("could not read configuration file \"{}\": {}", file, reason);
     e.kind = ErrorKind::kFileAccess;
-    e.hint = "Check the path given with --config and that the file is readable by this user.";
+    e.hint = path.empty() ? "Check that the file is readable by this user."
+                          : "Check the path given and that the file is readable by this user.";
     return std::unexpected(e);
   }
   auto config = ParseConfig(*text, file);

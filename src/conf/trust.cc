@@ -158,6 +158,22 @@ std::string WritableByOthersAt(const std::string& path, std::string* contents, i
 
 }  // namespace
 
+std::string LinkMadeByOthers(const std::string& path) {
+  std::string absolute = path;
+  if (absolute.empty() || absolute.front() != '/') {
+    std::unique_ptr<char, decltype(&free)> cwd(getcwd(nullptr, 0), &free);
+    if (!cwd) return "Its directory cannot be examined.";
+    absolute = std::string(cwd.get()) + "/" + path;
+  }
+  struct stat st {};
+  if (lstat(absolute.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return "";
+  if (st.st_uid != 0)
+    return fmt::format("It is a symbolic link that belongs to user id {}.", st.st_uid);
+  if (auto r = JudgeDirectories(absolute))
+    return "It is a symbolic link in a directory someone other than root can change: " + r->reason;
+  return "";
+}
+
 std::string WritableByOthers(const std::string& path, std::string* contents) {
   return WritableByOthersAt(path, contents, 8);
 }
