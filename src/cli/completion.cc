@@ -157,6 +157,11 @@ _pgreplica() {{
       if [[ " $valopts " == *" $name "* && $w != *=* ]]; then
         local value=${{COMP_WORDS[i+1]}} step=2
         if [[ $value == "=" ]]; then value=${{COMP_WORDS[i+2]}}; step=3; fi
+        # "--set KEY=VALUE" is the words "--set" "KEY" "=" "VALUE" for bash.
+        if [[ $name == --set && ${{COMP_WORDS[i+step]}} == "=" ]] && ((i + step < COMP_CWORD)); then
+          value+="=${{COMP_WORDS[i+step+1]}}"
+          ((step += 2))
+        fi
         case $name in
           -c | --config | --set | --state-directory) ctx+=("$name" "$value") ;;
         esac

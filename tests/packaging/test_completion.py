@@ -122,6 +122,8 @@ class CompletionTest(unittest.TestCase):
         # config check's FILE argument (Salt's check_cmd passes it last).
         self.assertEqual(self.complete("config", "check", "pg", cwd=d), ["pgreplica.yaml"])
         self.assertEqual(self.complete("config", "check", "-q", "pg", cwd=d), ["pgreplica.yaml"])
+        self.assertEqual(self.complete("config", "check", "--set", "primary.port", "=", "5", "pg",
+                                       cwd=d), ["pgreplica.yaml"])
         # A value is not taken for a command: "status --config status <TAB>" offers nothing new.
         self.assertEqual(self.complete("status", "--config", "x", ""), [])
 
@@ -143,6 +145,10 @@ class CompletionTest(unittest.TestCase):
         self.assertEqual(self.complete("jobs", "show", "--state-directory", state, ""), ids)
         self.assertEqual(self.complete("jobs", "show", "--state-directory", "=", state, ""), ids)
         self.assertEqual(self.complete("jobs", "show", "--set", f"state_directory={state}", ""),
+                         ids)
+        # As bash splits "--set state_directory=DIR" (COMP_WORDBREAKS holds "="): the key was
+        # taken for the value and DIR for the job id, and nothing was offered (new-user trial).
+        self.assertEqual(self.complete("jobs", "show", "--set", "state_directory", "=", state, ""),
                          ids)
         config = os.path.join(self.tmp, "jobs.yaml")
         with open(config, "w") as f:
