@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "common/dirfd.h"
+#include "common/text.h"
 #include "conf/validate.h"
 #include "proc/child.h"
 #include "proc/interrupt.h"
@@ -81,7 +82,7 @@ void PrintText(const Printer& p, const replica::CloneResult& r, const conf::Conf
       p.Line(fmt::format("  service         {}{}", plan.service,
                          plan.stop_running ? " (stopped at the swap)" : ""));
       std::string argv;
-      for (const auto& a : plan.basebackup_argv) argv += (argv.empty() ? "" : " ") + a;
+      for (const auto& a : plan.basebackup_argv) argv += (argv.empty() ? "" : " ") + ShellWord(a);
       p.Line(fmt::format("  copy            {}", argv));
     }
   }

@@ -103,4 +103,17 @@ std::string OneLine(std::string_view text) {
   return Printable(flat);
 }
 
+std::string ShellWord(std::string_view word) {
+  bool plain = !word.empty();
+  for (char c : word) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              std::string_view("_-./=:,@%+").find(c) != std::string_view::npos;
+    if (!ok) plain = false;
+  }
+  if (plain) return std::string(word);
+  std::string out = "'";
+  for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 }  // namespace pgreplica

@@ -28,4 +28,9 @@ std::string Printable(std::string_view text, bool keep_newlines = false);
 // the rest as Printable.
 std::string OneLine(std::string_view text);
 
+// `word` as one word for a POSIX shell: as it is when it holds only characters no shell
+// treats specially, else in single quotes (a ' inside as '\''). For commands shown to be
+// copied, such as clone --dry-run's pg_basebackup command line.
+std::string ShellWord(std::string_view word);
+
 }  // namespace pgreplica

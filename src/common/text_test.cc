@@ -39,4 +39,14 @@ TEST(Text, OneLineJoinsLines) {
   EXPECT_EQ(OneLine(""), "");
 }
 
+// clone --dry-run printed --dbname=host='h' port='5432' ... unquoted: bash made 13 words of it.
+TEST(Text, ShellWordQuotesWhatAShellWouldSplit) {
+  EXPECT_EQ(ShellWord("--checkpoint=fast"), "--checkpoint=fast");
+  EXPECT_EQ(ShellWord("/var/lib/postgresql/15/main"), "/var/lib/postgresql/15/main");
+  EXPECT_EQ(ShellWord("--dbname=host='h' port='1'"), R"('--dbname=host='\''h'\'' port='\''1'\''')");
+  EXPECT_EQ(ShellWord(""), "''");
+  EXPECT_EQ(ShellWord("a b"), "'a b'");
+  EXPECT_EQ(ShellWord("$(id)"), "'$(id)'");
+}
+
 }  // namespace pgreplica
