@@ -57,7 +57,12 @@ monitor::Thresholds ThresholdsFrom(const conf::CheckConfig& c, const CheckOption
 // Nagios semantics everywhere: even a bad configuration is UNKNOWN (3).
 int Unknown(const CheckOptions& o, const Error& e) {
   if (o.common.output == "json") {
-    Printer(o.common).Json({{"state", "UNKNOWN"}, {"exit_code", 3}, {"problems", {e.message}}});
+    // The same words as the Nagios line, and the error itself for a program to read.
+    Printer(o.common).Json(
+        {{"state", "UNKNOWN"},
+         {"exit_code", 3},
+         {"problems", {e.message + (e.detail.empty() ? "" : ": " + e.detail)}},
+         {"error", ErrorJson(e)}});
   } else {
     // One line, whatever the message holds (libpq's have a second line).
     std::cout << monitor::UnknownLine(e.message + (e.detail.empty() ? "" : ": " + e.detail))

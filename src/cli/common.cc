@@ -245,7 +245,7 @@ void Printer::Report(const CheckReport& report, std::string_view title,
     Line(fmt::format("  {}  {:<24} {}{}", mark, i.name, i.message, value));
     if (!i.fix.empty()) Line(fmt::format("        fix: {}", i.fix));
   }
-  Line(fmt::format("{} failed, {} warnings, {} checks", report.Count(CheckStatus::kFail),
+  Line(fmt::format("{} failed, {} warning(s), {} checks", report.Count(CheckStatus::kFail),
                    report.Count(CheckStatus::kWarning), report.items.size()));
 }
 

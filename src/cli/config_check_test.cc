@@ -373,7 +373,11 @@ TEST_F(ConfigCheckCli, CheckWithoutAPrimaryIsUnknownUnlessLocalOnly) {
   auto j = Json(Run({"check", "--config", file, "--output", "json"}));
   ASSERT_TRUE(j.is_object());
   EXPECT_EQ(j["state"], "UNKNOWN");
-  EXPECT_EQ(j["problems"][0], "configuration names no primary");
+  // The problem as the Nagios line says it, DETAIL included, and the error itself.
+  EXPECT_EQ(j["problems"][0].get<std::string>().rfind("configuration names no primary: ", 0), 0u)
+      << j.dump();
+  EXPECT_EQ(j["error"]["message"], "configuration names no primary");
+  EXPECT_NE(j["error"]["hint"].get<std::string>().find("primary.host"), std::string::npos);
   // The local standby alone: asked (it does not answer here, which is UNKNOWN for its own
   // reason).
   auto local = Run({"check", "--config", file, "--local-only"});
