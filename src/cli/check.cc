@@ -58,11 +58,10 @@ monitor::Thresholds ThresholdsFrom(const conf::CheckConfig& c, const CheckOption
 int Unknown(const CheckOptions& o, const Error& e) {
   if (o.common.output == "json") {
     // The same words as the Nagios line, and the error itself for a program to read.
-    Printer(o.common).Json(
-        {{"state", "UNKNOWN"},
-         {"exit_code", 3},
-         {"problems", {e.message + (e.detail.empty() ? "" : ": " + e.detail)}},
-         {"error", ErrorJson(e)}});
+    Printer(o.common).Json({{"state", "UNKNOWN"},
+                            {"exit_code", 3},
+                            {"problems", {e.message + (e.detail.empty() ? "" : ": " + e.detail)}},
+                            {"error", ErrorJson(e)}});
   } else {
     // One line, whatever the message holds (libpq's have a second line).
     std::cout << monitor::UnknownLine(e.message + (e.detail.empty() ? "" : ": " + e.detail))
