@@ -203,6 +203,16 @@ def _from_pillar(args, password_pillar):
     return str(password) + "\n", None
 
 
+def _run_with_pillar_password(args, config, password_pillar):
+    """_run, with the password of pillar key ``password_pillar`` (if given) on standard input."""
+    stdin = None
+    if password_pillar:
+        stdin, error = _from_pillar(args, password_pillar)
+        if error:
+            return error
+    return _run(args, config, stdin=stdin)
+
+
 def primary_check(config=None, password_pillar=None):
     """
     Each prerequisite of streaming replication on the primary, with the fix.
@@ -214,12 +224,7 @@ def primary_check(config=None, password_pillar=None):
         salt 'db1*' pgreplica.primary_check
     """
     args = ["primary", "check"]
-    stdin = None
-    if password_pillar:
-        stdin, error = _from_pillar(args, password_pillar)
-        if error:
-            return error
-    return _run(args, config, stdin=stdin)
+    return _run_with_pillar_password(args, config, password_pillar)
 
 
 def primary_setup(config=None, reset_password=False, password_pillar=None):
@@ -230,12 +235,7 @@ def primary_setup(config=None, reset_password=False, password_pillar=None):
     """
     args = ["primary", "setup"]
     _flag(args, reset_password, "--reset-password")
-    stdin = None
-    if password_pillar:
-        stdin, error = _from_pillar(args, password_pillar)
-        if error:
-            return error
-    return _run(args, config, stdin=stdin)
+    return _run_with_pillar_password(args, config, password_pillar)
 
 
 def pgpass(config=None, verify=False, dry_run=False, password_pillar=None):
@@ -256,9 +256,4 @@ def pgpass(config=None, verify=False, dry_run=False, password_pillar=None):
     args = ["pgpass"]
     _flag(args, verify, "--verify")
     _flag(args, dry_run, "--dry-run")
-    stdin = None
-    if password_pillar:
-        stdin, error = _from_pillar(args, password_pillar)
-        if error:
-            return error
-    return _run(args, config, stdin=stdin)
+    return _run_with_pillar_password(args, config, password_pillar)

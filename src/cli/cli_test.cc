@@ -11,6 +11,7 @@
 #include "common/fs.h"
 #include "proc/child.h"
 #include "proc/user.h"
+#include "support/port.h"
 
 namespace pgreplica {
 namespace {
@@ -171,15 +172,7 @@ TEST_F(CliTest, SecretErrors) {
 }
 
 TEST_F(CliTest, UnreachablePrimaryIsAConnectionError) {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  socklen_t len = sizeof addr;
-  getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  close(s);  // nothing listens there now
+  int port = FreePort();  // nothing listens there
   auto o = Run({"primary", "check", "--config", Config(""), "--host", "127.0.0.1", "--port",
                 std::to_string(port), "--connect-timeout", "3"});
   ExpectError(o, 7, "could not connect to primary \"127.0.0.1\" port " + std::to_string(port));

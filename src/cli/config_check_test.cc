@@ -18,6 +18,7 @@
 #include "conf/config.h"
 #include "proc/child.h"
 #include "proc/user.h"
+#include "support/port.h"
 
 namespace pgreplica {
 namespace {
@@ -27,26 +28,13 @@ struct Outcome {
   std::string output;  // stdout and stderr
 };
 
-// A TCP port on 127.0.0.1 where nothing listens.
-int ClosedPort() {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  socklen_t len = sizeof addr;
-  getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(s);
-  return ntohs(addr.sin_port);
-}
-
 class ConfigCheckCli : public ::testing::Test {
  protected:
   void SetUp() override {
     auto d = TempDir::Create("/tmp", "pgreplica-cfgcheck-");
     ASSERT_TRUE(d);
     dir_ = std::make_unique<TempDir>(std::move(*d));
-    local_port_ = std::to_string(ClosedPort());
+    local_port_ = std::to_string(FreePort());
   }
 
   std::string Write(const std::string& name, const std::string& text, mode_t mode = 0600) {

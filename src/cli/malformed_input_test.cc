@@ -17,6 +17,7 @@
 #include "common/fs.h"
 #include "proc/child.h"
 #include "proc/user.h"
+#include "support/port.h"
 
 namespace pgreplica {
 namespace {
@@ -671,18 +672,6 @@ std::string Replace(std::string s, const std::string& from, const std::string& t
   return s;
 }
 
-int ClosedPort() {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(s);  // nothing listens there now
-  return ntohs(addr.sin_port);
-}
-
 class MalformedInput : public ::testing::TestWithParam<Row> {
  protected:
   void SetUp() override {
@@ -714,7 +703,7 @@ class MalformedInput : public ::testing::TestWithParam<Row> {
   }
 
   std::unique_ptr<TempDir> dir_;
-  int closed_ = ClosedPort();
+  int closed_ = FreePort();
 };
 
 TEST_P(MalformedInput, Rejects) {

@@ -113,18 +113,6 @@ std::string Workspace::WriteFile(const std::string& name, const std::string& tex
   return p;
 }
 
-int FreePort() {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(s);
-  return ntohs(addr.sin_port);
-}
-
 Result<std::unique_ptr<Cluster>> Cluster::Create(const Workspace& ws, const ClusterOptions& o) {
   const auto& env = TestEnv::Get();
   std::unique_ptr<Cluster> c(new Cluster());

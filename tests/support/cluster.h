@@ -17,6 +17,7 @@
 #include "pg/connection.h"
 #include "proc/child.h"
 #include "proc/user.h"
+#include "support/port.h"
 
 namespace pgreplica::testing {
 
@@ -47,8 +48,6 @@ class Workspace {
   std::string path_;
   std::string private_;
 };
-
-int FreePort();
 
 struct ClusterOptions {
   std::string name = "primary";
