@@ -332,6 +332,28 @@ TEST_F(ConfigCheckCli, RootFollowsOnlyLinksNoOneElseCouldHaveMade) {
   std::string planted = home + "/pgreplica.yaml";
   ASSERT_EQ(symlink(target.c_str(), planted.c_str()), 0);
   ExpectError(Run({"config", "check", planted}), 6, "a directory someone other than root");
+  // A link on the way to the file, in a directory another user owns, and a chain whose second
+  // link is another user's: root's link to their link to a file only root can read.
+  std::string secret = Write("secret", "root:$6$salt$hash:19000:0:99999:7:::\n", 0600);
+  std::string via = home + "/dir";
+  ASSERT_EQ(symlink(dir_->path().c_str(), via.c_str()), 0);
+  ASSERT_EQ(lchown(via.c_str(), 65534, 65534), 0);
+  for (const auto& p : {via + "/secret", home + "/./dir/../dir/secret"}) {
+    auto o = Run({"config", "check", p});
+    EXPECT_EQ(o.code, 6) << p << ": " << o.output;
+    EXPECT_EQ(o.output.find("$6$"), std::string::npos) << o.output;
+    auto inv = Run({"status", "--inventory", p});
+    EXPECT_EQ(inv.code, 6) << p << ": " << inv.output;
+    EXPECT_EQ(inv.output.find("$6$"), std::string::npos) << inv.output;
+  }
+  std::string theirs_to_secret = home + "/to-secret";
+  ASSERT_EQ(symlink(secret.c_str(), theirs_to_secret.c_str()), 0);
+  ASSERT_EQ(lchown(theirs_to_secret.c_str(), 65534, 65534), 0);
+  std::string chain = dir_->path() + "/chain.yaml";
+  ASSERT_EQ(symlink(theirs_to_secret.c_str(), chain.c_str()), 0);
+  auto o2 = Run({"config", "check", chain});
+  EXPECT_EQ(o2.code, 6) << o2.output;
+  EXPECT_EQ(o2.output.find("$6$"), std::string::npos) << o2.output;
   // The target is judged as the file itself would be.
   ASSERT_EQ(chmod(target.c_str(), 0666), 0);
   ExpectError(Run({"config", "check", link}), 6, "writable by others");

@@ -59,6 +59,41 @@ const std::vector<Row>& Rows() {
        {"pgpass", "--config", "{config}", "--set", "primary.hots=x"},
        2,
        {"Did you mean \"primary.host\"?"}},
+      {"SetListOfTwoDocuments",
+       {"clone", "--config", "{config}", "--set", "local.service.start=[a]\n---\n[b]"},
+       2,
+       {"2 YAML documents"}},
+      {"InventoryOfTwoDocuments",
+       {"status", "--inventory", "{inventory}"},
+       4,
+       {"holds 2 YAML documents"},
+       "",
+       "nodes: [{host: 127.0.0.1}]\n---\nnodes: [{host: 127.0.0.2}]\n"},
+      {"InventoryMissingSaysWhy",
+       {"status", "--inventory", "{dir}/no-such-inventory.yaml"},
+       5,
+       {"could not read inventory", "No such file or directory"}},
+      {"InventoryADirectorySaysWhy",
+       {"check", "--inventory", "{dir}"},
+       3,
+       {"could not read inventory", "It is a directory."}},
+      {"ConfigNestedTooDeep",
+       {"config", "check", "{config}"},
+       3,
+       {"nested more than"},
+       std::string(100000, '[')},
+      {"OutputFileADirectory",
+       {"status", "--inventory", "{inventory}", "--output-file", "{dir}/"},
+       2,
+       {"names a directory"},
+       "",
+       "nodes: [{host: 127.0.0.1, port: {closed}, timeout: 1}]\n"},
+      {"OutputFileWithDotDot",
+       {"status", "--inventory", "{inventory}", "--output-file", "{dir}/sub/../x.prom"},
+       2,
+       {"contains \"..\""},
+       "",
+       "nodes: [{host: 127.0.0.1, port: {closed}, timeout: 1}]\n"},
       {"SetListNotAList",
        {"clone", "--config", "{config}", "--set", "local.service.start=x"},
        2,
@@ -710,7 +745,7 @@ TEST_P(MalformedInput, Rejects) {
   const Row& row = GetParam();
   ASSERT_TRUE(WriteFileAtomic(dir_->path() + "/config.yaml", Fill(row.config), 0600));
   if (!row.inventory.empty()) {
-    ASSERT_TRUE(WriteFileAtomic(dir_->path() + "/inventory.yaml", row.inventory, 0600));
+    ASSERT_TRUE(WriteFileAtomic(dir_->path() + "/inventory.yaml", Fill(row.inventory), 0600));
   }
   ASSERT_TRUE(WriteFileAtomic(dir_->path() + "/stdin", row.stdin_text, 0600));
   const char* other = std::getenv("PGREPLICA_TEST_BINARY");

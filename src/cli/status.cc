@@ -38,9 +38,19 @@ struct StatusOptions {
 // O_EXCL and O_NOFOLLOW and renamed with renameat, so that no link in it is ever followed.
 Status WriteOutputFile(const std::string& path, const std::string& text) {
   std::string name = BaseName(path);
-  if (path.empty() || path.front() != '/' || name.empty() || name == "." || name == "..")
+  if (!path.empty() && path.back() == '/')
+    return Fail(ErrorKind::kUsage,
+                fmt::format("--output-file \"{}\" names a directory", Printable(path)), "",
+                "Give the path of the file to write, such as "
+                "/var/lib/prometheus/node-exporter/pgreplica.prom.");
+  if (path.empty() || path.front() != '/' || name == "." || name == "..")
     return Fail(ErrorKind::kUsage,
                 fmt::format("--output-file \"{}\" is not an absolute file path", Printable(path)));
+  // ".." would be resolved against directories that another user may move meanwhile.
+  if (path.find("/../") != std::string::npos)
+    return Fail(ErrorKind::kUsage,
+                fmt::format("--output-file \"{}\" contains \"..\"", Printable(path)), "",
+                "Give the file's path without \"..\".");
   auto dir = Dir::Open(DirName(path));
   if (!dir) return std::unexpected(dir.error());
   if (auto ok = dir->WriteFileAtomic(name, text, 0644, std::nullopt); !ok) {
@@ -128,8 +138,9 @@ void AddStatusCommand(CLI::App& app, Runner& runner) {
   cmd->footer(
       "Exit code 0 when every node answered, 7 when one did not (it is still reported, and "
       "--output-file still written); 4 when the configuration names no primary (unless "
-      "--local-only or --inventory), 5 when --output-file cannot be written (the old file "
-      "is kept).");
+      "--local-only or --inventory), 5 when --output-file cannot be written and 6 when its "
+      "path goes through a link another user could have planted (the old file is kept in "
+      "both cases).");
   BindRunner(cmd, o, runner, &RunStatus);
 }
 

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <memory>
 #include <random>
 #include <utility>
 
@@ -125,10 +126,21 @@ Result<Dir> Dir::Open(const std::string& path) {
     if (c == ".") continue;
     if (c == "..") {
       if (real.empty()) continue;
-      UniqueFd up(openat(cur.get(), "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      if (!up.valid() || fstat(up.get(), &cur_st) != 0)
-        return std::unexpected(PathError(errno, Join(real) + "/..", "open directory"));
+      // The parent of the real path walked so far, walked again from "/". Not openat(cur,
+      // ".."): another user who owns a directory on the way could have moved it elsewhere
+      // since it was opened, and ".." would then lead into the directory of their choice.
       real.pop_back();
+      UniqueFd up(open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!up.valid()) return std::unexpected(PathError(errno, "/", "open directory"));
+      std::string walked;
+      for (const auto& r : real) {
+        walked += "/" + r;
+        UniqueFd next(openat(up.get(), r.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!next.valid()) return std::unexpected(PathError(errno, walked, "open directory"));
+        up = std::move(next);
+      }
+      if (fstat(up.get(), &cur_st) != 0)
+        return std::unexpected(PathError(errno, Join(real), "stat"));
       cur = std::move(up);
       continue;
     }
@@ -178,6 +190,62 @@ Result<Dir> Dir::Open(const std::string& path) {
     cur = std::move(next);
   }
   return Dir(std::move(cur), Join(real), cur_st);
+}
+
+Result<std::string> ReadFileByTrustedPath(const std::string& path, size_t max_bytes) {
+  std::string absolute = path;
+  if (absolute.empty() || absolute.front() != '/') {
+    std::unique_ptr<char, decltype(&free)> cwd(getcwd(nullptr, 0), &free);
+    if (!cwd) return std::unexpected(PathError(errno, path, "find the working directory for"));
+    absolute = std::string(cwd.get()) + "/" + path;
+  }
+  for (int links = 0;; ++links) {
+    std::vector<std::string> parts = Components(absolute);
+    if (parts.empty() || parts.back() == "." || parts.back() == "..")
+      return Fail(ErrorKind::kFileAccess, fmt::format("\"{}\" is not a file", path));
+    const std::string name = parts.back();
+    parts.pop_back();
+    auto dir = Dir::Open(Join(parts));
+    if (!dir) return std::unexpected(dir.error());
+    auto st = dir->Stat(name);
+    if (!st) return std::unexpected(st.error());
+    if (!*st) return std::unexpected(PathError(ENOENT, dir->PathOf(name), "open file"));
+    if (!S_ISLNK((*st)->st_mode)) {
+      if (!S_ISREG((*st)->st_mode))
+        return Fail(ErrorKind::kFileAccess,
+                    fmt::format("\"{}\" is not a regular file", dir->PathOf(name)),
+                    S_ISFIFO((*st)->st_mode)  ? "It is a FIFO, which could block the read forever."
+                    : S_ISDIR((*st)->st_mode) ? "It is a directory."
+                                              : "It is a device or socket.");
+      return dir->ReadFile(name, max_bytes);
+    }
+    const bool root = geteuid() == 0;
+    if (root && (*st)->st_uid != 0) {
+      return Fail(ErrorKind::kInsecureFile,
+                  fmt::format("\"{}\" is a symbolic link that belongs to user id {}",
+                              dir->PathOf(name), (*st)->st_uid),
+                  "Running as root, pgreplica does not follow symbolic links that another user "
+                  "made.",
+                  "Give the real path of the file (readlink -f shows it).");
+    }
+    if (!LinkIsTrusted(dir->status(), **st)) {
+      return Fail(
+          ErrorKind::kInsecureFile,
+          fmt::format("\"{}\" is a symbolic link in a directory someone other than root "
+                      "can change",
+                      dir->PathOf(name)),
+          fmt::format("The directory \"{}\" belongs to {} (mode {:04o}); running as "
+                      "root, pgreplica does not follow symbolic links that another user "
+                      "could have planted or replaced.",
+                      dir->path(), UserLabel(dir->status().st_uid), dir->status().st_mode & 07777),
+          "Give the real path of the file (readlink -f shows it), or move the link into "
+          "a directory that only root can write.");
+    }
+    if (links >= kMaxLinks) return std::unexpected(PathError(ELOOP, path, "open file"));
+    auto target = dir->ReadLink(name);
+    if (!target) return std::unexpected(target.error());
+    absolute = !target->empty() && target->front() == '/' ? *target : dir->path() + "/" + *target;
+  }
 }
 
 std::string Dir::PathOf(std::string_view name) const {

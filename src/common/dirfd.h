@@ -122,6 +122,13 @@ class Dir {
 // Reads what is left of an open file (at most max_bytes); `path` names it in errors.
 Result<std::string> ReadAll(int fd, const std::string& path, size_t max_bytes = 16 << 20);
 
+// Reads the regular file at `path` (absolute, or relative to the working directory) the way
+// Dir::Open walks: as root, every symbolic link on the way, the last component included, is
+// followed only where LinkIsTrusted allows, so that a link another user planted anywhere on
+// the path cannot make root read a file of that user's choice. kInsecureFile for such a link;
+// kFileAccess for a missing entry or anything but a regular file (a FIFO cannot block).
+Result<std::string> ReadFileByTrustedPath(const std::string& path, size_t max_bytes);
+
 // A user for messages: "user \"postgres\" (uid 101)", or "user id 4711" when it has no name.
 std::string UserLabel(uid_t uid);
 

@@ -94,6 +94,47 @@ TEST_F(DirTest, AsRootALinkInADirectoryAnotherUserCanWriteIsNotFollowed) {
   EXPECT_FALSE(Dir::Open(root_ + "/theirs/link"));
 }
 
+// ".." goes to the parent of the real path walked so far, walked again from "/": a directory
+// that another user moves elsewhere meanwhile cannot lead the walk into their choice.
+TEST_F(DirTest, DotDotIsTheParentOfThePathWalkedNotOfWhereTheDirectoryIsNow) {
+  fs::create_directories(root_ + "/a/sub");
+  fs::create_directories(root_ + "/b");
+  auto d = Dir::Open(root_ + "/a/sub/..");
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->path(), root_ + "/a");
+  struct stat a {};
+  ASSERT_EQ(stat((root_ + "/a").c_str(), &a), 0);
+  EXPECT_EQ(d->status().st_ino, a.st_ino);
+}
+
+TEST_F(DirTest, ReadFileByTrustedPathFollowsOnlyLinksNoOneElseCouldHaveMade) {
+  Write("file", "text\n");
+  ASSERT_EQ(symlink("file", (root_ + "/mine").c_str()), 0);
+  auto r = ReadFileByTrustedPath(root_ + "/mine", 1024);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(*r, "text\n");
+  ASSERT_EQ(mkfifo((root_ + "/fifo").c_str(), 0600), 0);
+  auto fifo = ReadFileByTrustedPath(root_ + "/fifo", 1024);
+  ASSERT_FALSE(fifo);
+  EXPECT_NE(fifo.error().detail.find("FIFO"), std::string::npos);
+  if (geteuid() != 0) return;
+  // As root: a link another user owns, one in a directory another user owns (on the way or
+  // last), and root's link to another user's link are all refused.
+  fs::create_directories(root_ + "/theirs");
+  ASSERT_EQ(chown((root_ + "/theirs").c_str(), 65534, 65534), 0);
+  ASSERT_EQ(symlink(root_.c_str(), (root_ + "/theirs/up").c_str()), 0);
+  ASSERT_EQ(symlink((root_ + "/file").c_str(), (root_ + "/theirs/last").c_str()), 0);
+  ASSERT_EQ(symlink((root_ + "/file").c_str(), (root_ + "/owned").c_str()), 0);
+  ASSERT_EQ(lchown((root_ + "/owned").c_str(), 65534, 65534), 0);
+  ASSERT_EQ(symlink((root_ + "/theirs/last").c_str(), (root_ + "/chain").c_str()), 0);
+  for (const char* p : {"/theirs/up/file", "/theirs/last", "/owned", "/chain"}) {
+    auto refused = ReadFileByTrustedPath(root_ + p, 1024);
+    ASSERT_FALSE(refused) << p;
+    EXPECT_EQ(refused.error().kind, ErrorKind::kInsecureFile)
+        << p << ": " << refused.error().message;
+  }
+}
+
 TEST_F(DirTest, OpenFileRefusesLinksAndNonRegularFilesWithoutBlocking) {
   auto d = Dir::Open(root_);
   ASSERT_TRUE(d);

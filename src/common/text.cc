@@ -116,4 +116,12 @@ std::string ShellWord(std::string_view word) {
   return out + "'";
 }
 
+std::string AsSentence(std::string_view message) {
+  std::string out(message);
+  if (!out.empty() && out.front() >= 'a' && out.front() <= 'z')
+    out.front() = static_cast<char>(out.front() - 'a' + 'A');
+  if (!out.empty() && out.back() != '.') out += '.';
+  return out;
+}
+
 }  // namespace pgreplica

@@ -33,4 +33,8 @@ std::string OneLine(std::string_view text);
 // copied, such as clone --dry-run's pg_basebackup command line.
 std::string ShellWord(std::string_view word);
 
+// A message as a sentence inside another message's DETAIL: the first letter upper-case, a
+// full stop at the end ("could not open X: No such file" -> "Could not open X: No such file.").
+std::string AsSentence(std::string_view message);
+
 }  // namespace pgreplica

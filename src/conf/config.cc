@@ -14,10 +14,12 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include "common/dirfd.h"
 #include "common/fs.h"
 #include "common/text.h"
 #include "conf/trust.h"
 #include "conf/validate.h"
+#include "conf/yaml_text.h"
 
 namespace pgreplica::conf {
 
@@ -450,94 +452,17 @@ std::optional<std::string> SuggestKey(const std::string& key, bool keys_only) {
   return std::nullopt;
 }
 
-namespace {
-
-// What a bounded first pass over the YAML events finds: where each document starts and how
-// many aliases there are. yaml-cpp's LoadAll never returns on some malformed text (", a}"
-// found by fuzz_config): its parser hands out the same document again without reading on,
-// and LoadAll collects copies until memory runs out. And an alias is a copy when the
-// configuration is read: a few kB of aliases to aliases expand into gigabytes.
-class DocumentCounter : public YAML::EventHandler {
- public:
-  std::vector<YAML::Mark> starts;
-  int aliases = 0;
-  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override { ++aliases; }
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-};
-
-// A configuration file has no use for many aliases; more than this is refused.
-constexpr int kMaxAliases = 100;
-
-}  // namespace
-
 Result<Config> ParseConfig(const std::string& text, const std::string& source) {
-  // yaml-cpp takes a NUL byte for the end of an escape and reports a line after it.
-  if (auto nul = text.find('\0'); nul != std::string::npos) {
-    size_t line = 1 + std::count(text.begin(), text.begin() + static_cast<long>(nul), '\n');
-    size_t start = text.rfind('\n', nul);
-    size_t column = nul - (start == std::string::npos ? 0 : start + 1) + 1;
-    return Fail(
-        ErrorKind::kConfigSyntax, fmt::format("could not parse configuration file \"{}\"", source),
-        fmt::format("Line {}, column {}: a NUL byte, which a YAML file cannot hold.", line, column),
-        "The file must be YAML text: a mapping of sections such as \"primary:\" and \"local:\".");
-  }
-  YAML::Node root;
-  try {
-    std::istringstream in(text);
-    YAML::Parser parser(in);
-    DocumentCounter counter;
-    while (counter.starts.size() < 3 && parser.HandleNextDocument(counter)) {
-      size_t n = counter.starts.size();
-      if (n >= 2 && counter.starts[n - 1].pos <= counter.starts[n - 2].pos) {
-        const YAML::Mark& at = counter.starts[n - 1];
-        return Fail(ErrorKind::kConfigSyntax,
-                    fmt::format("could not parse configuration file \"{}\"", source),
-                    fmt::format("Line {}, column {}: text that is not part of any YAML node "
-                                "(a stray \",\", \"]\" or \"}}\"?).",
-                                at.line + 1, at.column + 1),
-                    "The file must be YAML: a mapping of sections such as \"primary:\" and "
-                    "\"local:\".");
-      }
-    }
-    if (counter.starts.size() > 1) {
-      // Only the first would be read, and the rest silently ignored.
-      return Fail(ErrorKind::kConfigInvalid,
-                  fmt::format("configuration file \"{}\" holds {} YAML documents", source,
-                              counter.starts.size() > 2 ? "more than 2" : "2"),
-                  "pgreplica reads one document; the documents are separated by \"---\" lines.",
-                  "Merge them into one mapping, or keep one configuration per file.");
-    }
-    if (counter.aliases > kMaxAliases) {
-      return Fail(
-          ErrorKind::kConfigInvalid,
-          fmt::format("configuration file \"{}\" uses {} YAML aliases", source, counter.aliases),
-          fmt::format("A configuration file may use at most {} aliases (*name); each "
-                      "is a copy of its anchor when the file is read.",
-                      kMaxAliases),
-          "Write the values out.");
-    }
-    if (!counter.starts.empty()) root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    return Fail(
-        ErrorKind::kConfigSyntax, fmt::format("could not parse configuration file \"{}\"", source),
-        fmt::format("Line {}, column {}: {}.", e.mark.line + 1, e.mark.column + 1, e.msg),
-        "The file must be YAML: a mapping of sections such as \"primary:\" and \"local:\".");
-  }
+  auto root = LoadYamlDocument(
+      text, {.what = fmt::format("configuration file \"{}\"", source),
+             .hint = "The file must be YAML: a mapping of sections such as \"primary:\" and "
+                     "\"local:\"."});
+  if (!root) return std::unexpected(root.error());
   Config config;
   config.source = source;
-  if (root.IsNull()) return config;  // an empty file means all defaults
+  if (root->IsNull()) return config;  // an empty file means all defaults
   Loader loader(source);
-  if (auto ok = loader.Walk(root, "", config); !ok) return std::unexpected(ok.error());
+  if (auto ok = loader.Walk(*root, "", config); !ok) return std::unexpected(ok.error());
   return config;
 }
 
@@ -548,24 +473,29 @@ Result<Config> LoadConfig(const std::string& path) {
     if (stat(kDefaultConfigPath, &st) != 0) return Config{};
     file = kDefaultConfigPath;
   }
-  if (geteuid() == 0) {
-    if (std::string why = LinkMadeByOthers(file); !why.empty()) {
-      return Fail(
-          ErrorKind::kInsecureFile,
-          fmt::format("refusing to read configuration file \"{}\" as root", Printable(file)), why,
-          "If it points to the file you mean, give that file's own path (readlink -f "
-          "shows it).");
-    }
-  }
-  auto text = ReadFile(file, 1 << 20);
+  auto text = ReadFileByTrustedPath(file, 1 << 20);
   if (!text) {
     Error e = text.error();
+    if (e.kind == ErrorKind::kInsecureFile) {
+      // A link another user could have planted: said as a refusal, with the link named.
+      e.detail = AsSentence(e.message) + " " + e.detail;
+      e.message =
+          fmt::format("refusing to read configuration file \"{}\" as root", Printable(file));
+      return std::unexpected(e);
+    }
     // "could not open file \"F\": No such file" -> "could not read configuration file
-    // \"F\": No such file"; a message without a reason is kept whole.
+    // \"F\": No such file"; a message without a reason keeps its text as the detail.
     std::string reason = e.message;
-    if (auto colon = reason.rfind("\": "); colon != std::string::npos)
+    if (auto colon = reason.rfind("\": "); colon != std::string::npos) {
       reason = reason.substr(colon + 3);
-    e.message = fmt::format("could not read configuration file \"{}\": {}", file, reason);
+    } else {
+      if (!e.detail.empty()) e.detail = " " + e.detail;
+      e.detail = AsSentence(reason) + e.detail;
+      reason.clear();
+    }
+    e.message = reason.empty()
+                    ? fmt::format("could not read configuration file \"{}\"", file)
+                    : fmt::format("could not read configuration file \"{}\": {}", file, reason);
     e.kind = ErrorKind::kFileAccess;
     e.hint = path.empty() ? "Check that the file is readable by this user."
                           : "Check the path given and that the file is readable by this user.";
@@ -610,10 +540,16 @@ Status SetKey(Config& config, const std::string& key, const std::string& text,
   };
   Value value;
   if (def->type == Type::kStringList) {
+    auto n = LoadYamlDocument(text, {.what = fmt::format("the value of {}", option)});
+    if (!n) {
+      const Error& y = n.error();
+      return bad(
+          fmt::format("Expected a list such as [\"a\", \"b\"]: {}",
+                      y.kind == ErrorKind::kConfigSyntax ? y.detail : AsSentence(y.message)));
+    }
+    if (!n->IsSequence()) return bad("Expected a list such as [\"a\", \"b\"].");
     try {
-      YAML::Node n = YAML::Load(text);
-      if (!n.IsSequence()) return bad("Expected a list such as [\"a\", \"b\"].");
-      for (const auto& item : n) value.list.push_back(item.as<std::string>());
+      for (const auto& item : *n) value.list.push_back(item.as<std::string>());
     } catch (const YAML::Exception& e) {
       return bad(fmt::format("Expected a list such as [\"a\", \"b\"]: {}.", e.msg));
     }

@@ -238,7 +238,7 @@ TEST(Config, ANulByteIsReportedWhereItIs) {
   auto c = ParseConfig(std::string("primary:\n  host: db1\n  po\0rt: 1\n", 30), "n.yaml");
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().kind, ErrorKind::kConfigSyntax);
-  EXPECT_EQ(c.error().detail, "Line 3, column 5: a NUL byte, which a YAML file cannot hold.");
+  EXPECT_EQ(c.error().detail, "Line 3, column 5: a NUL byte, which YAML text cannot hold.");
 }
 
 TEST(Config, ValuesThatWouldFailLaterAreRefusedHere) {

@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "common/text.h"
+
 #include "common/fs.h"
 
 namespace pgreplica::conf {
@@ -126,7 +128,7 @@ std::string WritableByOthersAt(const std::string& path, std::string* contents, i
     absolute = std::string(cwd.get()) + "/" + path;
   }
   auto dir = Dir::Open(DirName(LexicalPath(absolute)));
-  if (!dir) return dir.error().message + ".";
+  if (!dir) return AsSentence(dir.error().message);
   // A link to the configuration (/etc/pgreplica/pgreplica.yaml -> a checkout that
   // configuration management keeps) is followed only where no one but root could have made
   // or changed it: it is root's, in a directory only root can write; its target is then
@@ -135,44 +137,28 @@ std::string WritableByOthersAt(const std::string& path, std::string* contents, i
   if (link && *link && S_ISLNK((*link)->st_mode)) {
     if (links_left == 0) return "It is reached through too many symbolic links.";
     if (auto r = JudgeDirectories(dir->PathOf(BaseName(absolute))))
-      return "It is a symbolic link in a directory someone other than root can change: " +
+      return "It is a symbolic link in a directory someone other than root can change. " +
              r->reason;
     if ((*link)->st_uid != 0) return "It is a symbolic link that belongs to someone else.";
     auto target = dir->ReadLink(BaseName(absolute));
-    if (!target) return target.error().message + ".";
+    if (!target) return AsSentence(target.error().message);
     std::string next =
         !target->empty() && target->front() == '/' ? *target : dir->path() + "/" + *target;
     return WritableByOthersAt(next, contents, links_left - 1);
   }
   auto fd = dir->OpenFile(BaseName(absolute), O_RDONLY);
-  if (!fd) return fd.error().message + ".";
+  if (!fd) return AsSentence(fd.error().message);
   struct stat st {};
   if (fstat(fd->get(), &st) != 0) return "It cannot be examined.";
   if (auto r = Judge(st, "It", false, HasAccessAcl(fd->get())); !r.empty()) return r;
   if (auto r = JudgeDirectories(dir->PathOf(BaseName(absolute)))) return r->reason;
   auto text = ReadAll(fd->get(), absolute, 1 << 20);
-  if (!text) return text.error().message + ".";
+  if (!text) return AsSentence(text.error().message);
   if (contents) *contents = std::move(*text);
   return "";
 }
 
 }  // namespace
-
-std::string LinkMadeByOthers(const std::string& path) {
-  std::string absolute = path;
-  if (absolute.empty() || absolute.front() != '/') {
-    std::unique_ptr<char, decltype(&free)> cwd(getcwd(nullptr, 0), &free);
-    if (!cwd) return "Its directory cannot be examined.";
-    absolute = std::string(cwd.get()) + "/" + path;
-  }
-  struct stat st {};
-  if (lstat(absolute.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return "";
-  if (st.st_uid != 0)
-    return fmt::format("It is a symbolic link that belongs to user id {}.", st.st_uid);
-  if (auto r = JudgeDirectories(absolute))
-    return "It is a symbolic link in a directory someone other than root can change: " + r->reason;
-  return "";
-}
 
 std::string WritableByOthers(const std::string& path, std::string* contents) {
   return WritableByOthersAt(path, contents, 8);

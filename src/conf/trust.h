@@ -32,10 +32,4 @@ std::string WritableByOthers(const std::string& path);
 // from it. `contents` receives the text when the file could be opened.
 std::string WritableByOthers(const std::string& path, std::string* contents);
 
-// Why `path`, when it is a symbolic link, may have been made by someone other than root (the
-// link is not root's, or a directory above it is writable by others), or empty: root does
-// not read a file another user points it to (a configuration file linked to /etc/shadow would
-// be quoted back in the errors about its unknown keys).
-std::string LinkMadeByOthers(const std::string& path);
-
 }  // namespace pgreplica::conf

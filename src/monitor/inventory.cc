@@ -5,10 +5,12 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "common/dirfd.h"
 #include "common/fs.h"
 #include "common/number.h"
 #include "common/text.h"
 #include "conf/validate.h"
+#include "conf/yaml_text.h"
 #include "replica/target.h"
 
 namespace pgreplica::monitor {
@@ -101,13 +103,12 @@ NodeSpec MakeSpec(const std::string& name, const Fields& f) {
 }  // namespace
 
 Result<std::vector<NodeSpec>> ParseInventory(const std::string& text, const std::string& source) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    return Fail(ErrorKind::kConfigSyntax, fmt::format("could not parse inventory \"{}\"", source),
-                fmt::format("Line {}, column {}: {}.", e.mark.line + 1, e.mark.column + 1, e.msg));
-  }
+  auto loaded = conf::LoadYamlDocument(
+      text,
+      {.what = fmt::format("inventory \"{}\"", source),
+       .hint = "An inventory is YAML: a mapping with a \"nodes:\" list (docs/monitoring.md)."});
+  if (!loaded) return std::unexpected(loaded.error());
+  const YAML::Node& root = *loaded;
   if (!root.IsMap() || !root["nodes"] || !root["nodes"].IsSequence())
     return Bad(source, root, "the inventory needs a \"nodes\" list");
   Fields defaults;
@@ -137,11 +138,17 @@ Result<std::vector<NodeSpec>> ParseInventory(const std::string& text, const std:
 }
 
 Result<std::vector<NodeSpec>> LoadInventory(const std::string& path) {
-  auto text = ReadFile(path, 1 << 20);
+  auto text = ReadFileByTrustedPath(path, 1 << 20);
   if (!text) {
     Error e = text.error();
-    e.message = fmt::format("could not read inventory \"{}\"", path);
-    e.kind = ErrorKind::kFileAccess;
+    // The reason stays: the lower-level message becomes the first sentence of the detail.
+    e.detail = e.detail.empty() ? AsSentence(e.message) : AsSentence(e.message) + " " + e.detail;
+    if (e.kind == ErrorKind::kInsecureFile) {
+      e.message = fmt::format("refusing to read inventory \"{}\" as root", Printable(path));
+    } else {
+      e.message = fmt::format("could not read inventory \"{}\"", Printable(path));
+      e.kind = ErrorKind::kFileAccess;
+    }
     return std::unexpected(e);
   }
   return ParseInventory(*text, path);
