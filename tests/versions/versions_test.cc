@@ -236,6 +236,13 @@ TEST_P(CloneFromOlder, CopiesVerifiesWithoutWalAndStreams) {
       major >= 14 ? "t" : "f");
   auto check = Run(cfg, {"check"});
   EXPECT_EQ(check.code, 0) << check.output;
+  // doctor applies the same rule: the client programs from client_bindir, newer, are fine.
+  auto doctor = Run(cfg, {"doctor", "--output", "json"});
+  auto dj = doctor.Json();
+  for (const char* name : {"pg_ctl", "postgres", "pg_basebackup", "pg_verifybackup"})
+    EXPECT_EQ(StatusOf(dj, name), "ok") << name << "\n" << doctor.output;
+  EXPECT_EQ(StatusOf(dj, "client_bindir"), "ok") << doctor.output;
+  EXPECT_EQ(StatusOf(dj, "program_versions"), "absent") << doctor.output;
 
   // The text output says it too.
   auto again = Run(cfg, {"clone", "--slot", "node_standby_slot", "--force"});
