@@ -61,6 +61,7 @@ TEST(WalCheck, OnlyAVerifierOfThePrimarysMajorParsesTheWal) {
             std::string::npos)
       << newer.explanation;
   EXPECT_NE(newer.explanation.find("PostgreSQL 14"), std::string::npos);
+  EXPECT_TRUE(replica::ChooseWalCheck(15, 0).parse) << "an unknown primary: the full check";
 }
 
 }  // namespace

@@ -232,6 +232,7 @@ Status SetSlotInCopy(const Location& data, const std::string& slot, const proc::
 // standby's older libpq refuses (PrimaryConninfoForServer); they are left out again.
 Status FitConninfoToServer(const Location& data, int server_major, const proc::OsUser& user,
                            Steps& steps) {
+  if (server_major <= 0) return {};  // unknown: left as pg_basebackup wrote it
   auto staging = data.parent.OpenDir(data.Sibling(kStagingSuffix));
   if (!staging) return std::unexpected(staging.error());
   auto text = staging->ReadFile("postgresql.auto.conf");
@@ -317,7 +318,9 @@ Status Verify(const ClonePlan& plan, const proc::OsUser& user, const CloneEvents
 }  // namespace
 
 WalCheck ChooseWalCheck(int verifier_major, int primary_major) {
-  if (verifier_major == primary_major) return {true, ""};
+  // Unknown versions: pg_verifybackup's full check, as before the version rule.
+  if (verifier_major == primary_major || verifier_major <= 0 || primary_major <= 0)
+    return {true, ""};
   return {false, fmt::format("pg_verifybackup {} reads only PostgreSQL {}'s WAL, the primary runs "
                              "PostgreSQL {}: the standby checks the WAL as it replays it",
                              verifier_major, verifier_major, primary_major)};

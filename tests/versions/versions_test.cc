@@ -165,6 +165,9 @@ TEST_P(Versions, MonitorAndPrimaryCommands) {
     EXPECT_TRUE((*gone)["invalidation_reason"].is_null()) << lost.output;
     EXPECT_TRUE((*gone)["inactive_since"].is_null()) << lost.output;
   }
+  auto lost_text = Run(cfg, {"status", "--primary-only"});
+  EXPECT_EQ(lost_text.output.find("invalidated: wal_removed") != std::string::npos, major >= 17)
+      << lost_text.output;
   auto critical = Run(cfg, {"check", "--primary-only"});
   EXPECT_EQ(critical.code, 2) << critical.output;
   EXPECT_NE(critical.output.find("slot node_gone_slot lost its WAL"), std::string::npos)
