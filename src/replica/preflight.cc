@@ -134,7 +134,11 @@ void CheckLocalPrograms(Context& c) {
       c.in.config.local.client_bindir.empty() ? *bindir : c.in.config.local.client_bindir;
   auto tools = pg::InspectCloneToolset(*bindir, c.in.config.local.client_bindir, want);
   if (!tools) {
-    c.out.report.Add(Item("local_programs", CheckStatus::kFail, *bindir, tools.error().message,
+    std::string dirs =
+        c.out.plan.client_bindir == *bindir
+            ? *bindir
+            : fmt::format("{}, client programs {}", *bindir, c.out.plan.client_bindir);
+    c.out.report.Add(Item("local_programs", CheckStatus::kFail, dirs, tools.error().message,
                           tools.error().detail + " " + tools.error().hint));
     return;
   }
