@@ -47,6 +47,8 @@ struct ServiceConfig {
 struct LocalConfig {
   std::string os_user = "postgres";
   std::string bindir;  // empty: PATH, then /usr/lib/postgresql/<major>/bin
+  // pg_basebackup and pg_verifybackup, which may be newer than the primary; empty: bindir.
+  std::string client_bindir;
   std::string data_directory;
   int port = 5432;
   std::string pgpass_file;  // empty: <home of os_user>/.pgpass

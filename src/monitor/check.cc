@@ -85,6 +85,10 @@ void JudgePrimary(const NodeStatus& n, const Thresholds& t, Judgement& j) {
     }
     if (s.wal_status == "lost")
       j.Raise(State::kCritical, fmt::format("{}slot {} lost its WAL", prefix, s.name));
+    // PostgreSQL 17 and later: an invalidated slot cannot be used again, whatever its WAL.
+    if (!s.invalidation_reason.empty())
+      j.Raise(State::kCritical, fmt::format("{}slot {} is invalidated ({})", prefix, s.name,
+                                            Printable(s.invalidation_reason)));
     if (s.wal_status == "unreserved")
       j.Raise(State::kWarning,
               fmt::format("{}slot {} is about to lose its WAL (unreserved)", prefix, s.name));

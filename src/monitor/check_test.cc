@@ -57,6 +57,18 @@ TEST(Check, SeverityOrder) {
   EXPECT_EQ(Judge({dead}, {}).state, State::kUnknown);
 }
 
+TEST(Check, AnInvalidatedSlotIsCriticalWhateverItsWal) {
+  // PostgreSQL 17 reports why a slot was invalidated; wal_status may still say "reserved".
+  NodeStatus p = Primary();
+  EXPECT_EQ(Judge({p}, {}).state, State::kOk);
+  p.slots[0].invalidation_reason = "rows_removed";
+  auto out = Judge({p}, {});
+  EXPECT_EQ(out.state, State::kCritical);
+  ASSERT_EQ(out.problems.size(), 1u);
+  EXPECT_NE(out.problems[0].find("node_a_slot is invalidated (rows_removed)"), std::string::npos)
+      << out.problems[0];
+}
+
 TEST(Check, ClonesInProgressAreNotJudged) {
   NodeStatus p = Primary();
   p.slots.push_back({"pgreplica_copy_12345678", "physical", true, 7, "0/1", 1LL << 40, "extended",

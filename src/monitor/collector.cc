@@ -20,8 +20,10 @@ SELECT pg_is_in_recovery(), current_setting('server_version_num')::int,
 SELECT slot_name, slot_type, active, coalesce(active_pid, 0), coalesce(restart_lsn::text, ''),
        CASE WHEN restart_lsn IS NULL OR pg_is_in_recovery() THEN NULL
             ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint END,
-       coalesce(wal_status, ''), safe_wal_size, slot_name LIKE 'pgreplica\_copy\_%'
-FROM pg_replication_slots ORDER BY slot_name;
+       coalesce(wal_status, ''), safe_wal_size, slot_name LIKE 'pgreplica\_copy\_%',
+       coalesce(to_jsonb(s) ->> 'invalidation_reason', ''), to_jsonb(s) ->> 'inactive_since',
+       extract(epoch FROM now() - (to_jsonb(s) ->> 'inactive_since')::timestamptz)::float8
+FROM pg_replication_slots s ORDER BY slot_name;
 SELECT r.pid, coalesce(r.application_name, ''), coalesce(host(r.client_addr), ''), coalesce(r.state, ''),
        coalesce(r.sync_state, ''), coalesce(s.slot_name, ''),
        (r.state = 'backup' OR b.pid IS NOT NULL OR r.application_name = 'pg_basebackup'
@@ -86,7 +88,7 @@ class Row {
 
 std::optional<std::string> FillStatus(NodeStatus& n, const std::vector<const PGresult*>& res) {
   // Shape first: PQgetvalue outside the result returns a null pointer.
-  constexpr int kColumns[] = {3, 9, 14, 10};
+  constexpr int kColumns[] = {3, 12, 14, 10};
   if (res.size() != 4) return "unexpected answer to the status query";
   for (size_t i = 0; i < 4; ++i) {
     if (res[i] == nullptr || PQnfields(res[i]) != kColumns[i])
@@ -102,8 +104,12 @@ std::optional<std::string> FillStatus(NodeStatus& n, const std::vector<const PGr
   out.current_lsn = facts.Str(2);
   for (int i = 0; i < PQntuples(res[1]); ++i) {
     Row s(res[1], i, error);
-    out.slots.push_back({s.Str(0), s.Str(1), s.Bool(2), s.Int(3), s.Str(4), s.OptInt64(5), s.Str(6),
-                         s.OptInt64(7), s.Bool(8)});
+    Slot slot{s.Str(0),      s.Str(1), s.Bool(2),     s.Int(3), s.Str(4),
+              s.OptInt64(5), s.Str(6), s.OptInt64(7), s.Bool(8)};
+    slot.invalidation_reason = s.Str(9);
+    if (!PQgetisnull(res[1], i, 10)) slot.inactive_since = s.Str(10);
+    slot.inactive_seconds = s.OptDouble(11);
+    out.slots.push_back(std::move(slot));
   }
   for (int i = 0; i < PQntuples(res[2]); ++i) {
     Row ws(res[2], i, error);

@@ -44,10 +44,13 @@ struct Answer {
   }
 };
 
-Answer Primary(const char* pid, const char* lag_bytes, const char* lag_seconds) {
+// The slot columns invalidation_reason, inactive_since and its age are "" and NULL before
+// PostgreSQL 17.
+Answer Primary(const char* pid, const char* lag_bytes, const char* lag_seconds,
+               std::vector<const char*> since17 = {"", nullptr, nullptr}) {
   return {MakeResult(3, {{"f", "150004", "0/3000060"}}),
-          MakeResult(9, {{"node_a_slot", "physical", "t", pid, "0/3000000", "1024", "reserved",
-                          nullptr, "f"}}),
+          MakeResult(12, {{"node_a_slot", "physical", "t", pid, "0/3000000", "1024", "reserved",
+                           nullptr, "f", since17[0], since17[1], since17[2]}}),
           MakeResult(14, {{pid, "node_a", "127.0.0.1", "streaming", "async", "node_a_slot", "f",
                            "0", "0", "0", lag_bytes, nullptr, nullptr, lag_seconds}}),
           MakeResult(10, {{"", "", "0", "", "", "", "0", nullptr, nullptr, "f"}})};
@@ -66,6 +69,26 @@ TEST(Collector, FillsAPrimary) {
   EXPECT_EQ(n.walsenders[0].replay_lag_bytes, 16);
   EXPECT_EQ(n.walsenders[0].replay_lag_seconds, 0.25);
   EXPECT_FALSE(n.walsenders[0].write_lag_seconds);
+  EXPECT_EQ(n.slots[0].invalidation_reason, "");
+  EXPECT_FALSE(n.slots[0].inactive_since);
+  EXPECT_FALSE(n.slots[0].inactive_seconds);
+  auto json = ToJson(n);
+  EXPECT_TRUE(json["slots"][0]["invalidation_reason"].is_null());
+  EXPECT_TRUE(json["slots"][0]["inactive_since"].is_null());
+}
+
+TEST(Collector, FillsTheSlotColumnsOfPostgres17) {
+  Answer a = Primary("0", "16", "0.25", {"wal_removed", "2026-11-27T04:00:00.5+00:00", "12.5"});
+  NodeStatus n;
+  ASSERT_EQ(FillStatus(n, a.raw()), std::nullopt);
+  ASSERT_EQ(n.slots.size(), 1u);
+  EXPECT_EQ(n.slots[0].invalidation_reason, "wal_removed");
+  EXPECT_EQ(n.slots[0].inactive_since, "2026-11-27T04:00:00.5+00:00");
+  EXPECT_EQ(n.slots[0].inactive_seconds, 12.5);
+  auto json = ToJson(n);
+  EXPECT_EQ(json["slots"][0]["invalidation_reason"], "wal_removed");
+  EXPECT_EQ(json["slots"][0]["inactive_since"], "2026-11-27T04:00:00.5+00:00");
+  EXPECT_EQ(json["slots"][0]["inactive_seconds"], 12.5);
 }
 
 TEST(Collector, RejectsNumbersThatDoNotParse) {

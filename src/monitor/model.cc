@@ -22,15 +22,20 @@ nlohmann::json ToJson(const NodeStatus& n) {
   if (n.expect_standby) j["expected_role"] = "standby";
   nlohmann::json slots = nlohmann::json::array();
   for (const auto& s : n.slots) {
-    slots.push_back({{"name", s.name},
-                     {"slot_type", s.slot_type},
-                     {"active", s.active},
-                     {"active_pid", s.active_pid},
-                     {"restart_lsn", s.restart_lsn},
-                     {"retained_bytes", Opt(s.retained_bytes)},
-                     {"wal_status", s.wal_status},
-                     {"safe_wal_size", Opt(s.safe_wal_size)},
-                     {"copy_slot", s.copy_slot}});
+    slots.push_back(
+        {{"name", s.name},
+         {"slot_type", s.slot_type},
+         {"active", s.active},
+         {"active_pid", s.active_pid},
+         {"restart_lsn", s.restart_lsn},
+         {"retained_bytes", Opt(s.retained_bytes)},
+         {"wal_status", s.wal_status},
+         {"safe_wal_size", Opt(s.safe_wal_size)},
+         {"copy_slot", s.copy_slot},
+         {"invalidation_reason",
+          s.invalidation_reason.empty() ? nlohmann::json() : nlohmann::json(s.invalidation_reason)},
+         {"inactive_since", Opt(s.inactive_since)},
+         {"inactive_seconds", Opt(s.inactive_seconds)}});
   }
   j["slots"] = slots;
   nlohmann::json senders = nlohmann::json::array();

@@ -35,6 +35,10 @@ struct Slot {
   std::string wal_status;                      // reserved, extended, unreserved, lost
   std::optional<std::int64_t> safe_wal_size;
   bool copy_slot = false;  // a pgreplica clone's temporary slot
+  // Columns of PostgreSQL 17 and later; empty/nullopt on older servers (and when not set).
+  std::string invalidation_reason;            // wal_removed, rows_removed, idle_timeout, ...
+  std::optional<std::string> inactive_since;  // ISO 8601, as the server reports it
+  std::optional<double> inactive_seconds;     // now() - inactive_since on the server
 };
 
 // The WAL receiver of a standby (pg_stat_wal_receiver and friends).

@@ -39,6 +39,11 @@ void Primary(const NodeStatus& n, std::string& out) {
                          !s.copy_slot ? ""
                          : s.active   ? "  (clone in progress)"
                                       : "  (left over from an interrupted clone)");
+      // PostgreSQL 17 and later say why a slot was invalidated and since when it is inactive.
+      if (!s.invalidation_reason.empty())
+        out += fmt::format("  {:<28} invalidated: {}\n", "", P(s.invalidation_reason));
+      if (!s.active && s.inactive_seconds)
+        out += fmt::format("  {:<28} inactive for {}\n", "", Seconds(s.inactive_seconds));
     }
   }
   int backups = 0;

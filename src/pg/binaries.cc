@@ -72,35 +72,85 @@ Program InspectProgram(const std::string& bindir, const std::string& name) {
   return p;
 }
 
-Result<std::vector<Program>> InspectToolset(const std::string& bindir,
-                                            std::optional<int> want_major) {
-  std::vector<Program> programs;
-  for (const auto& name : kRequiredPrograms) {
-    Program p = InspectProgram(bindir, name);
-    if (p.path.empty()) {
-      return Fail(ErrorKind::kEnvironment,
-                  fmt::format("could not find program \"{}\" in \"{}\"", name, bindir), "",
-                  "Install the PostgreSQL server package of the primary's major version, or set "
-                  "local.bindir.");
-    }
-    if (p.major == 0) {
-      return Fail(ErrorKind::kEnvironment,
-                  fmt::format("could not determine the version of \"{}\"", p.path),
-                  p.version_text.empty() ? "It printed no version."
-                                         : fmt::format("It printed: {}", p.version_text));
-    }
-    if (want_major && p.major != *want_major) {
-      return Fail(
-          ErrorKind::kEnvironment,
-          fmt::format("major version mismatch: local {} is {}, the primary is {}", name, p.major,
-                      *want_major),
-          fmt::format("\"{}\" reports \"{}\".", p.path, p.version_text),
-          fmt::format("Install PostgreSQL {} on this host, or set local.bindir to its programs.",
-                      *want_major));
-    }
-    programs.push_back(std::move(p));
+namespace {
+
+constexpr const char* kRule =
+    "The standby's server programs (postgres, pg_ctl) must be of the primary's major version "
+    "exactly; pg_basebackup and pg_verifybackup may be newer than the primary, never older.";
+
+Result<Program> FindProgram(const std::string& bindir, const std::string& name, bool server) {
+  Program p = InspectProgram(bindir, name);
+  if (p.path.empty()) {
+    return Fail(ErrorKind::kEnvironment,
+                fmt::format("could not find program \"{}\" in \"{}\"", name, bindir), "",
+                server ? "Install the PostgreSQL server package of the primary's major version, "
+                         "or set local.bindir to the directory of its programs."
+                       : "Install the PostgreSQL client programs of the primary's major version or "
+                         "newer, or set local.client_bindir to the directory that holds them.");
   }
-  return programs;
+  if (p.major == 0) {
+    return Fail(ErrorKind::kEnvironment,
+                fmt::format("could not determine the version of \"{}\"", p.path),
+                p.version_text.empty() ? "It printed no version."
+                                       : fmt::format("It printed: {}", p.version_text));
+  }
+  return p;
+}
+
+}  // namespace
+
+Status CheckProgramVersion(const Program& p, bool server, int primary_major) {
+  std::string reports = fmt::format("\"{}\" reports \"{}\". {}", p.path, p.version_text, kRule);
+  if (server && p.major != primary_major) {
+    return Fail(ErrorKind::kEnvironment,
+                fmt::format("local {} is PostgreSQL {}, but the primary runs PostgreSQL {}", p.name,
+                            p.major, primary_major),
+                reports,
+                fmt::format("Install the server programs of PostgreSQL {} on this host and set "
+                            "local.bindir to their directory.",
+                            primary_major));
+  }
+  if (!server && p.major < primary_major) {
+    return Fail(ErrorKind::kEnvironment,
+                fmt::format("local {} is PostgreSQL {}, older than the primary's PostgreSQL {}",
+                            p.name, p.major, primary_major),
+                reports,
+                fmt::format("Install the client programs of PostgreSQL {} or newer and set "
+                            "local.client_bindir to their directory.",
+                            primary_major));
+  }
+  return {};
+}
+
+Result<CloneToolset> InspectCloneToolset(const std::string& server_bindir,
+                                         const std::string& client_bindir,
+                                         std::optional<int> primary_major) {
+  CloneToolset t;
+  t.server_bindir = server_bindir;
+  t.client_bindir = client_bindir.empty() ? server_bindir : client_bindir;
+  for (bool server : {true, false}) {
+    for (const auto& name : server ? kServerPrograms : kClientPrograms) {
+      auto p = FindProgram(server ? t.server_bindir : t.client_bindir, name, server);
+      if (!p) return std::unexpected(p.error());
+      if (primary_major) {
+        if (auto ok = CheckProgramVersion(*p, server, *primary_major); !ok)
+          return std::unexpected(ok.error());
+      }
+      if (server && t.server_major != 0 && p->major != t.server_major) {
+        return Fail(ErrorKind::kEnvironment,
+                    fmt::format("the server programs in \"{}\" are of different major versions",
+                                t.server_bindir),
+                    fmt::format("{} is PostgreSQL {}, {} is PostgreSQL {}.", t.programs[0].path,
+                                t.server_major, p->path, p->major),
+                    "Set local.bindir to one PostgreSQL installation.");
+      }
+      if (server) t.server_major = p->major;
+      if (name == "pg_basebackup") t.basebackup_major = p->major;
+      if (name == "pg_verifybackup") t.verifier_major = p->major;
+      t.programs.push_back(std::move(*p));
+    }
+  }
+  return t;
 }
 
 }  // namespace pgreplica::pg

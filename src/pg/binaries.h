@@ -14,6 +14,14 @@ namespace pgreplica::pg {
 inline const std::vector<std::string> kRequiredPrograms = {"pg_basebackup", "pg_ctl", "postgres",
                                                            "pg_verifybackup"};
 
+// The version rule of a clone. The server programs run the copied data directory, so they must
+// be of the primary's major version exactly; they are taken from local.bindir. The client
+// programs may be newer than the primary, never older: pg_basebackup copies from older servers,
+// and pg_verifybackup checks an older copy's files against its manifest (but reads only its own
+// major version's WAL); they are taken from local.client_bindir, by default local.bindir.
+inline const std::vector<std::string> kServerPrograms = {"pg_ctl", "postgres"};
+inline const std::vector<std::string> kClientPrograms = {"pg_basebackup", "pg_verifybackup"};
+
 struct Program {
   std::string name;
   std::string path;          // empty when not found
@@ -33,9 +41,25 @@ Program InspectProgram(const std::string& bindir, const std::string& name);
 // Parses "<name> (PostgreSQL) 15.18 (Debian ...)" into 15; 0 when unknown.
 int ParseMajorVersion(const std::string& version_output);
 
-// All the programs of a bindir; kEnvironment unless each exists with the
-// same major version (and equals want_major when given).
-Result<std::vector<Program>> InspectToolset(const std::string& bindir,
-                                            std::optional<int> want_major);
+// One program against the version rule above (`server`: one of kServerPrograms); kEnvironment
+// with message, detail and hint when it breaks it.
+Status CheckProgramVersion(const Program& program, bool server, int primary_major);
+
+// The programs a clone runs, found and checked against the version rule.
+struct CloneToolset {
+  std::string server_bindir;  // pg_ctl, postgres
+  std::string client_bindir;  // pg_basebackup, pg_verifybackup
+  int server_major = 0;
+  int basebackup_major = 0;
+  int verifier_major = 0;
+  std::vector<Program> programs;  // server programs first
+};
+
+// Finds kServerPrograms in server_bindir and kClientPrograms in client_bindir (server_bindir when
+// empty). kEnvironment when one is missing or reports no version, when the server programs
+// differ in major version, or (when primary_major is given) when one breaks the version rule.
+Result<CloneToolset> InspectCloneToolset(const std::string& server_bindir,
+                                         const std::string& client_bindir,
+                                         std::optional<int> primary_major);
 
 }  // namespace pgreplica::pg

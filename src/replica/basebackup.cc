@@ -1,5 +1,10 @@
 #include "replica/basebackup.h"
 
+#include <libpq-fe.h>
+
+#include <map>
+#include <memory>
+
 #include <fmt/format.h>
 
 #include "common/number.h"
@@ -102,6 +107,102 @@ Status RunBasebackup(const BasebackupSpec& spec, const proc::OsUser& user,
   for (const auto& m : messages) detail += (detail.empty() ? "" : "\n") + m;
   return Fail(ErrorKind::kChildFailed, fmt::format("pg_basebackup {}", status.Describe()), detail,
               "The messages above come from pg_basebackup and the primary.");
+}
+
+namespace {
+
+// libpq connection options newer than PostgreSQL 13 (the oldest supported primary), with the
+// major version whose libpq first knows them.
+const std::map<std::string, int, std::less<>> kOptionSince = {{"sslsni", 14},
+                                                              {"sslcrldir", 14},
+                                                              {"require_auth", 16},
+                                                              {"sslcertmode", 16},
+                                                              {"load_balance_hosts", 16},
+                                                              {"sslnegotiation", 17},
+                                                              {"min_protocol_version", 18},
+                                                              {"max_protocol_version", 18},
+                                                              {"sslkeylogfile", 18},
+                                                              {"oauth_issuer", 18},
+                                                              {"oauth_client_id", 18},
+                                                              {"oauth_client_secret", 18},
+                                                              {"oauth_scope", 18},
+                                                              {"scram_client_key", 18},
+                                                              {"scram_server_key", 18}};
+
+// The value of the last "primary_conninfo = '...'" line, unquoted as the server's
+// configuration parser does ('' and backslash escapes).
+std::optional<std::string> LastPrimaryConninfo(const std::string& text) {
+  std::optional<std::string> found;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + pos, end - pos);
+    pos = end + 1;
+    constexpr std::string_view kKey = "primary_conninfo = '";
+    if (!line.starts_with(kKey)) continue;
+    std::string value;
+    bool closed = false;
+    for (size_t i = kKey.size(); i < line.size(); ++i) {
+      char c = line[i];
+      if (c == '\'' && i + 1 < line.size() && line[i + 1] == '\'') {
+        value += '\'';
+        ++i;
+      } else if (c == '\'') {
+        closed = true;
+        break;
+      } else if (c == '\\' && i + 1 < line.size()) {
+        value += line[++i];
+      } else {
+        value += c;
+      }
+    }
+    if (closed) found = value;
+  }
+  return found;
+}
+
+// A conninfo value as libpq reads it: bare when it can be, else in single quotes.
+std::string ConninfoValue(const std::string& v) {
+  bool bare = !v.empty() && v.find_first_of(" \t\n\r\f\v'\\") == std::string::npos;
+  if (bare) return v;
+  std::string out = "'";
+  for (char c : v) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+std::optional<std::string> PrimaryConninfoForServer(const std::string& auto_conf,
+                                                    int server_major) {
+  auto conninfo = LastPrimaryConninfo(auto_conf);
+  if (!conninfo) return std::nullopt;
+  char* error = nullptr;
+  std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(
+      PQconninfoParse(conninfo->c_str(), &error), &PQconninfoFree);
+  if (error != nullptr) PQfreemem(error);
+  if (!options) return std::nullopt;
+  std::string kept;
+  bool dropped = false;
+  for (const PQconninfoOption* o = options.get(); o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    auto since = kOptionSince.find(o->keyword);
+    if (since != kOptionSince.end() && since->second > server_major) {
+      dropped = true;
+      continue;
+    }
+    kept += fmt::format("{}{}={}", kept.empty() ? "" : " ", o->keyword, ConninfoValue(o->val));
+  }
+  if (!dropped) return std::nullopt;
+  std::string line = "primary_conninfo = '";
+  for (char c : kept) {
+    if (c == '\'' || c == '\\') line += c;  // doubled, as pg_basebackup writes it
+    line += c;
+  }
+  return line + "'\n";
 }
 
 }  // namespace pgreplica::replica

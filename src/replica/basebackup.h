@@ -60,4 +60,11 @@ struct CopyHooks {
 Status RunBasebackup(const BasebackupSpec& spec, const proc::OsUser& user,
                      const std::string& passfile, const CopyHooks& hooks);
 
+// pg_basebackup --write-recovery-conf writes every option its own libpq knows into
+// primary_conninfo (sslsni=1 from 14 on, ...). A standby of an older major version reads it
+// with that version's libpq, which refuses options it does not know ("invalid connection
+// option"). Given the copy's postgresql.auto.conf, returns the line that sets primary_conninfo
+// again without the options libpq `server_major` does not have; nullopt when there are none.
+std::optional<std::string> PrimaryConninfoForServer(const std::string& auto_conf, int server_major);
+
 }  // namespace pgreplica::replica

@@ -204,7 +204,9 @@ Result<FileId> MakeStaging(const LocalLayout& layout, const proc::OsUser& user) 
 // pg_basebackup named the copy slot in primary_slot_name; the standby uses the host's slot.
 // The file belongs to the OS user in a directory it writes: opened without following a link,
 // and only if it is its own regular file with one name.
-Status SetSlotInCopy(const Location& data, const std::string& slot, const proc::OsUser& user) {
+// Appends `line` to the staged copy's postgresql.auto.conf (a later line wins).
+Status AppendToCopyAutoConf(const Location& data, const std::string& line, const proc::OsUser& user,
+                            const std::string& what) {
   auto staging = data.parent.OpenDir(data.Sibling(kStagingSuffix));
   if (!staging) return std::unexpected(staging.error());
   auto fd = staging->OpenFile("postgresql.auto.conf", O_WRONLY | O_APPEND);
@@ -215,11 +217,32 @@ Status SetSlotInCopy(const Location& data, const std::string& slot, const proc::
         ErrorKind::kInsecureFile,
         fmt::format("\"{}\" is not the copy's own file", staging->PathOf("postgresql.auto.conf")),
         "It must be a regular file of the PostgreSQL OS user with a single name.");
-  std::string line = fmt::format("primary_slot_name = '{}'\n", slot);
   if (write(fd->get(), line.data(), line.size()) != static_cast<ssize_t>(line.size()) ||
       fsync(fd->get()) != 0)
-    return std::unexpected(ErrnoError(errno, "could not set primary_slot_name in the copy"));
+    return std::unexpected(ErrnoError(errno, "could not set " + what + " in the copy"));
   return {};
+}
+
+Status SetSlotInCopy(const Location& data, const std::string& slot, const proc::OsUser& user) {
+  return AppendToCopyAutoConf(data, fmt::format("primary_slot_name = '{}'\n", slot), user,
+                              "primary_slot_name");
+}
+
+// A pg_basebackup newer than the primary writes options into primary_conninfo that the
+// standby's older libpq refuses (PrimaryConninfoForServer); they are left out again.
+Status FitConninfoToServer(const Location& data, int server_major, const proc::OsUser& user,
+                           Steps& steps) {
+  if (server_major <= 0) return {};  // unknown: left as pg_basebackup wrote it
+  auto staging = data.parent.OpenDir(data.Sibling(kStagingSuffix));
+  if (!staging) return std::unexpected(staging.error());
+  auto text = staging->ReadFile("postgresql.auto.conf");
+  if (!text) return std::unexpected(text.error());
+  auto line = PrimaryConninfoForServer(*text, server_major);
+  if (!line) return {};
+  steps.Log(fmt::format(
+      "primary_conninfo written again without the options PostgreSQL {}'s libpq does not know",
+      server_major));
+  return AppendToCopyAutoConf(data, *line, user, "primary_conninfo");
 }
 
 Result<FileId> Copy(const conf::Config& cfg, const ClonePlan& plan, const LocalLayout& layout,
@@ -245,6 +268,8 @@ Result<FileId> Copy(const conf::Config& cfg, const ClonePlan& plan, const LocalL
     if (auto set = SetSlotInCopy(layout.data, plan.slot, user); !set)
       return steps.Failed(set.error());
   }
+  if (auto fit = FitConninfoToServer(layout.data, plan.primary_major, user, steps); !fit)
+    return steps.Failed(fit.error());
   steps.End("ok", fmt::format("copied {} in {:.1f} s{}",
                               HumanBytes(static_cast<std::int64_t>(last.done_bytes)),
                               last.elapsed_seconds,
@@ -268,10 +293,12 @@ Status PointCopyAtFinalTablespaces(const LocalLayout& layout, const proc::OsUser
 Status Verify(const ClonePlan& plan, const proc::OsUser& user, const CloneEvents& events,
               Steps& steps) {
   steps.Begin("verify");
-  auto r = proc::Run({.argv = {plan.bindir + "/pg_verifybackup", plan.staging},
-                      .run_as = user,
-                      .cwd = "/",
-                      .die_with_parent = true},
+  WalCheck wal = ChooseWalCheck(plan.verifier_major, plan.primary_major);
+  std::vector<std::string> argv = {plan.client_bindir + "/pg_verifybackup"};
+  if (!wal.parse) argv.push_back("--no-parse-wal");
+  argv.push_back(plan.staging);
+  if (!wal.parse) steps.Log(wal.explanation);
+  auto r = proc::Run({.argv = argv, .run_as = user, .cwd = "/", .die_with_parent = true},
                      {.on_line = [&](const std::string& l) { steps.Log("pg_verifybackup: " + l); },
                       .cancel = events.cancel});
   if (!r) return steps.Failed(r.error());
@@ -281,11 +308,23 @@ Status Verify(const ClonePlan& plan, const proc::OsUser& user, const CloneEvents
         Error{ErrorKind::kChildFailed, "the copy failed verification against its backup manifest",
               r->output, "The copy was removed and nothing was changed; run the clone again."});
   }
-  steps.End("ok", "pg_verifybackup: the copy matches its manifest");
+  steps.End("ok", wal.parse ? "pg_verifybackup: the copy matches its manifest"
+                            : "pg_verifybackup: the copy's files match its manifest; its WAL was "
+                              "not checked (" +
+                                  wal.explanation + ")");
   return {};
 }
 
 }  // namespace
+
+WalCheck ChooseWalCheck(int verifier_major, int primary_major) {
+  // Unknown versions: pg_verifybackup's full check, as before the version rule.
+  if (verifier_major == primary_major || verifier_major <= 0 || primary_major <= 0)
+    return {true, ""};
+  return {false, fmt::format("pg_verifybackup {} reads only PostgreSQL {}'s WAL, the primary runs "
+                             "PostgreSQL {}: the standby checks the WAL as it replays it",
+                             verifier_major, verifier_major, primary_major)};
+}
 
 std::string ResolveSlotName(const conf::Config& config) {
   return config.replication.slot.empty() ? DefaultSlotName(ShortHostname())

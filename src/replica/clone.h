@@ -79,6 +79,15 @@ CloneResult CheckIfNeeded(const conf::Config& config, bool dry_run);
 // The settings a clone cannot start without (data directory, primary host).
 Status ValidateCloneConfig(const conf::Config& config);
 
+// Whether the verify step has pg_verifybackup parse the copy's WAL: only when it is of the
+// primary's major version (a newer pg_verifybackup cannot read an older server's WAL, so it runs
+// with --no-parse-wal and the step says so). The one place that decides it.
+struct WalCheck {
+  bool parse = true;
+  std::string explanation;  // why the WAL is not parsed
+};
+WalCheck ChooseWalCheck(int verifier_major, int primary_major);
+
 // The slot this host's standby uses: replication.slot, else DefaultSlotName(short hostname).
 std::string ResolveSlotName(const conf::Config& config);
 

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <set>
 
 #include <fmt/format.h>
@@ -35,24 +36,48 @@ void CheckPrograms(const conf::Config& config, CheckReport& r) {
   }
   r.Add({"bindir", CheckStatus::kOk, *bindir, "PostgreSQL programs are taken from this directory",
          ""});
-  std::set<int> majors;
+  const std::string& client_bindir =
+      config.local.client_bindir.empty() ? *bindir : config.local.client_bindir;
+  if (client_bindir != *bindir) {
+    r.Add({"client_bindir", CheckStatus::kOk, client_bindir,
+           "pg_basebackup and pg_verifybackup are taken from this directory", ""});
+  }
+  // The version rule of pg/binaries.h, without a primary: the server programs agree with each
+  // other, and the client programs are not older than they are.
+  std::set<int> server_majors;
+  std::vector<pg::Program> clients;
   for (const auto& name : pg::kRequiredPrograms) {
-    pg::Program p = pg::InspectProgram(*bindir, name);
+    bool server = std::find(pg::kServerPrograms.begin(), pg::kServerPrograms.end(), name) !=
+                  pg::kServerPrograms.end();
+    const std::string& dir = server ? *bindir : client_bindir;
+    pg::Program p = pg::InspectProgram(dir, name);
     if (p.path.empty()) {
-      r.Add({name, CheckStatus::kFail, "missing", fmt::format("{} is not in {}", name, *bindir),
-             "Install the PostgreSQL server package, or set local.bindir."});
+      r.Add({name, CheckStatus::kFail, "missing", fmt::format("{} is not in {}", name, dir),
+             server ? "Install the PostgreSQL server package, or set local.bindir."
+                    : "Install the PostgreSQL client programs, or set local.client_bindir."});
     } else if (p.major == 0) {
       r.Add({name, CheckStatus::kFail, p.path, "it does not report a PostgreSQL version",
              "Check that this is a PostgreSQL program."});
     } else {
-      majors.insert(p.major);
+      if (server)
+        server_majors.insert(p.major);
+      else
+        clients.push_back(p);
       r.Add({name, CheckStatus::kOk, p.version_text, fmt::format("found at {}", p.path), ""});
     }
   }
-  if (majors.size() > 1) {
+  if (server_majors.size() > 1) {
     r.Add({"program_versions", CheckStatus::kFail, "",
-           "the PostgreSQL programs are of different major versions",
+           "the PostgreSQL server programs are of different major versions",
            "Set local.bindir to one PostgreSQL installation."});
+  } else if (server_majors.size() == 1) {
+    for (const auto& p : clients) {
+      if (auto ok = pg::CheckProgramVersion(p, false, *server_majors.begin()); !ok) {
+        r.Add({"program_versions", CheckStatus::kFail, p.version_text, ok.error().message,
+               ok.error().hint});
+        break;
+      }
+    }
   }
 }
 

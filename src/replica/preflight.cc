@@ -130,15 +130,31 @@ void CheckLocalPrograms(Context& c) {
     return;
   }
   c.out.plan.bindir = *bindir;
-  auto tools = pg::InspectToolset(*bindir, want);
+  c.out.plan.client_bindir =
+      c.in.config.local.client_bindir.empty() ? *bindir : c.in.config.local.client_bindir;
+  auto tools = pg::InspectCloneToolset(*bindir, c.in.config.local.client_bindir, want);
   if (!tools) {
-    c.out.report.Add(Item("local_programs", CheckStatus::kFail, *bindir, tools.error().message,
+    std::string dirs =
+        c.out.plan.client_bindir == *bindir
+            ? *bindir
+            : fmt::format("{}, client programs {}", *bindir, c.out.plan.client_bindir);
+    c.out.report.Add(Item("local_programs", CheckStatus::kFail, dirs, tools.error().message,
                           tools.error().detail + " " + tools.error().hint));
     return;
   }
-  c.out.report.Add(Item("local_programs", CheckStatus::kOk, tools->front().version_text,
-                        fmt::format("the local PostgreSQL {} programs in {} match the primary",
-                                    tools->front().major, *bindir)));
+  c.out.plan.primary_major = major;
+  c.out.plan.verifier_major = tools->verifier_major;
+  std::string message =
+      tools->server_bindir == tools->client_bindir
+          ? fmt::format("the local PostgreSQL {} programs in {} match the primary",
+                        tools->server_major, tools->server_bindir)
+          : fmt::format(
+                "the server programs in {} (PostgreSQL {}) match the primary; "
+                "pg_basebackup {} and pg_verifybackup {} come from {}",
+                tools->server_bindir, tools->server_major, tools->basebackup_major,
+                tools->verifier_major, tools->client_bindir);
+  c.out.report.Add(
+      Item("local_programs", CheckStatus::kOk, tools->programs.front().version_text, message));
 }
 
 void CheckCatalog(Context& c) {
@@ -582,6 +598,7 @@ nlohmann::json ClonePlan::ToJson() const {
           {"replace_existing", replace_existing},
           {"stop_running", stop_running},
           {"bindir", bindir},
+          {"client_bindir", client_bindir},
           {"pgpass_file", pgpass_file},
           {"service", service},
           {"log_file", log_file},
@@ -592,8 +609,8 @@ nlohmann::json ClonePlan::ToJson() const {
 
 BasebackupSpec BasebackupSpecFor(const conf::Config& cfg, const ClonePlan& plan,
                                  const LocalLayout& layout) {
-  BasebackupSpec spec{plan.bindir,    plan.staging,       PrimaryReplicationParams(cfg, "", ""),
-                      plan.copy_slot, cfg.clone.max_rate, cfg.clone.compress};
+  BasebackupSpec spec{plan.client_bindir, plan.staging,       PrimaryReplicationParams(cfg, "", ""),
+                      plan.copy_slot,     cfg.clone.max_rate, cfg.clone.compress};
   // The standby shows up on the primary under its slot's name.
   spec.primary.application_name = plan.slot;
   for (const auto& t : layout.tablespaces)
@@ -623,7 +640,7 @@ PreflightResult RunPreflight(PreflightInputs& in) {
     CheckSlot(c);
     CheckSpace(c);
   }
-  if (!out.plan.bindir.empty())
+  if (!out.plan.client_bindir.empty())
     out.plan.basebackup_argv = BasebackupArgv(BasebackupSpecFor(cfg, out.plan, in.layout));
   return out;
 }

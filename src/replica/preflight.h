@@ -31,7 +31,10 @@ struct ClonePlan {
   bool replace_existing = false;  // a data directory exists and is moved aside
   bool stop_running = false;      // the local server runs and is stopped at the swap
   bool remove_leftover_staging = false;
-  std::string bindir;
+  std::string bindir;         // the standby's server programs (the primary's major version)
+  std::string client_bindir;  // pg_basebackup and pg_verifybackup (that major or newer)
+  int primary_major = 0;
+  int verifier_major = 0;  // pg_verifybackup's
   std::string pgpass_file;
   std::string service;   // description
   std::string log_file;  // the server log (service type pg_ctl)

@@ -54,12 +54,15 @@ TestConfig WriteConfig(const Workspace& ws, const Cluster& primary, const std::s
       "local:\n"
       "  os_user: {}\n"
       "  bindir: {}\n"
+      "{}"
       "  pgpass_file: {}\n"
       // A throwaway cluster: the local standby may have the primary's superuser login.
       "  admin_passfile: {}\n",
       primary.port(), Cluster::kSuperuser, primary.admin_passfile(), Cluster::kReplicationUser,
-      t.secret_file, t.state_dir, env.os_user.name, env.bindir, t.pgpass_file,
-      primary.admin_passfile());
+      t.secret_file, t.state_dir, env.os_user.name, primary.bindir(),
+      // A primary of another major version: pg_basebackup and pg_verifybackup from Debian's.
+      primary.bindir() == env.bindir ? "" : fmt::format("  client_bindir: {}\n", env.bindir),
+      t.pgpass_file, primary.admin_passfile());
   yaml += extra;
   t.path = WriteConfigFile(ws, fmt::format("pgreplica{}.yaml", counter), yaml);
   return t;

@@ -85,6 +85,22 @@ const TestEnv& TestEnv::Get() {
   return env;
 }
 
+std::string FetchedBindir(int major) {
+  const char* cache = std::getenv("PGREPLICA_PG_CACHE");
+  return fmt::format("{}/{}/bin", cache && *cache ? cache : "/var/cache/pgreplica-test/postgres",
+                     major);
+}
+
+std::optional<std::string> ServerBindir(int major) {
+  for (const auto& dir : {fmt::format("/usr/lib/postgresql/{}/bin", major), FetchedBindir(major)}) {
+    bool all = true;
+    for (const char* program : {"initdb", "pg_ctl", "postgres"})
+      all = all && access((dir + "/" + program).c_str(), X_OK) == 0;
+    if (all) return dir;
+  }
+  return std::nullopt;
+}
+
 Workspace::Workspace() {
   const auto& env = TestEnv::Get();
   auto dir = TempDir::Create("/tmp", fmt::format("pgreplica-it-{}-", getpid()));
@@ -117,6 +133,7 @@ Result<std::unique_ptr<Cluster>> Cluster::Create(const Workspace& ws, const Clus
   const auto& env = TestEnv::Get();
   std::unique_ptr<Cluster> c(new Cluster());
   c->name_ = o.name;
+  c->bindir_ = o.bindir.empty() ? env.bindir : o.bindir;
   c->dir_ = ws.MakeDir(o.name);
   c->data_dir_ = c->dir_ + "/data";
   c->socket_dir_ = c->dir_ + "/sock";
@@ -124,7 +141,7 @@ Result<std::unique_ptr<Cluster>> Cluster::Create(const Workspace& ws, const Clus
   (void)MakeDirs(c->socket_dir_, 0700, OwnerOf(env.os_user));
   std::string pwfile = ws.WriteFile(o.name + ".pw", kSuperPassword + "\n");
   auto init = c->RunTool({"initdb", "-D", c->data_dir_, "-U", kSuperuser, "--pwfile=" + pwfile,
-                          "--auth=scram-sha-256", "-E", "UTF8", "--no-instructions", "--no-sync"});
+                          "--auth=scram-sha-256", "-E", "UTF8", "--no-sync"});
   unlink(pwfile.c_str());
   if (!init) return std::unexpected(init.error());
   if (!init->status.ok())
@@ -147,9 +164,11 @@ Result<std::unique_ptr<Cluster>> Cluster::Create(const Workspace& ws, const Clus
 }
 
 std::unique_ptr<Cluster> Cluster::Adopt(const Workspace&, const std::string& name,
-                                        const std::string& data_dir, int port) {
+                                        const std::string& data_dir, int port,
+                                        const std::string& bindir) {
   std::unique_ptr<Cluster> c(new Cluster());
   c->name_ = name;
+  c->bindir_ = bindir.empty() ? TestEnv::Get().bindir : bindir;
   c->data_dir_ = data_dir;
   c->dir_ = DirName(data_dir);
   c->port_ = port;
@@ -215,7 +234,7 @@ Status Cluster::Start() {
   for (int attempt = 0; attempt < 5; ++attempt) {
     if (port_ == 0 || attempt > 0) port_ = FreePort();
     auto child = proc::Child::Start(
-        {.argv = {env.bindir + "/postgres", "-D", data_dir_, "-p", std::to_string(port_)},
+        {.argv = {bindir_ + "/postgres", "-D", data_dir_, "-p", std::to_string(port_)},
          .run_as = env.os_user,
          .output_file = log_file_,
          .die_with_parent = true});
@@ -324,10 +343,47 @@ bool Cluster::WaitFor(const std::string& sql, int seconds) const {
 
 Result<proc::RunResult> Cluster::RunTool(std::vector<std::string> argv) const {
   const auto& env = TestEnv::Get();
-  argv[0] = env.bindir + "/" + argv[0];
+  std::string own = bindir_ + "/" + argv[0];
+  argv[0] = access(own.c_str(), X_OK) == 0 ? own : env.bindir + "/" + argv[0];
   proc::ChildSpec spec{.argv = argv, .run_as = env.os_user, .cwd = "/tmp"};
   if (!admin_passfile_.empty()) spec.env.emplace_back("PGPASSFILE", admin_passfile_);
   return proc::Run(spec, {.timeout = std::chrono::minutes(10)});
+}
+
+Result<std::unique_ptr<Cluster>> Cluster::CreateStandbyByCopy(const Workspace& ws,
+                                                              const std::string& name,
+                                                              const std::string& slot) {
+  const auto& env = TestEnv::Get();
+  if (auto r = Sql("SELECT pg_create_physical_replication_slot($1, true)", {slot}); !r)
+    return std::unexpected(r.error());
+  std::unique_ptr<Cluster> c(new Cluster());
+  c->name_ = name;
+  c->bindir_ = bindir_;
+  c->dir_ = ws.MakeDir(name);
+  c->data_dir_ = c->dir_ + "/data";
+  c->socket_dir_ = socket_dir_;  // the copied configuration's
+  c->log_file_ = c->dir_ + "/server.log";
+  c->admin_passfile_ = admin_passfile_;
+  // A cleanly stopped primary's files are a consistent copy.
+  if (auto ok = Stop(); !ok) return std::unexpected(ok.error());
+  auto cp = proc::Run({.argv = {"cp", "-a", data_dir_, c->data_dir_}, .run_as = env.os_user},
+                      {.timeout = std::chrono::minutes(5)});
+  if (auto ok = Start(); !ok) return std::unexpected(ok.error());
+  if (!cp) return std::unexpected(cp.error());
+  if (!cp->status.ok())
+    return Fail(ErrorKind::kChildFailed, "cp " + cp->status.Describe(), cp->output);
+  std::string passfile = ws.WriteFile(name + ".replication.pgpass",
+                                      fmt::format("*:*:*:{}:{}\n", kReplicationUser,
+                                                  conf::EscapePgpassField(kReplicationPassword)));
+  std::ofstream(c->data_dir_ + "/postgresql.auto.conf", std::ios::app) << fmt::format(
+      "primary_conninfo = 'host=127.0.0.1 port={} user={} passfile={} application_name={}'\n"
+      "primary_slot_name = '{}'\n",
+      port_, kReplicationUser, passfile, name, slot);
+  (void)WriteFileAtomic(c->data_dir_ + "/standby.signal", "", 0600, OwnerOf(env.os_user));
+  if (auto ok = c->Start(); !ok) return std::unexpected(ok.error());
+  if (!c->WaitFor("SELECT status = 'streaming' FROM pg_stat_wal_receiver"))
+    return Fail(ErrorKind::kConnection, "standby \"" + name + "\" does not stream");
+  return c;
 }
 
 Status Cluster::PgbenchInit(int scale) const {

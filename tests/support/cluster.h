@@ -30,6 +30,14 @@ struct TestEnv {
   static const TestEnv& Get();
 };
 
+// The server programs (initdb, pg_ctl, postgres) of another PostgreSQL major version: Debian's
+// /usr/lib/postgresql/<major>/bin when installed, else <cache>/<major>/bin as
+// scripts/fetch-postgres leaves it ($PGREPLICA_PG_CACHE, by default
+// /var/cache/pgreplica-test/postgres). nullopt when neither holds them.
+std::optional<std::string> ServerBindir(int major);
+// Where scripts/fetch-postgres puts `major` (whether or not it is there).
+std::string FetchedBindir(int major);
+
 // A private directory owned by the test OS user, removed at the end.
 class Workspace {
  public:
@@ -54,6 +62,9 @@ struct ClusterOptions {
   bool replication_role = true;       // create "replicator" with LOGIN REPLICATION
   bool hba_replication = true;        // allow replication connections in pg_hba.conf
   std::vector<std::string> settings;  // extra postgresql.conf lines
+  // The server programs (initdb, postgres, pg_ctl); empty: TestEnv's. Client programs (pgbench,
+  // pg_basebackup) missing there come from TestEnv's bindir.
+  std::string bindir;
 };
 
 class Cluster {
@@ -67,8 +78,15 @@ class Cluster {
   static Result<std::unique_ptr<Cluster>> Create(const Workspace& ws,
                                                  const ClusterOptions& options);
   // A data directory started by someone else (pgreplica clone) on `port`.
+  // `bindir`: its server programs (empty: TestEnv's).
   static std::unique_ptr<Cluster> Adopt(const Workspace& ws, const std::string& name,
-                                        const std::string& data_dir, int port);
+                                        const std::string& data_dir, int port,
+                                        const std::string& bindir = "");
+  // A streaming standby of this primary, of any major version (pg_basebackup may be older than
+  // the server): stops this primary, copies its data directory, starts it again on its port,
+  // then starts the copy as a standby through the physical slot `slot` (created here).
+  Result<std::unique_ptr<Cluster>> CreateStandbyByCopy(const Workspace& ws, const std::string& name,
+                                                       const std::string& slot);
   ~Cluster();
 
   Status Start();
@@ -88,10 +106,11 @@ class Cluster {
   Status PgbenchInit(int scale) const;
   // A pgbench write load in the background, ended by the returned child's destructor.
   Result<proc::Child> PgbenchLoad(int seconds, int rate, int clients = 2) const;
-  // Runs a program from the bindir as the OS user.
+  // Runs a program as the OS user: from the cluster's bindir when it is there, else TestEnv's.
   Result<proc::RunResult> RunTool(std::vector<std::string> argv) const;
 
   const std::string& name() const { return name_; }
+  const std::string& bindir() const { return bindir_; }
   const std::string& data_dir() const { return data_dir_; }
   const std::string& socket_dir() const { return socket_dir_; }
   const std::string& log_file() const { return log_file_; }
@@ -104,7 +123,7 @@ class Cluster {
   Status Configure(const ClusterOptions& options);
   Status WaitReady(int seconds);
 
-  std::string name_, dir_, data_dir_, socket_dir_, log_file_, admin_passfile_;
+  std::string name_, dir_, data_dir_, socket_dir_, log_file_, admin_passfile_, bindir_;
   int port_ = 0;
   bool adopted_ = false;
   mutable std::optional<proc::Child> postmaster_;  // when started by the fixture (Poll reaps)
