@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <thread>
 
 #include <fmt/format.h>
@@ -22,12 +23,15 @@
 #include "replica/slot.h"
 #include "replica/swap.h"
 #include "replica/target.h"
+#include "replica/verify.h"
 
 namespace pgreplica::replica {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+constexpr std::chrono::milliseconds kConfirmPollInterval{100};
 
 // Records steps in the result, the job record and its log, and tells the observer.
 class Steps {
@@ -265,24 +269,84 @@ Status PointCopyAtFinalTablespaces(const LocalLayout& layout, const proc::OsUser
   return Relink(*staging, links, Owner{user.uid, user.gid});
 }
 
-Status Verify(const ClonePlan& plan, const proc::OsUser& user, const CloneEvents& events,
-              Steps& steps) {
-  steps.Begin("verify");
-  auto r = proc::Run({.argv = {plan.bindir + "/pg_verifybackup", plan.staging},
-                      .run_as = user,
-                      .cwd = "/",
-                      .die_with_parent = true},
+// Whether the verifiers parse the WAL the copy needs with pg_waldump (pg_verifybackup without
+// -n; the built-in verifier's WAL check). The one place that decides it for both.
+bool ParseWalOfCopy(const ClonePlan& /*plan*/) { return true; }
+
+Error VerificationFailed(const std::string& detail) {
+  return Error{ErrorKind::kChildFailed, "the copy failed verification against its backup manifest",
+               detail, "The copy was removed and nothing was changed; run the clone again."};
+}
+
+Status VerifyWithPgVerifybackup(const ClonePlan& plan, const proc::OsUser& user,
+                                const CloneEvents& events, Steps& steps) {
+  std::vector<std::string> argv = {plan.bindir + "/pg_verifybackup"};
+  if (!ParseWalOfCopy(plan)) argv.push_back("--no-parse-wal");
+  argv.push_back(plan.staging);
+  auto r = proc::Run({.argv = argv, .run_as = user, .cwd = "/", .die_with_parent = true},
                      {.on_line = [&](const std::string& l) { steps.Log("pg_verifybackup: " + l); },
                       .cancel = events.cancel});
   if (!r) return steps.Failed(r.error());
   if (r->status.cancelled) return steps.Failed(InterruptedError("during verification"));
-  if (!r->status.ok()) {
-    return steps.Failed(
-        Error{ErrorKind::kChildFailed, "the copy failed verification against its backup manifest",
-              r->output, "The copy was removed and nothing was changed; run the clone again."});
-  }
+  if (!r->status.ok()) return steps.Failed(VerificationFailed(r->output));
   steps.End("ok", "pg_verifybackup: the copy matches its manifest");
   return {};
+}
+
+// The built-in verifier (replica/verify.h) over the staged data directory and tablespaces,
+// with pg_waldump checking the manifest's WAL ranges (as the OS user) while the files are read.
+Status VerifyBuiltin(const ClonePlan& plan, const LocalLayout& layout, const proc::OsUser& user,
+                     const CloneEvents& events, Steps& steps) {
+  auto started = Clock::now();
+  auto data = layout.data.parent.OpenDir(layout.data.Sibling(kStagingSuffix));
+  if (!data) return steps.Failed(data.error());
+  std::deque<Dir> staged;
+  VerifyTarget target{.data = &*data, .cancel = events.cancel};
+  for (const auto& t : layout.tablespaces) {
+    auto d = t.local.parent.OpenDir(t.local.Sibling(kStagingSuffix));
+    if (!d) return steps.Failed(d.error());
+    staged.push_back(std::move(*d));
+    target.tablespaces[t.oid] = &staged.back();
+  }
+  auto report = VerifyBackup(
+      target, {.parse = ParseWalOfCopy(plan),
+               .bindir = plan.bindir,
+               .wal_dir = plan.staging + "/pg_wal",
+               .run_as = user,
+               .on_line = [&](const std::string& l) { steps.Log("pg_waldump: " + l); }});
+  if (!report) return steps.Failed(report.error());
+  const std::vector<std::string>& problems = report->problems;
+  bool cancelled = report->cancelled;
+  if (cancelled) return steps.Failed(InterruptedError("during verification"));
+  for (const auto& p : problems) steps.Log("verify: " + p);
+  if (!problems.empty()) {
+    std::string detail;
+    for (std::size_t i = 0; i < problems.size() && i < 10; ++i)
+      detail += (i == 0 ? "" : "\n") + problems[i];
+    if (problems.size() > 10)
+      detail += fmt::format("\n... and {} more problem(s); see the job log", problems.size() - 10);
+    return steps.Failed(VerificationFailed(detail));
+  }
+  double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  steps.End("ok", fmt::format("the copy matches its manifest: {} files, {} checked in {:.1f} s "
+                              "({} readers, CRC-32C {}){}",
+                              report->files, HumanBytes(static_cast<std::int64_t>(report->bytes)),
+                              seconds, std::clamp(std::thread::hardware_concurrency(), 1u, 8u),
+                              Crc32cHardware() ? "in hardware" : "in software",
+                              ParseWalOfCopy(plan) ? "; WAL parsed with pg_waldump" : ""));
+  return {};
+}
+
+Status Verify(const conf::Config& cfg, const ClonePlan& plan, const LocalLayout& layout,
+              const proc::OsUser& user, const CloneEvents& events, Steps& steps) {
+  steps.Begin("verify");
+  if (cfg.clone.verify == "off") {
+    steps.End("skipped", "--no-verify");
+    return {};
+  }
+  if (cfg.clone.verify == "pg_verifybackup")
+    return VerifyWithPgVerifybackup(plan, user, events, steps);
+  return VerifyBuiltin(plan, layout, user, events, steps);
 }
 
 }  // namespace
@@ -316,6 +380,7 @@ nlohmann::json CloneResult::ToJson() const {
                       {"steps", steps_json},        {"confirm", confirm.ToJson()},
                       {"removed_old", removed_old}, {"leftover_slots", leftover_slots}};
   j["already_streaming"] = already_streaming;
+  j["swap"] = {{"downtime_seconds", downtime_seconds}, {"start_seconds", start_seconds}};
   j["old_directory"] = old_directory.empty() ? nlohmann::json() : nlohmann::json(old_directory);
   if (preflight) {
     j["preflight"] = pgreplica::ToJson(preflight->report);
@@ -398,7 +463,10 @@ Status Confirm(const conf::Config& cfg, const ClonePlan& plan, const CloneEvents
   while (true) {
     f = AskOnce(cfg, plan.data_real, plan.slot);
     if (Streaming(f, plan.slot) || Clock::now() > deadline || Cancelled(events)) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    // The WAL receiver usually streams within a few hundred milliseconds of the start; a short
+    // interval keeps the confirmation from adding up to a whole interval to every clone (one
+    // admin login and one query on the primary per poll).
+    std::this_thread::sleep_for(kConfirmPollInterval);
   }
   result.confirm = f;
   if (Cancelled(events) && !Streaming(f, plan.slot)) {
@@ -584,12 +652,7 @@ Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEven
   StagingGuard staging(layout, *user);
   auto staged = Copy(cfg, plan, layout, *user, events, steps);
   if (!staged) return std::unexpected(staged.error());
-  if (cfg.clone.verify) {
-    if (auto ok = Verify(plan, *user, events, steps); !ok) return ok;
-  } else {
-    steps.Begin("verify");
-    steps.End("skipped", "--no-verify");
-  }
+  if (auto ok = Verify(cfg, plan, layout, *user, events, steps); !ok) return ok;
   if (Cancelled(events)) return std::unexpected(InterruptedError("before the swap"));
 
   steps.Begin("swap");
@@ -606,9 +669,12 @@ Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEven
   staging.Release();
   slots.Keep(plan.slot);  // from here on the new standby uses it
   result.old_directory = swapped->old_directory;
-  steps.End("ok", fmt::format("{}started with {} in {:.1f} s",
-                              swapped->was_running ? "stopped the old standby, " : "",
-                              (*service)->Describe(), swapped->downtime_seconds));
+  result.downtime_seconds = swapped->downtime_seconds;
+  result.start_seconds = swapped->start_seconds;
+  steps.End("ok",
+            fmt::format("{}started with {} in {:.1f} s (the start took {:.1f} s)",
+                        swapped->was_running ? "stopped the old standby, " : "",
+                        (*service)->Describe(), swapped->downtime_seconds, swapped->start_seconds));
 
   if (auto ok = Confirm(cfg, plan, events, result, steps); !ok) return ok;
   steps.Begin("cleanup");
