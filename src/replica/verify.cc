@@ -135,11 +135,15 @@ Status CheckManifestChecksum(std::string_view text, const std::string& listed) {
   return {};
 }
 
-// The top-level entries pg_verifybackup does not compare with the manifest.
-bool Ignored(const std::string& relpath) {
+// The paths pg_verifybackup does not compare with the manifest, in either direction: these
+// top-level entries and everything below them (its should_ignore_relpath).
+bool Ignored(std::string_view relpath) {
   static constexpr std::array<std::string_view, 5> kIgnore = {
       "backup_manifest", "pg_wal", "postgresql.auto.conf", "recovery.signal", "standby.signal"};
-  return std::ranges::find(kIgnore, relpath) != kIgnore.end();
+  return std::ranges::any_of(kIgnore, [&](std::string_view ig) {
+    return relpath == ig ||
+           (relpath.starts_with(ig) && relpath.size() > ig.size() && relpath[ig.size()] == '/');
+  });
 }
 
 struct DiskFile {
@@ -417,7 +421,7 @@ Result<VerifyReport> VerifyCopy(const VerifyTarget& target, const Manifest& mani
     if (m.algorithm != "NONE") jobs.push_back({&f, &m});
   }
   for (std::size_t i = 0; i < found.size(); ++i)
-    if (!found[i])
+    if (!found[i] && !Ignored(manifest->files[i].path))
       report.problems.push_back(fmt::format("\"{}\" is present in the manifest but not on disk",
                                             manifest->files[i].path));
 

@@ -130,7 +130,10 @@ class VerifyCopyTest : public ::testing::Test {
     fs::create_directories(root_ + "/base/1");
     fs::create_directories(root_ + "/pg_wal");
     fs::create_directories(root_ + "/pg_tblspc");
+    // pg_basebackup lists postgresql.auto.conf, then -R changes it: neither its absence nor
+    // its contents count.
     files_ = {{"PG_VERSION", "15\n", ""},
+              {"postgresql.auto.conf", "# as on the primary\n", ""},
               {"global/pg_control", std::string(8192, 'c'), ""},
               {"base/1/1259", std::string(3 << 20, 'r') + "tail", ""}};
     fs::create_directories(root_ + "/global");
@@ -214,6 +217,7 @@ TEST_F(VerifyCopyTest, TruncatedMissingAndExtraFilesAreReported) {
 TEST_F(VerifyCopyTest, ExceptionsCountOnlyAtTheTopLevel) {
   WriteManifest();
   Write("base/1/standby.signal", "");
+  fs::remove(root_ + "/postgresql.auto.conf");  // listed, but an exception: not missing
   EXPECT_EQ(Problems(),
             std::vector<std::string>{
                 "\"base/1/standby.signal\" is present on disk but not in the manifest"});
