@@ -14,6 +14,7 @@
 #include "common/fs.h"
 #include "common/number.h"
 #include "proc/child.h"
+#include "replica/copy_watch.h"
 #include "replica/journal.h"
 #include "replica/layout.h"
 #include "replica/leftover.h"
@@ -226,11 +227,38 @@ Status SetSlotInCopy(const Location& data, const std::string& slot, const proc::
   return {};
 }
 
+// With the built-in verifier, checksums the copy's files as pg_basebackup closes them
+// (replica/copy_watch.h). Not being able to watch only makes the verification read more.
+std::unique_ptr<CopyWatcher> WatchCopy(const conf::Config& cfg, const LocalLayout& layout,
+                                       std::deque<Dir>& dirs, Steps& steps) {
+  if (cfg.clone.verify != "builtin") return nullptr;
+  std::vector<const Dir*> roots;
+  auto open = [&](const Location& l) {
+    auto d = l.parent.OpenDir(l.Sibling(kStagingSuffix));
+    if (!d) return false;
+    dirs.push_back(std::move(*d));
+    roots.push_back(&dirs.back());
+    return true;
+  };
+  if (!open(layout.data)) return nullptr;
+  for (const auto& t : layout.tablespaces)
+    if (!open(t.local)) return nullptr;
+  auto w = CopyWatcher::Start(roots);
+  if (!w) {
+    steps.Log("verify: not checksumming during the copy: " + w.error().message);
+    return nullptr;
+  }
+  return std::move(*w);
+}
+
 Result<FileId> Copy(const conf::Config& cfg, const ClonePlan& plan, const LocalLayout& layout,
-                    const proc::OsUser& user, const CloneEvents& events, Steps& steps) {
+                    const proc::OsUser& user, const CloneEvents& events, Steps& steps,
+                    PrecomputedSums& sums) {
   steps.Begin("copy");
   auto staged = MakeStaging(layout, user);
   if (!staged) return steps.Failed(staged.error());
+  std::deque<Dir> watched;
+  auto watcher = WatchCopy(cfg, layout, watched, steps);
   CopyProgress last;
   CopyHooks hooks{.on_progress =
                       [&](const CopyProgress& p) {
@@ -240,6 +268,7 @@ Result<FileId> Copy(const conf::Config& cfg, const ClonePlan& plan, const LocalL
                   .on_output = [&](const std::string& l) { steps.Log("pg_basebackup: " + l); },
                   .cancel = events.cancel};
   auto ok = RunBasebackup(BasebackupSpecFor(cfg, plan, layout), user, plan.pgpass_file, hooks);
+  if (watcher) sums = watcher->Finish();
   if (!ok) {
     Error e = ok.error().kind == ErrorKind::kInterrupted ? InterruptedError("during the copy")
                                                          : ok.error();
@@ -296,12 +325,12 @@ Status VerifyWithPgVerifybackup(const ClonePlan& plan, const proc::OsUser& user,
 // The built-in verifier (replica/verify.h) over the staged data directory and tablespaces,
 // with pg_waldump checking the manifest's WAL ranges (as the OS user) while the files are read.
 Status VerifyBuiltin(const ClonePlan& plan, const LocalLayout& layout, const proc::OsUser& user,
-                     const CloneEvents& events, Steps& steps) {
+                     const PrecomputedSums& sums, const CloneEvents& events, Steps& steps) {
   auto started = Clock::now();
   auto data = layout.data.parent.OpenDir(layout.data.Sibling(kStagingSuffix));
   if (!data) return steps.Failed(data.error());
   std::deque<Dir> staged;
-  VerifyTarget target{.data = &*data, .cancel = events.cancel};
+  VerifyTarget target{.data = &*data, .precomputed = &sums, .cancel = events.cancel};
   for (const auto& t : layout.tablespaces) {
     auto d = t.local.parent.OpenDir(t.local.Sibling(kStagingSuffix));
     if (!d) return steps.Failed(d.error());
@@ -328,17 +357,20 @@ Status VerifyBuiltin(const ClonePlan& plan, const LocalLayout& layout, const pro
     return steps.Failed(VerificationFailed(detail));
   }
   double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  steps.End("ok", fmt::format("the copy matches its manifest: {} files, {} checked in {:.1f} s "
+  steps.End("ok", fmt::format("the copy matches its manifest: {} files checked in {:.1f} s, {} "
+                              "of them by their checksum taken during the copy, {} read now "
                               "({} readers, CRC-32C {}){}",
-                              report->files, HumanBytes(static_cast<std::int64_t>(report->bytes)),
-                              seconds, std::clamp(std::thread::hardware_concurrency(), 1u, 8u),
+                              report->files, seconds, report->reused_files,
+                              HumanBytes(static_cast<std::int64_t>(report->bytes)),
+                              std::clamp(std::thread::hardware_concurrency(), 1u, 8u),
                               Crc32cHardware() ? "in hardware" : "in software",
                               ParseWalOfCopy(plan) ? "; WAL parsed with pg_waldump" : ""));
   return {};
 }
 
 Status Verify(const conf::Config& cfg, const ClonePlan& plan, const LocalLayout& layout,
-              const proc::OsUser& user, const CloneEvents& events, Steps& steps) {
+              const proc::OsUser& user, const PrecomputedSums& sums, const CloneEvents& events,
+              Steps& steps) {
   steps.Begin("verify");
   if (cfg.clone.verify == "off") {
     steps.End("skipped", "--no-verify");
@@ -346,7 +378,7 @@ Status Verify(const conf::Config& cfg, const ClonePlan& plan, const LocalLayout&
   }
   if (cfg.clone.verify == "pg_verifybackup")
     return VerifyWithPgVerifybackup(plan, user, events, steps);
-  return VerifyBuiltin(plan, layout, user, events, steps);
+  return VerifyBuiltin(plan, layout, user, sums, events, steps);
 }
 
 }  // namespace
@@ -650,9 +682,10 @@ Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEven
                   result.leftover_slots);
   if (auto ok = PrepareSlots(cfg, plan, password, slots, steps); !ok) return ok;
   StagingGuard staging(layout, *user);
-  auto staged = Copy(cfg, plan, layout, *user, events, steps);
+  PrecomputedSums sums;
+  auto staged = Copy(cfg, plan, layout, *user, events, steps, sums);
   if (!staged) return std::unexpected(staged.error());
-  if (auto ok = Verify(cfg, plan, layout, *user, events, steps); !ok) return ok;
+  if (auto ok = Verify(cfg, plan, layout, *user, sums, events, steps); !ok) return ok;
   if (Cancelled(events)) return std::unexpected(InterruptedError("before the swap"));
 
   steps.Begin("swap");

@@ -208,10 +208,29 @@ class Walker {
 constexpr std::size_t kChunk = 1 << 20;
 
 // Reads one file and compares its checksum; returns the problem, if any.
+struct ReaderTotals {
+  std::uint64_t bytes_read = 0;
+  std::uint64_t reused_files = 0;
+  std::uint64_t reused_bytes = 0;
+};
+
 std::string CheckFile(const DiskFile& f, const ManifestFile& m, std::vector<char>& buffer,
-                      const std::function<bool()>& cancel, std::uint64_t& bytes_read) {
+                      const VerifyTarget& target, ReaderTotals& totals) {
+  const auto& cancel = target.cancel;
   auto fd = f.dir->OpenFile(f.name, O_RDONLY);
   if (!fd) return fmt::format("could not open file \"{}\": {}", f.relpath, fd.error().message);
+  if (m.algorithm == "CRC32C" && target.precomputed != nullptr && m.size == f.size) {
+    if (auto crc = ReusableCrc32c(*target.precomputed, fd->get())) {
+      struct stat st {};
+      if (fstat(fd->get(), &st) == 0 && static_cast<std::uint64_t>(st.st_size) == m.size) {
+        ++totals.reused_files;
+        totals.reused_bytes += m.size;
+        if (Crc32cHex(*crc) != m.checksum)
+          return fmt::format("checksum mismatch for file \"{}\"", f.relpath);
+        return "";
+      }
+    }
+  }
   (void)posix_fadvise(fd->get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   auto sum = FileChecksum::Make(m.algorithm);
   if (!sum) return fmt::format("file \"{}\": {}", f.relpath, sum.error().message);
@@ -227,7 +246,7 @@ std::string CheckFile(const DiskFile& f, const ManifestFile& m, std::vector<char
     sum->Update(buffer.data(), static_cast<std::size_t>(n));
     total += static_cast<std::uint64_t>(n);
   }
-  bytes_read += total;
+  totals.bytes_read += total;
   if (total != m.size)
     return fmt::format("file \"{}\" should contain {} bytes, but read {} bytes", f.relpath, m.size,
                        total);
@@ -307,7 +326,10 @@ std::string FileChecksum::Hex() {
     return replica::Hex(out, n);
   }
   if (algorithm_ != "CRC32C") return "";
-  std::uint32_t v = crc_ ^ kCrc32cInit;
+  return Crc32cHex(crc_ ^ kCrc32cInit);
+}
+
+std::string Crc32cHex(std::uint32_t v) {
   unsigned char le[4] = {static_cast<unsigned char>(v), static_cast<unsigned char>(v >> 8),
                          static_cast<unsigned char>(v >> 16), static_cast<unsigned char>(v >> 24)};
   return replica::Hex(le, 4);
@@ -436,9 +458,10 @@ Result<VerifyReport> VerifyCopy(const VerifyTarget& target, const Manifest& mani
   std::atomic<std::size_t> next{0};
   std::atomic<std::uint64_t> bytes{0};
   std::atomic<bool> cancelled{false};
+  std::atomic<std::uint64_t> reused_files{0}, reused_bytes{0};
   auto reader = [&] {
     std::vector<char> buffer(kChunk);
-    std::uint64_t mine = 0;
+    ReaderTotals mine;
     while (!cancelled) {
       std::size_t i = next.fetch_add(1);
       if (i >= jobs.size()) break;
@@ -446,9 +469,11 @@ Result<VerifyReport> VerifyCopy(const VerifyTarget& target, const Manifest& mani
         cancelled = true;
         break;
       }
-      results[i] = CheckFile(*jobs[i].disk, *jobs[i].listed, buffer, target.cancel, mine);
+      results[i] = CheckFile(*jobs[i].disk, *jobs[i].listed, buffer, target, mine);
     }
-    bytes += mine;
+    bytes += mine.bytes_read;
+    reused_files += mine.reused_files;
+    reused_bytes += mine.reused_bytes;
   };
   {
     std::vector<std::jthread> pool;
@@ -460,6 +485,8 @@ Result<VerifyReport> VerifyCopy(const VerifyTarget& target, const Manifest& mani
     if (!r.empty()) report.problems.push_back(r);
   report.files = jobs.size();
   report.bytes = bytes;
+  report.reused_files = reused_files;
+  report.reused_bytes = reused_bytes;
   return report;
 }
 

@@ -25,6 +25,7 @@
 #include "common/dirfd.h"
 #include "common/error.h"
 #include "proc/user.h"
+#include "replica/copy_watch.h"
 
 namespace pgreplica::replica {
 
@@ -34,6 +35,8 @@ namespace pgreplica::replica {
 inline constexpr std::uint32_t kCrc32cInit = 0xFFFFFFFFu;
 std::uint32_t Crc32cUpdate(std::uint32_t crc, const void* data, std::size_t size);
 std::uint32_t Crc32cPortable(std::uint32_t crc, const void* data, std::size_t size);
+// A final CRC-32C value as the manifest spells it: its bytes in little-endian order, in hex.
+std::string Crc32cHex(std::uint32_t value);
 // Whether Crc32cUpdate uses the CPU's instruction.
 bool Crc32cHardware();
 
@@ -85,7 +88,10 @@ Result<Manifest> ParseManifest(std::string_view text);
 struct VerifyTarget {
   const Dir* data = nullptr;
   std::map<std::string, const Dir*> tablespaces;
-  unsigned threads = 0;          // readers; 0: one per CPU (at most 8)
+  unsigned threads = 0;  // readers; 0: one per CPU (at most 8)
+  // CRC-32C sums taken while the copy was written (CopyWatcher); a file's sum is used instead
+  // of reading it when ReusableCrc32c vouches for it and the manifest uses CRC-32C.
+  const PrecomputedSums* precomputed = nullptr;
   std::function<bool()> cancel;  // polled between files and chunks (from every reader)
 };
 
@@ -93,6 +99,8 @@ struct VerifyReport {
   std::vector<std::string> problems;  // one line each, in pg_verifybackup's wording
   std::uint64_t files = 0;            // files checked
   std::uint64_t bytes = 0;            // bytes read for checksums
+  std::uint64_t reused_files = 0;     // files whose sum from the copy was used
+  std::uint64_t reused_bytes = 0;
   bool cancelled = false;
   bool ok() const { return problems.empty() && !cancelled; }
 };
