@@ -106,8 +106,11 @@ void CopyWatcher::Sum(int dir_fd, const char* name) {
   if (!fd.valid()) return;
   struct stat before {};
   if (fstat(fd.get(), &before) != 0 || !S_ISREG(before.st_mode)) return;
-  // Only a file that has not changed since reading began can be vouched for.
-  if (!Before(before.st_ctim, started)) return;
+  // Only a file that has not changed since reading began can be vouched for. A change after
+  // `started` stamps a ctime of at least `started`'s clock tick, unless the filesystem keeps
+  // timestamps coarser than the tick (1 s on some): a ctime with whole milliseconds says it
+  // may, and such a file is left to the verifier.
+  if (!Before(before.st_ctim, started) || before.st_ctim.tv_nsec % 1000000 == 0) return;
   std::uint32_t crc = kCrc32cInit;
   std::uint64_t total = 0;
   while (!stop_) {

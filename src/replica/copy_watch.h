@@ -8,7 +8,8 @@
 // verifier opens is the same inode with the same size and the same ctime as when it was
 // summed, and that ctime is earlier than the moment reading began (CLOCK_REALTIME_COARSE, the
 // clock the kernel stamps ctime with). Any change after the sum moves the ctime forward, so a
-// file changed later is read again. Whatever is missed (a directory's first files before its
+// file changed later is read again. On a filesystem whose timestamps are coarser than a
+// millisecond nothing is vouched for. Whatever is missed (a directory's first files before its
 // watch exists, an overflowing event queue) is simply read by the verifier.
 
 #include <sys/types.h>
