@@ -344,9 +344,8 @@ Status VerifyBuiltin(const ClonePlan& plan, const LocalLayout& layout, const pro
                .run_as = user,
                .on_line = [&](const std::string& l) { steps.Log("pg_waldump: " + l); }});
   if (!report) return steps.Failed(report.error());
+  if (report->cancelled) return steps.Failed(InterruptedError("during verification"));
   const std::vector<std::string>& problems = report->problems;
-  bool cancelled = report->cancelled;
-  if (cancelled) return steps.Failed(InterruptedError("during verification"));
   for (const auto& p : problems) steps.Log("verify: " + p);
   if (!problems.empty()) {
     std::string detail;
