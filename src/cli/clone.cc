@@ -148,7 +148,7 @@ Result<int> Detach(const CloneCliOptions& o, const conf::Config& cfg, const Prin
 Result<int> RunCloneCommand(const CloneCliOptions& o, const Printer& printer) {
   auto config = LoadEffectiveConfig(o.common);
   if (!config) return std::unexpected(config.error());
-  if (o.no_verify) config->clone.verify = false;
+  if (o.no_verify) config->clone.verify = "off";
   if (o.no_keep_old) config->clone.keep_old = 0;
   // A --tablespace-mapping replaces the configuration's entry for the same OLDDIR.
   auto old_dir = [](const std::string& m) { return LexicalPath(m.substr(0, m.find('='))); };
@@ -221,14 +221,15 @@ void AddCloneCommand(CLI::App& app, Runner& runner, const std::vector<std::strin
   cmd->footer(
       "Sequence: lock, preflight (all checks), slot (WAL reserved), copy into staging with "
       "pg_basebackup,\n"
-      "verify with pg_verifybackup, swap (stop old, move aside, move copy in, start), confirm "
+      "verify against the backup manifest (clone.verify), swap (stop old, move aside, move copy "
+      "in, start), confirm "
       "streaming.\n"
       "Nothing in the data directory changes before the swap.");
   AddCommonOptions(cmd, o->common, kKeys);
   cmd->add_flag("--dry-run", o->dry_run, "run the preflight, print the plan, change nothing");
   cmd->add_flag("--force", o->force,
                 "replace the data directory even if it holds a running primary");
-  cmd->add_flag("--no-verify", o->no_verify, "skip pg_verifybackup (clone.verify: false)");
+  cmd->add_flag("--no-verify", o->no_verify, "skip verifying the copy (clone.verify: false)");
   CLI::Option* no_keep_old =
       cmd->add_flag("--no-keep-old", o->no_keep_old,
                     "delete the old data directory after success (clone.keep_old: 0)");

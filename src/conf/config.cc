@@ -122,6 +122,22 @@ Access List(Field field, std::function<Problem(const std::string&)> check = Chec
           ResetOf(field), GetOf(field)};
 }
 
+// clone.verify: builtin, pg_verifybackup, or a boolean (true: builtin; false: off).
+std::string NormalizeVerifyMode(const std::string& v) {
+  static const std::set<std::string> yes = {"true", "yes", "on", "1"};
+  static const std::set<std::string> no = {"false", "no", "off", "0"};
+  if (yes.count(v)) return "builtin";
+  if (no.count(v)) return "off";
+  return v;
+}
+
+Problem CheckVerifyMode(const std::string& v) {
+  std::string n = NormalizeVerifyMode(v);
+  if (n == "builtin" || n == "pg_verifybackup" || n == "off") return std::nullopt;
+  return fmt::format("\"{}\" is not a verifier: use builtin, pg_verifybackup, true or false.",
+                     Printable(v));
+}
+
 // The field of a Config, const or not.
 #define FIELD(expr) \
   [](auto& c) -> auto& { return c.expr; }
@@ -183,8 +199,9 @@ const std::vector<KeyDef>& Schema() {
        List(FIELD(local.service.status))},
       {"clone.keep_old", Type::kInt, "old data directories kept after a clone",
        Int(FIELD(clone.keep_old), 0, 100)},
-      {"clone.verify", Type::kBool, "verify the copy with pg_verifybackup",
-       Bool(FIELD(clone.verify))},
+      {"clone.verify", Type::kString,
+       "check the copy before the swap: builtin, pg_verifybackup, or false (true: builtin)",
+       Str(FIELD(clone.verify), CheckVerifyMode, NormalizeVerifyMode)},
       {"clone.max_rate", Type::kString, "pg_basebackup --max-rate (e.g. 100M)",
        Str(FIELD(clone.max_rate), CheckOptionalRate)},
       {"clone.compress", Type::kString, "pg_basebackup --compress (e.g. server-zstd)",

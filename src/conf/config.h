@@ -65,7 +65,8 @@ struct LocalConfig {
 
 struct CloneConfig {
   int keep_old = 1;
-  bool verify = true;
+  // How the copy is checked before the swap: "builtin", "pg_verifybackup" or "off".
+  std::string verify = "builtin";
   std::string max_rate;       // passed to pg_basebackup --max-rate
   std::string compress;       // passed to pg_basebackup --compress (e.g. server-zstd)
   int confirm_timeout = 120;  // seconds to wait for streaming after start

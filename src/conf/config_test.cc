@@ -9,7 +9,7 @@ TEST(Config, EmptyTextGivesDefaults) {
   ASSERT_TRUE(c);
   EXPECT_EQ(c->primary.port, 5432);
   EXPECT_EQ(c->local.os_user, "postgres");
-  EXPECT_TRUE(c->clone.verify);
+  EXPECT_EQ(c->clone.verify, "builtin");
 }
 
 TEST(Config, ReadsEveryKindOfValue) {
@@ -36,9 +36,27 @@ connect_timeout: 5
   EXPECT_EQ(c->primary.port, 5433);
   EXPECT_EQ(c->replication.slot, "node_a_slot");
   EXPECT_EQ(c->local.service.start, (std::vector<std::string>{"systemctl", "start", "pg"}));
-  EXPECT_FALSE(c->clone.verify);
+  EXPECT_EQ(c->clone.verify, "off");
   EXPECT_EQ(c->clone.keep_old, 3);
   EXPECT_EQ(c->connect_timeout, 5);
+}
+
+TEST(Config, CloneVerifyNamesAVerifierOrIsABoolean) {
+  for (const auto& [text, want] :
+       std::vector<std::pair<std::string, std::string>>{{"builtin", "builtin"},
+                                                        {"pg_verifybackup", "pg_verifybackup"},
+                                                        {"true", "builtin"},
+                                                        {"on", "builtin"},
+                                                        {"false", "off"},
+                                                        {"no", "off"}}) {
+    auto c = ParseConfig("clone:\n  verify: " + text + "\n", "x.yaml");
+    ASSERT_TRUE(c) << text << ": " << c.error().message;
+    EXPECT_EQ(c->clone.verify, want) << text;
+  }
+  auto bad = ParseConfig("clone:\n  verify: pg_verifybackup2\n", "x.yaml");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().detail.find("builtin, pg_verifybackup, true or false"), std::string::npos)
+      << bad.error().message << " / " << bad.error().detail;
 }
 
 TEST(Config, UnknownKeyNamesFileLineAndSuggestion) {
@@ -184,7 +202,7 @@ TEST(Config, SetWithoutAValueResetsTheKeyToItsDefault) {
     EXPECT_TRUE(ApplyOverride(*c, std::string(key) + "=")) << key;
   EXPECT_EQ(c->primary.port, 5432);
   EXPECT_EQ(c->primary.admin_user, "postgres");
-  EXPECT_TRUE(c->clone.verify);
+  EXPECT_EQ(c->clone.verify, "builtin");
   EXPECT_EQ(c->clone.compress, "");
   EXPECT_TRUE(c->local.service.stop.empty());
   EXPECT_TRUE(c->check.expected_standbys.empty());

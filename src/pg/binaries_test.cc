@@ -57,8 +57,9 @@ TEST(WalCheck, OnlyAVerifierOfThePrimarysMajorParsesTheWal) {
   EXPECT_EQ(same.explanation, "");
   auto newer = replica::ChooseWalCheck(15, 14);
   EXPECT_FALSE(newer.parse);
-  EXPECT_NE(newer.explanation.find("pg_verifybackup 15 reads only PostgreSQL 15's WAL"),
-            std::string::npos)
+  EXPECT_NE(
+      newer.explanation.find("pg_verifybackup and pg_waldump 15 read only PostgreSQL 15's WAL"),
+      std::string::npos)
       << newer.explanation;
   EXPECT_NE(newer.explanation.find("PostgreSQL 14"), std::string::npos);
   EXPECT_TRUE(replica::ChooseWalCheck(15, 0).parse) << "an unknown primary: the full check";

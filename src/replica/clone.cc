@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <thread>
 
 #include <fmt/format.h>
@@ -13,6 +14,7 @@
 #include "common/fs.h"
 #include "common/number.h"
 #include "proc/child.h"
+#include "replica/copy_watch.h"
 #include "replica/journal.h"
 #include "replica/layout.h"
 #include "replica/leftover.h"
@@ -22,12 +24,15 @@
 #include "replica/slot.h"
 #include "replica/swap.h"
 #include "replica/target.h"
+#include "replica/verify.h"
 
 namespace pgreplica::replica {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+constexpr std::chrono::milliseconds kConfirmPollInterval{100};
 
 // Records steps in the result, the job record and its log, and tells the observer.
 class Steps {
@@ -245,11 +250,38 @@ Status FitConninfoToServer(const Location& data, int server_major, const proc::O
   return AppendToCopyAutoConf(data, *line, user, "primary_conninfo");
 }
 
+// With the built-in verifier, checksums the copy's files as pg_basebackup closes them
+// (replica/copy_watch.h). Not being able to watch only makes the verification read more.
+std::unique_ptr<CopyWatcher> WatchCopy(const conf::Config& cfg, const LocalLayout& layout,
+                                       std::deque<Dir>& dirs, Steps& steps) {
+  if (cfg.clone.verify != "builtin") return nullptr;
+  std::vector<const Dir*> roots;
+  auto open = [&](const Location& l) {
+    auto d = l.parent.OpenDir(l.Sibling(kStagingSuffix));
+    if (!d) return false;
+    dirs.push_back(std::move(*d));
+    roots.push_back(&dirs.back());
+    return true;
+  };
+  if (!open(layout.data)) return nullptr;
+  for (const auto& t : layout.tablespaces)
+    if (!open(t.local)) return nullptr;
+  auto w = CopyWatcher::Start(roots);
+  if (!w) {
+    steps.Log("verify: not checksumming during the copy: " + w.error().message);
+    return nullptr;
+  }
+  return std::move(*w);
+}
+
 Result<FileId> Copy(const conf::Config& cfg, const ClonePlan& plan, const LocalLayout& layout,
-                    const proc::OsUser& user, const CloneEvents& events, Steps& steps) {
+                    const proc::OsUser& user, const CloneEvents& events, Steps& steps,
+                    PrecomputedSums& sums) {
   steps.Begin("copy");
   auto staged = MakeStaging(layout, user);
   if (!staged) return steps.Failed(staged.error());
+  std::deque<Dir> watched;
+  auto watcher = WatchCopy(cfg, layout, watched, steps);
   CopyProgress last;
   CopyHooks hooks{.on_progress =
                       [&](const CopyProgress& p) {
@@ -259,6 +291,7 @@ Result<FileId> Copy(const conf::Config& cfg, const ClonePlan& plan, const LocalL
                   .on_output = [&](const std::string& l) { steps.Log("pg_basebackup: " + l); },
                   .cancel = events.cancel};
   auto ok = RunBasebackup(BasebackupSpecFor(cfg, plan, layout), user, plan.pgpass_file, hooks);
+  if (watcher) sums = watcher->Finish();
   if (!ok) {
     Error e = ok.error().kind == ErrorKind::kInterrupted ? InterruptedError("during the copy")
                                                          : ok.error();
@@ -290,10 +323,20 @@ Status PointCopyAtFinalTablespaces(const LocalLayout& layout, const proc::OsUser
   return Relink(*staging, links, Owner{user.uid, user.gid});
 }
 
-Status Verify(const ClonePlan& plan, const proc::OsUser& user, const CloneEvents& events,
-              Steps& steps) {
-  steps.Begin("verify");
-  WalCheck wal = ChooseWalCheck(plan.verifier_major, plan.primary_major);
+// Whether the verifiers parse the WAL the copy needs with pg_waldump (pg_verifybackup without
+// -n; the built-in verifier's WAL check): only with programs of the primary's major version.
+WalCheck WalCheckOfCopy(const ClonePlan& plan) {
+  return ChooseWalCheck(plan.verifier_major, plan.primary_major);
+}
+
+Error VerificationFailed(const std::string& detail) {
+  return Error{ErrorKind::kChildFailed, "the copy failed verification against its backup manifest",
+               detail, "The copy was removed and nothing was changed; run the clone again."};
+}
+
+Status VerifyWithPgVerifybackup(const ClonePlan& plan, const proc::OsUser& user,
+                                const CloneEvents& events, Steps& steps) {
+  WalCheck wal = WalCheckOfCopy(plan);
   std::vector<std::string> argv = {plan.client_bindir + "/pg_verifybackup"};
   if (!wal.parse) argv.push_back("--no-parse-wal");
   argv.push_back(plan.staging);
@@ -303,16 +346,73 @@ Status Verify(const ClonePlan& plan, const proc::OsUser& user, const CloneEvents
                       .cancel = events.cancel});
   if (!r) return steps.Failed(r.error());
   if (r->status.cancelled) return steps.Failed(InterruptedError("during verification"));
-  if (!r->status.ok()) {
-    return steps.Failed(
-        Error{ErrorKind::kChildFailed, "the copy failed verification against its backup manifest",
-              r->output, "The copy was removed and nothing was changed; run the clone again."});
-  }
+  if (!r->status.ok()) return steps.Failed(VerificationFailed(r->output));
   steps.End("ok", wal.parse ? "pg_verifybackup: the copy matches its manifest"
                             : "pg_verifybackup: the copy's files match its manifest; its WAL was "
                               "not checked (" +
                                   wal.explanation + ")");
   return {};
+}
+
+// The built-in verifier (replica/verify.h) over the staged data directory and tablespaces,
+// with pg_waldump checking the manifest's WAL ranges (as the OS user) while the files are read.
+Status VerifyBuiltin(const ClonePlan& plan, const LocalLayout& layout, const proc::OsUser& user,
+                     const PrecomputedSums& sums, const CloneEvents& events, Steps& steps) {
+  auto started = Clock::now();
+  auto data = layout.data.parent.OpenDir(layout.data.Sibling(kStagingSuffix));
+  if (!data) return steps.Failed(data.error());
+  std::deque<Dir> staged;
+  VerifyTarget target{.data = &*data, .precomputed = &sums, .cancel = events.cancel};
+  for (const auto& t : layout.tablespaces) {
+    auto d = t.local.parent.OpenDir(t.local.Sibling(kStagingSuffix));
+    if (!d) return steps.Failed(d.error());
+    staged.push_back(std::move(*d));
+    target.tablespaces[t.oid] = &staged.back();
+  }
+  WalCheck wal = WalCheckOfCopy(plan);
+  if (!wal.parse) steps.Log(wal.explanation);
+  auto report = VerifyBackup(
+      target, {.parse = wal.parse,
+               .bindir = plan.client_bindir,
+               .wal_dir = plan.staging + "/pg_wal",
+               .run_as = user,
+               .on_line = [&](const std::string& l) { steps.Log("pg_waldump: " + l); }});
+  if (!report) return steps.Failed(report.error());
+  if (report->cancelled) return steps.Failed(InterruptedError("during verification"));
+  const std::vector<std::string>& problems = report->problems;
+  for (const auto& p : problems) steps.Log("verify: " + p);
+  if (!problems.empty()) {
+    std::string detail;
+    for (std::size_t i = 0; i < problems.size() && i < 10; ++i)
+      detail += (i == 0 ? "" : "\n") + problems[i];
+    if (problems.size() > 10)
+      detail += fmt::format("\n... and {} more problem(s); see the job log", problems.size() - 10);
+    return steps.Failed(VerificationFailed(detail));
+  }
+  double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  steps.End("ok", fmt::format("the copy matches its manifest: {} files checked in {:.1f} s, {} "
+                              "of them by their checksum taken during the copy, {} read now "
+                              "({} readers, CRC-32C {}){}",
+                              report->files, seconds, report->reused_files,
+                              HumanBytes(static_cast<std::int64_t>(report->bytes)),
+                              std::clamp(std::thread::hardware_concurrency(), 1u, 8u),
+                              Crc32cHardware() ? "in hardware" : "in software",
+                              wal.parse ? "; WAL parsed with pg_waldump"
+                                        : "; its WAL was not checked (" + wal.explanation + ")"));
+  return {};
+}
+
+Status Verify(const conf::Config& cfg, const ClonePlan& plan, const LocalLayout& layout,
+              const proc::OsUser& user, const PrecomputedSums& sums, const CloneEvents& events,
+              Steps& steps) {
+  steps.Begin("verify");
+  if (cfg.clone.verify == "off") {
+    steps.End("skipped", "--no-verify");
+    return {};
+  }
+  if (cfg.clone.verify == "pg_verifybackup")
+    return VerifyWithPgVerifybackup(plan, user, events, steps);
+  return VerifyBuiltin(plan, layout, user, sums, events, steps);
 }
 
 }  // namespace
@@ -321,9 +421,11 @@ WalCheck ChooseWalCheck(int verifier_major, int primary_major) {
   // Unknown versions: pg_verifybackup's full check, as before the version rule.
   if (verifier_major == primary_major || verifier_major <= 0 || primary_major <= 0)
     return {true, ""};
-  return {false, fmt::format("pg_verifybackup {} reads only PostgreSQL {}'s WAL, the primary runs "
-                             "PostgreSQL {}: the standby checks the WAL as it replays it",
-                             verifier_major, verifier_major, primary_major)};
+  return {false,
+          fmt::format(
+              "pg_verifybackup and pg_waldump {} read only PostgreSQL {}'s WAL, the primary runs "
+              "PostgreSQL {}: the standby checks the WAL as it replays it",
+              verifier_major, verifier_major, primary_major)};
 }
 
 std::string ResolveSlotName(const conf::Config& config) {
@@ -355,6 +457,7 @@ nlohmann::json CloneResult::ToJson() const {
                       {"steps", steps_json},        {"confirm", confirm.ToJson()},
                       {"removed_old", removed_old}, {"leftover_slots", leftover_slots}};
   j["already_streaming"] = already_streaming;
+  j["swap"] = {{"downtime_seconds", downtime_seconds}, {"start_seconds", start_seconds}};
   j["old_directory"] = old_directory.empty() ? nlohmann::json() : nlohmann::json(old_directory);
   if (preflight) {
     j["preflight"] = pgreplica::ToJson(preflight->report);
@@ -437,7 +540,10 @@ Status Confirm(const conf::Config& cfg, const ClonePlan& plan, const CloneEvents
   while (true) {
     f = AskOnce(cfg, plan.data_real, plan.slot);
     if (Streaming(f, plan.slot) || Clock::now() > deadline || Cancelled(events)) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    // The WAL receiver usually streams within a few hundred milliseconds of the start; a short
+    // interval keeps the confirmation from adding up to a whole interval to every clone (one
+    // admin login and one query on the primary per poll).
+    std::this_thread::sleep_for(kConfirmPollInterval);
   }
   result.confirm = f;
   if (Cancelled(events) && !Streaming(f, plan.slot)) {
@@ -621,14 +727,10 @@ Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEven
                   result.leftover_slots);
   if (auto ok = PrepareSlots(cfg, plan, password, slots, steps); !ok) return ok;
   StagingGuard staging(layout, *user);
-  auto staged = Copy(cfg, plan, layout, *user, events, steps);
+  PrecomputedSums sums;
+  auto staged = Copy(cfg, plan, layout, *user, events, steps, sums);
   if (!staged) return std::unexpected(staged.error());
-  if (cfg.clone.verify) {
-    if (auto ok = Verify(plan, *user, events, steps); !ok) return ok;
-  } else {
-    steps.Begin("verify");
-    steps.End("skipped", "--no-verify");
-  }
+  if (auto ok = Verify(cfg, plan, layout, *user, sums, events, steps); !ok) return ok;
   if (Cancelled(events)) return std::unexpected(InterruptedError("before the swap"));
 
   steps.Begin("swap");
@@ -645,9 +747,12 @@ Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEven
   staging.Release();
   slots.Keep(plan.slot);  // from here on the new standby uses it
   result.old_directory = swapped->old_directory;
-  steps.End("ok", fmt::format("{}started with {} in {:.1f} s",
-                              swapped->was_running ? "stopped the old standby, " : "",
-                              (*service)->Describe(), swapped->downtime_seconds));
+  result.downtime_seconds = swapped->downtime_seconds;
+  result.start_seconds = swapped->start_seconds;
+  steps.End("ok",
+            fmt::format("{}started with {} in {:.1f} s (the start took {:.1f} s)",
+                        swapped->was_running ? "stopped the old standby, " : "",
+                        (*service)->Describe(), swapped->downtime_seconds, swapped->start_seconds));
 
   if (auto ok = Confirm(cfg, plan, events, result, steps); !ok) return ok;
   steps.Begin("cleanup");

@@ -61,6 +61,10 @@ struct CloneResult {
   std::vector<std::string> removed_old;     // older copies removed after success
   std::vector<std::string> leftover_slots;  // slots this run created but could not drop
   ConfirmFacts confirm;
+  // The swap's timing: from stopping the old server to the new one accepting connections, and
+  // of that the new server's start.
+  double downtime_seconds = 0;
+  double start_seconds = 0;
   nlohmann::json ToJson() const;
 };
 

@@ -100,7 +100,8 @@ TEST(ConfigCheck, EffectiveSettingsAreNestedAsInTheFile) {
   nlohmann::json s = conf::EffectiveSettings(c);
   EXPECT_EQ(s["primary"]["host"], "db1.example.com");
   EXPECT_EQ(s["primary"]["port"], 5432);
-  EXPECT_EQ(s["clone"]["verify"], false);
+  EXPECT_EQ(s["clone"]["verify"],
+            "off");  // false is spelled "off" since clone.verify names a verifier
   EXPECT_EQ(s["local"]["tablespace_mapping"], nlohmann::json::array({"/a=/b"}));
   EXPECT_EQ(s["local"]["service"]["type"], "pg_ctl");
   EXPECT_EQ(s["replication"]["password_file"], "");

@@ -250,10 +250,13 @@ Result<SwapOutcome> SwapIn(const SwapInputs& in, Service& service) {
     return std::unexpected(
         RollBack(in, service, out, fixed.error().Context("could not prepare the new copy")));
   }
+  auto start = std::chrono::steady_clock::now();
   if (auto ok = service.Start(); !ok) {
     return std::unexpected(
         RollBack(in, service, out, ok.error().Context("the new standby did not start")));
   }
+  out.start_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   RemoveJournal(in);  // the new standby runs: nothing is left to put back
   out.downtime_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

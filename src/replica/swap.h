@@ -37,6 +37,7 @@ struct SwapOutcome {
   std::string old_directory;    // where the data directory went; empty when there was none
   MovedAside moved;             // everything moved aside, for the cleanup after success
   double downtime_seconds = 0;  // from stopping the old server to the new one accepting connections
+  double start_seconds = 0;     // of that, starting the new server until it accepts connections
 };
 
 // Requires: the staged copies are verified and their pg_tblspc links point at the final
