@@ -54,6 +54,14 @@ struct ClusterOptions {
   bool replication_role = true;       // create "replicator" with LOGIN REPLICATION
   bool hba_replication = true;        // allow replication connections in pg_hba.conf
   std::vector<std::string> settings;  // extra postgresql.conf lines
+  // A separate network host (tests/support/hosts.h): the server runs in this network
+  // namespace (needs root), the test process reaches it through its Unix socket, and
+  // `listen_addresses` are that host's. Empty: this host, on 127.0.0.1.
+  std::string netns;
+  std::string listen_addresses = "127.0.0.1";
+  // Extra pg_hba.conf lines "host all all ADDRESS scram-sha-256" (logins, not replication),
+  // for the other hosts' addresses.
+  std::vector<std::string> hba_hosts;
 };
 
 class Cluster {
@@ -67,8 +75,10 @@ class Cluster {
   static Result<std::unique_ptr<Cluster>> Create(const Workspace& ws,
                                                  const ClusterOptions& options);
   // A data directory started by someone else (pgreplica clone) on `port`.
+  // `netns`: the network namespace it runs in (its pg_ctl runs there too).
   static std::unique_ptr<Cluster> Adopt(const Workspace& ws, const std::string& name,
-                                        const std::string& data_dir, int port);
+                                        const std::string& data_dir, int port,
+                                        const std::string& netns = "");
   ~Cluster();
 
   Status Start();
@@ -88,8 +98,11 @@ class Cluster {
   Status PgbenchInit(int scale) const;
   // A pgbench write load in the background, ended by the returned child's destructor.
   Result<proc::Child> PgbenchLoad(int seconds, int rate, int clients = 2) const;
-  // Runs a program from the bindir as the OS user.
+  // Runs a program from the bindir as the OS user (in the cluster's network namespace).
   Result<proc::RunResult> RunTool(std::vector<std::string> argv) const;
+  // Where the test process connects: 127.0.0.1, or the socket directory of a cluster in
+  // another network namespace.
+  std::string ConnectHost() const;
 
   const std::string& name() const { return name_; }
   const std::string& data_dir() const { return data_dir_; }
@@ -98,13 +111,14 @@ class Cluster {
   // libpq password file with the superuser's entry, owned by the OS user.
   const std::string& admin_passfile() const { return admin_passfile_; }
   int port() const { return port_; }
+  const std::string& netns() const { return netns_; }
 
  private:
   Cluster() = default;
   Status Configure(const ClusterOptions& options);
   Status WaitReady(int seconds);
 
-  std::string name_, dir_, data_dir_, socket_dir_, log_file_, admin_passfile_;
+  std::string name_, dir_, data_dir_, socket_dir_, log_file_, admin_passfile_, netns_;
   int port_ = 0;
   bool adopted_ = false;
   mutable std::optional<proc::Child> postmaster_;  // when started by the fixture (Poll reaps)
@@ -115,5 +129,12 @@ class Cluster {
 void InstallInterruptCleanup();
 // Stops servers left by test processes that no longer exist.
 void SweepStrays();
+// A command the interrupt cleanup runs (after stopping the servers) until it is unregistered:
+// removing the network namespaces of tests/support/hosts.h. Returns its handle (-1: no room).
+int RegisterInterruptCommand(const std::vector<std::string>& argv);
+void UnregisterInterruptCommand(int handle);
+// `argv` run as the OS user inside network namespace `netns` (ip netns exec + setpriv); the
+// program gets the parent-death signal SIGQUIT.
+std::vector<std::string> InNetns(const std::string& netns, std::vector<std::string> argv);
 
 }  // namespace pgreplica::testing
