@@ -129,7 +129,9 @@ Result<int> RunSetup(const PrimaryOptions& o, const Printer& printer) {
   auto result = replica::SetupPrimary(*target, *password, {.reset_password = o.reset_password});
   PrintSetup(printer, *config, result);
   if (result.error) return ExitCode(result.error->kind);
-  if ((!result.replication_works && !result.restart_required()) || result.failed())
+  if ((!result.replication_works && !result.replication_refused_here &&
+       !result.restart_required()) ||
+      result.failed())
     return ExitCode(ErrorKind::kCheckFailed);
   return kExitOk;
 }

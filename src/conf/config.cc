@@ -234,6 +234,9 @@ const std::vector<KeyDef>& Schema() {
        Str(FIELD(state_directory), CheckAbsolutePath)},
       {"connect_timeout", Type::kInt, "seconds to wait for a connection",
        Int(FIELD(connect_timeout), 1, 3600)},
+      {"network_timeout", Type::kInt,
+       "seconds of silence after which a connection to the primary is given up",
+       Int(FIELD(network_timeout), 1, 3600)},
   };
   return schema;
 }

@@ -95,6 +95,9 @@ struct Config {
   CheckConfig check;
   std::string state_directory = "/var/lib/pgreplica";
   int connect_timeout = 10;
+  // Seconds of silence after which an established connection to the primary (pg_basebackup's
+  // included) is given up (pg::ConnParams::network_timeout).
+  int network_timeout = 60;
 };
 
 // Loads the file at `path`. When `path` is empty the default path is used if

@@ -145,7 +145,7 @@ TEST(Config, EveryUnknownKeyGetsTheNearestValidOne) {
       {"port: 5433\n", "\"port\"", "Did you mean \"primary.port\"? In the file it is"},
       {"zzzzzz: 1\n", "\"zzzzzz\"",
        "The valid keys at the top level are: primary, replication, local, clone, check, "
-       "state_directory, connect_timeout."},
+       "state_directory, connect_timeout, network_timeout."},
       {"clone:\n  qqqqqqq: 1\n", "\"clone.qqqqqqq\"",
        "The valid keys under \"clone\" are: keep_old, verify, max_rate, compress, "
        "confirm_timeout, space_margin_percent."},

@@ -2,6 +2,8 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace pgreplica::pg {
@@ -22,6 +24,17 @@ Keywords ToKeywords(const ConnParams& p) {
   add("password", p.password);
   if (p.connect_timeout > 0) kw.emplace_back("connect_timeout", std::to_string(p.connect_timeout));
   add("application_name", p.application_name);
+  if (p.network_timeout > 0) {
+    // Probes start after a third of the timeout without a packet from the peer; the kernel
+    // aborts the connection once the peer acknowledged nothing for network_timeout seconds
+    // (with keepalives on, tcp_user_timeout also bounds the probes).
+    int t = p.network_timeout;
+    kw.emplace_back("keepalives", "1");
+    kw.emplace_back("keepalives_idle", std::to_string(std::max(1, t / 3)));
+    kw.emplace_back("keepalives_interval", std::to_string(std::max(1, t / 6)));
+    kw.emplace_back("keepalives_count", "3");
+    kw.emplace_back("tcp_user_timeout", std::to_string(t * 1000));
+  }
   if (p.replication) kw.emplace_back("replication", "true");
   return kw;
 }

@@ -18,6 +18,12 @@ struct ConnParams {
   std::string passfile;  // empty: libpq default (PGPASSFILE, then ~/.pgpass)
   std::string password;  // in memory only; empty: from passfile
   int connect_timeout = 10;
+  // Seconds after which an established connection whose peer went silent (a cut link, a host
+  // that vanished) is given up: TCP keepalives probe an idle connection and tcp_user_timeout
+  // ends it once nothing was acknowledged for this long. 0: the system's defaults (a silent
+  // link then blocks for hours). A live but slow or idle server is never cut off: its kernel
+  // answers the probes.
+  int network_timeout = 0;
   std::string application_name = "pgreplica";
   bool replication = false;  // a physical replication connection (replication=true)
 };

@@ -13,6 +13,11 @@
 
 namespace pgreplica::replica {
 
+namespace {
+// How long pg_basebackup may go on after its first error before it is stopped.
+constexpr auto kErrorGrace = std::chrono::seconds(3);
+}  // namespace
+
 std::vector<std::string> BasebackupArgv(const BasebackupSpec& s) {
   pg::ConnParams conn = s.primary;
   conn.password.clear();
@@ -85,6 +90,7 @@ Status RunBasebackup(const BasebackupSpec& spec, const proc::OsUser& user,
   auto start = std::chrono::steady_clock::now();
   // The messages for an error's detail: the last lines that are not progress lines.
   std::vector<std::string> messages;
+  std::optional<std::chrono::steady_clock::time_point> first_error;
   auto on_line = [&](const std::string& line) {
     if (auto kb = ParseProgressKb(line)) {
       double elapsed =
@@ -98,13 +104,41 @@ Status RunBasebackup(const BasebackupSpec& spec, const proc::OsUser& user,
     if (hooks.on_output) hooks.on_output(line);
     messages.push_back(line);
     if (messages.size() > 20) messages.erase(messages.begin());
+    if (!first_error && line.find("error: ") != std::string::npos)
+      first_error = std::chrono::steady_clock::now();
+  };
+  // Every "error:" of pg_basebackup means the copy fails. When its WAL stream fails (a silent
+  // link times out there first, since it sends), the main process may still wait on its own
+  // connection, and TCP gives up on that one only network_timeout after the main process's
+  // last send: up to twice the timeout in all. So pg_basebackup gets a few seconds to end by
+  // itself after its first error, then it is stopped.
+  bool stopped_after_error = false;
+  auto cancel = [&] {
+    if (hooks.cancel && hooks.cancel()) return true;
+    if (first_error && std::chrono::steady_clock::now() - *first_error > kErrorGrace) {
+      stopped_after_error = true;
+      return true;
+    }
+    return false;
   };
   auto status =
-      child->Wait({.on_line = on_line, .cancel = hooks.cancel, .grace = std::chrono::seconds(10)});
+      child->Wait({.on_line = on_line, .cancel = cancel, .grace = std::chrono::seconds(10)});
   if (status.ok()) return {};
-  if (status.cancelled) return Fail(ErrorKind::kInterrupted, "the copy was interrupted");
+  if (status.cancelled && !stopped_after_error)
+    return Fail(ErrorKind::kInterrupted, "the copy was interrupted");
   std::string detail;
   for (const auto& m : messages) detail += (detail.empty() ? "" : "\n") + m;
+  // The kernel gave up the connection (tcp_user_timeout, keepalives): the primary or the link
+  // went silent. Say so in the message, not only in pg_basebackup's lines.
+  if (spec.primary.network_timeout > 0 && detail.find("timed out") != std::string::npos) {
+    return Fail(ErrorKind::kChildFailed,
+                fmt::format("pg_basebackup lost the primary: nothing was heard from it for "
+                            "network_timeout ({} s)",
+                            spec.primary.network_timeout),
+                detail,
+                "The link to the primary or the primary itself went silent. Check them and run "
+                "the clone again; raise network_timeout if the link is known to stall this long.");
+  }
   return Fail(ErrorKind::kChildFailed, fmt::format("pg_basebackup {}", status.Describe()), detail,
               "The messages above come from pg_basebackup and the primary.");
 }

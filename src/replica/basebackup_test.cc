@@ -51,6 +51,35 @@ TEST(Basebackup, PrimaryConninfoLosesOnlyOptionsTheServerDoesNotKnow) {
   EXPECT_FALSE(PrimaryConninfoForServer("primary_slot_name = 'x'\n", 13));
 }
 
+// A silent link must end the copy: keepalives and tcp_user_timeout from network_timeout go into
+// the conninfo (and with it into the copy's primary_conninfo); without one, libpq's defaults.
+TEST(Basebackup, ConninfoCarriesTheNetworkTimeout) {
+  BasebackupSpec spec;
+  spec.bindir = "/usr/lib/postgresql/15/bin";
+  spec.primary.host = "db-1.example.com";
+  spec.primary.network_timeout = 60;
+  std::string dbname;
+  for (const auto& a : BasebackupArgv(spec))
+    if (a.rfind("--dbname=", 0) == 0) dbname = a.substr(9);
+  auto kw = pg::ParseConninfo(dbname);
+  EXPECT_EQ(kw["keepalives"], "1") << dbname;
+  EXPECT_EQ(kw["keepalives_idle"], "20") << dbname;
+  EXPECT_EQ(kw["keepalives_interval"], "10") << dbname;
+  EXPECT_EQ(kw["tcp_user_timeout"], "60000") << dbname;
+  spec.primary.network_timeout = 2;
+  for (const auto& a : BasebackupArgv(spec))
+    if (a.rfind("--dbname=", 0) == 0) dbname = a.substr(9);
+  kw = pg::ParseConninfo(dbname);
+  EXPECT_EQ(kw["keepalives_idle"], "1") << dbname;
+  EXPECT_EQ(kw["keepalives_interval"], "1") << dbname;
+  EXPECT_EQ(kw["tcp_user_timeout"], "2000") << dbname;
+  spec.primary.network_timeout = 0;
+  for (const auto& a : BasebackupArgv(spec))
+    if (a.rfind("--dbname=", 0) == 0) dbname = a.substr(9);
+  EXPECT_EQ(dbname.find("keepalives"), std::string::npos) << dbname;
+  EXPECT_EQ(dbname.find("tcp_user_timeout"), std::string::npos) << dbname;
+}
+
 TEST(Basebackup, ParsesProgressLines) {
   auto p = ParseProgressKb("  12345/67890 kB (18%), 0/1 tablespace (/data/x/base/1/1234)");
   ASSERT_TRUE(p);

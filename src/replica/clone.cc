@@ -793,10 +793,13 @@ CloneResult RunClone(const conf::Config& config, const CloneOptions& options,
   if (result.error && !result.leftover_slots.empty()) {
     std::string list;
     for (const auto& s : result.leftover_slots) list += (list.empty() ? "" : ", ") + s;
+    // A detail of program output ends with a line of its own: the sentence gets a new line.
+    const std::string& d = result.error->detail;
+    const char* sep = d.empty() ? "" : d.find('\n') != std::string::npos ? "\n" : " ";
     result.error->detail += fmt::format(
-        " These slots created by this run could not be dropped and keep WAL on the "
+        "{}These slots created by this run could not be dropped and keep WAL on the "
         "primary: {}.",
-        list);
+        sep, list);
     result.error->hint +=
         " The next clone drops them; or drop them on the primary with pg_drop_replication_slot().";
   }

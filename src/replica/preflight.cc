@@ -571,20 +571,38 @@ bool IsLocalHost(const std::string& host) {
     return true;
   char name[256] = {};
   if (gethostname(name, sizeof name - 1) == 0 && host == name) return true;
+  // The addresses `host` stands for: itself when it is one, else what the resolver (this
+  // host's /etc/hosts, DNS) says, as libpq would look it up. A name of one of this host's
+  // addresses is this host, whatever the name.
+  std::vector<std::string> wanted;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), nullptr, &hints, &found) == 0) {
+    for (addrinfo* a = found; a; a = a->ai_next) {
+      char buf[NI_MAXHOST];
+      if (getnameinfo(a->ai_addr, a->ai_addrlen, buf, sizeof buf, nullptr, 0, NI_NUMERICHOST) == 0)
+        wanted.emplace_back(buf);
+    }
+    freeaddrinfo(found);
+  }
+  if (wanted.empty()) wanted.push_back(host);
+  for (const auto& w : wanted)
+    if (w.rfind("127.", 0) == 0 || w == "::1") return true;  // loopback: 127.0.1.1 and the like
   ifaddrs* addrs = nullptr;
   if (getifaddrs(&addrs) != 0) return false;
-  bool found = false;
-  for (ifaddrs* a = addrs; a && !found; a = a->ifa_next) {
+  bool local = false;
+  for (ifaddrs* a = addrs; a && !local; a = a->ifa_next) {
     if (!a->ifa_addr || (a->ifa_addr->sa_family != AF_INET && a->ifa_addr->sa_family != AF_INET6))
       continue;
     char buf[NI_MAXHOST];
     socklen_t len = a->ifa_addr->sa_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
-    if (getnameinfo(a->ifa_addr, len, buf, sizeof buf, nullptr, 0, NI_NUMERICHOST) == 0 &&
-        host == buf)
-      found = true;
+    if (getnameinfo(a->ifa_addr, len, buf, sizeof buf, nullptr, 0, NI_NUMERICHOST) == 0)
+      for (const auto& w : wanted) local = local || w == buf;
   }
   freeifaddrs(addrs);
-  return found;
+  return local;
 }
 
 nlohmann::json ClonePlan::ToJson() const {

@@ -190,6 +190,7 @@ nlohmann::json ToJson(const SetupResult& r) {
           {"changed", r.changed()},
           {"restart_required", r.restart_required()},
           {"replication_works", r.replication_works},
+          {"replication_refused_here", r.replication_refused_here},
           {"password_mismatch", r.password_mismatch},
           {"actions", actions}};
 }
@@ -489,7 +490,21 @@ Status ProvePassword(pg::Connection& conn, const PrimaryTarget& t, const Facts& 
     result.actions.push_back({"password", false, false, "the replication password works"});
   }
   result.replication_works = tried.has_value();
-  if (!tried) {
+  const bool hba_refused =
+      !tried && !t.allowed_address.empty() &&
+      (tried.error().message + tried.error().detail).find("no pg_hba.conf entry") !=
+          std::string::npos;
+  if (hba_refused) {
+    // The line for allowed_address is in place, but this host is not at that address: a
+    // replication connection from here proves nothing about the replica's.
+    result.replication_refused_here = true;
+    result.actions.push_back(
+        {"replication_connection", false, false,
+         fmt::format("a replication connection from this host is refused by pg_hba.conf, which "
+                     "allows {} for replication: the login is proven from there (pgpass --verify "
+                     "or clone on that host)",
+                     t.allowed_address)});
+  } else if (!tried) {
     SetupAction a{
         "replication_connection", false, false,
         "a replication connection still fails: " + OneLine(tried.error().message) +

@@ -52,6 +52,10 @@ struct SetupResult {
   std::vector<SetupAction> actions;  // what was done and found, in order, up to a stop
   bool replication_works = false;    // a replication connection with the password succeeded
   bool password_mismatch = false;    // the role exists with another password, left unchanged
+  // pg_hba.conf refuses replication from the host that runs setup because allowed_address is
+  // another host's (the usual case: setup runs on the primary for a replica's address). The
+  // login cannot be proven from here; the replica proves it (pgpass --verify, clone).
+  bool replication_refused_here = false;
   // Why setup stopped; `actions` then lists what was done before (changed ones stay done).
   std::optional<Error> error;
   bool changed() const;
@@ -59,7 +63,8 @@ struct SetupResult {
   bool failed() const;  // an action failed (not counting `error`)
 };
 
-// {"ok", "changed", "restart_required", "replication_works", "password_mismatch",
+// {"ok", "changed", "restart_required", "replication_works", "replication_refused_here",
+// "password_mismatch",
 // "actions": [{"name", "status" (ok, changed, pending, failed), "changed",
 // "restart_required", "message"}]}; "ok" is false when an action failed or setup stopped.
 // The error itself is the caller's to add.

@@ -14,6 +14,7 @@ pg::ConnParams PrimaryAdminParams(const conf::Config& c) {
   p.dbname = c.primary.dbname;
   p.passfile = c.primary.admin_passfile;
   p.connect_timeout = c.connect_timeout;
+  p.network_timeout = c.network_timeout;
   return p;
 }
 
@@ -26,6 +27,7 @@ pg::ConnParams PrimaryReplicationParams(const conf::Config& c, const std::string
   p.password = password;
   p.passfile = passfile;
   p.connect_timeout = c.connect_timeout;
+  p.network_timeout = c.network_timeout;
   p.replication = true;
   return p;
 }

@@ -13,10 +13,17 @@ nlohmann::json CliResult::Json() const {
 CliResult RunPgreplica(const Workspace& ws, const std::vector<std::string>& args,
                        const std::string& stdin_text,
                        const std::vector<std::pair<std::string, std::string>>& env) {
+  return RunPgreplicaIn("", ws, args, stdin_text, env);
+}
+
+CliResult RunPgreplicaIn(const std::string& netns, const Workspace& ws,
+                         const std::vector<std::string>& args, const std::string& stdin_text,
+                         const std::vector<std::pair<std::string, std::string>>& env) {
   static int counter = 0;
   std::string in = ws.WriteFile(fmt::format("stdin.{}", ++counter), stdin_text);
   std::vector<std::string> argv = {"sh", "-c", "exec \"$0\" \"$@\" < \"$PGREPLICA_TEST_STDIN\"",
                                    PGREPLICA_BINARY};
+  if (!netns.empty()) argv.insert(argv.begin(), {"ip", "netns", "exec", netns});
   argv.insert(argv.end(), args.begin(), args.end());
   proc::ChildSpec spec{.argv = argv, .env = {{"NO_COLOR", "1"}, {"PGREPLICA_TEST_STDIN", in}}};
   spec.env.insert(spec.env.end(), env.begin(), env.end());

@@ -24,6 +24,11 @@ struct CliResult {
 CliResult RunPgreplica(const Workspace& ws, const std::vector<std::string>& args,
                        const std::string& stdin_text = "",
                        const std::vector<std::pair<std::string, std::string>>& env = {});
+// The same inside a separate network host (tests/support/hosts.h): `ip netns exec NETNS`,
+// which also gives it the host's /etc/hosts. Needs root.
+CliResult RunPgreplicaIn(const std::string& netns, const Workspace& ws,
+                         const std::vector<std::string>& args, const std::string& stdin_text = "",
+                         const std::vector<std::pair<std::string, std::string>>& env = {});
 
 // A configuration file for a standby of `primary` in the workspace: the OS
 // user, bindir, the replication secret (mode 0600) and a password file path.

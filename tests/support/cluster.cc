@@ -5,13 +5,16 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -43,9 +46,28 @@ void Unregister(pid_t pid) {
     if (slot == pid) slot = 0;
 }
 
+// Commands for the signal handler (RegisterInterruptCommand): argv pointers into a fixed
+// buffer, prepared outside the handler.
+constexpr int kMaxCommands = 8;
+struct InterruptCommand {
+  volatile std::sig_atomic_t used = 0;
+  char text[2048];
+  char* argv[32];
+};
+InterruptCommand g_commands[kMaxCommands];
+
 void OnInterrupt(int sig) {
   for (auto& slot : g_servers)
     if (slot > 0) kill(slot, SIGQUIT);
+  for (auto& c : g_commands) {
+    if (!c.used) continue;
+    pid_t pid = fork();  // async-signal-safe, as are execvp's underlying execve and waitpid
+    if (pid == 0) {
+      execvp(c.argv[0], c.argv);
+      _exit(127);
+    }
+    if (pid > 0) waitpid(pid, nullptr, 0);
+  }
   signal(sig, SIG_DFL);
   raise(sig);
 }
@@ -134,6 +156,7 @@ Result<std::unique_ptr<Cluster>> Cluster::Create(const Workspace& ws, const Clus
   std::unique_ptr<Cluster> c(new Cluster());
   c->name_ = o.name;
   c->bindir_ = o.bindir.empty() ? env.bindir : o.bindir;
+  c->netns_ = o.netns;
   c->dir_ = ws.MakeDir(o.name);
   c->data_dir_ = c->dir_ + "/data";
   c->socket_dir_ = c->dir_ + "/sock";
@@ -165,10 +188,11 @@ Result<std::unique_ptr<Cluster>> Cluster::Create(const Workspace& ws, const Clus
 
 std::unique_ptr<Cluster> Cluster::Adopt(const Workspace&, const std::string& name,
                                         const std::string& data_dir, int port,
-                                        const std::string& bindir) {
+                                        const std::string& bindir, const std::string& netns) {
   std::unique_ptr<Cluster> c(new Cluster());
   c->name_ = name;
   c->bindir_ = bindir.empty() ? TestEnv::Get().bindir : bindir;
+  c->netns_ = netns;
   c->data_dir_ = data_dir;
   c->dir_ = DirName(data_dir);
   c->port_ = port;
@@ -204,7 +228,7 @@ Cluster::~Cluster() {
 Status Cluster::Configure(const ClusterOptions& o) {
   std::string conf = fmt::format(
       "\n# pgreplica test cluster\n"
-      "listen_addresses = '127.0.0.1'\n"
+      "listen_addresses = '{}'\n"
       "unix_socket_directories = '{}'\n"
       "fsync = off\n"
       "synchronous_commit = off\n"
@@ -213,9 +237,14 @@ Status Cluster::Configure(const ClusterOptions& o) {
       "max_wal_size = 256MB\n"
       "logging_collector = off\n"
       "log_line_prefix = '%m [%p] %u@%d '\n",
-      socket_dir_);
+      o.listen_addresses, socket_dir_);
   for (const auto& s : o.settings) conf += s + "\n";
   std::ofstream(data_dir_ + "/postgresql.conf", std::ios::app) << conf;
+  if (!o.hba_hosts.empty()) {
+    std::ofstream hba(data_dir_ + "/pg_hba.conf", std::ios::app);
+    hba << "\n# other test hosts\n";
+    for (const auto& a : o.hba_hosts) hba << "host all all " << a << " scram-sha-256\n";
+  }
   if (!o.hba_replication) {
     std::ifstream in(data_dir_ + "/pg_hba.conf");
     std::stringstream kept;
@@ -231,13 +260,23 @@ Status Cluster::Configure(const ClusterOptions& o) {
 
 Status Cluster::Start() {
   const auto& env = TestEnv::Get();
+  // Clusters in other network namespaces hold no port here: never hand one out twice, since
+  // their copies share the primary's socket directory.
+  static std::set<int> netns_ports;
   for (int attempt = 0; attempt < 5; ++attempt) {
-    if (port_ == 0 || attempt > 0) port_ = FreePort();
-    auto child = proc::Child::Start(
-        {.argv = {bindir_ + "/postgres", "-D", data_dir_, "-p", std::to_string(port_)},
-         .run_as = env.os_user,
-         .output_file = log_file_,
-         .die_with_parent = true});
+    if (port_ == 0 || attempt > 0) {
+      do port_ = FreePort();
+      while (!netns_.empty() && !netns_ports.insert(port_).second);
+    }
+    std::vector<std::string> argv = {bindir_ + "/postgres", "-D", data_dir_, "-p",
+                                     std::to_string(port_)};
+    proc::ChildSpec spec{
+        .argv = argv, .run_as = env.os_user, .output_file = log_file_, .die_with_parent = true};
+    if (!netns_.empty()) {
+      spec.argv = InNetns(netns_, argv);
+      spec.run_as.reset();  // setpriv switches to the OS user inside the namespace
+    }
+    auto child = proc::Child::Start(spec);
     if (!child) return std::unexpected(child.error());
     postmaster_ = std::move(*child);
     Register(postmaster_->pid());
@@ -309,7 +348,7 @@ bool Cluster::Running() const {
 
 Result<pg::Connection> Cluster::Connect(const std::string& dbname) const {
   pg::ConnParams p;
-  p.host = "127.0.0.1";
+  p.host = ConnectHost();
   p.port = port_;
   p.user = kSuperuser;
   p.password = kSuperPassword;
@@ -341,11 +380,19 @@ bool Cluster::WaitFor(const std::string& sql, int seconds) const {
   return false;
 }
 
+std::string Cluster::ConnectHost() const {
+  return netns_.empty() ? std::string("127.0.0.1") : socket_dir_;
+}
+
 Result<proc::RunResult> Cluster::RunTool(std::vector<std::string> argv) const {
   const auto& env = TestEnv::Get();
   std::string own = bindir_ + "/" + argv[0];
   argv[0] = access(own.c_str(), X_OK) == 0 ? own : env.bindir + "/" + argv[0];
   proc::ChildSpec spec{.argv = argv, .run_as = env.os_user, .cwd = "/tmp"};
+  if (!netns_.empty()) {
+    spec.argv = InNetns(netns_, argv);
+    spec.run_as.reset();
+  }
   if (!admin_passfile_.empty()) spec.env.emplace_back("PGPASSFILE", admin_passfile_);
   return proc::Run(spec, {.timeout = std::chrono::minutes(10)});
 }
@@ -387,7 +434,7 @@ Result<std::unique_ptr<Cluster>> Cluster::CreateStandbyByCopy(const Workspace& w
 }
 
 Status Cluster::PgbenchInit(int scale) const {
-  auto r = RunTool({"pgbench", "-i", "-q", "-s", std::to_string(scale), "-h", "127.0.0.1", "-p",
+  auto r = RunTool({"pgbench", "-i", "-q", "-s", std::to_string(scale), "-h", ConnectHost(), "-p",
                     std::to_string(port_), "-U", kSuperuser, "postgres"});
   if (!r) return std::unexpected(r.error());
   if (!r->status.ok())
@@ -399,7 +446,7 @@ Result<proc::Child> Cluster::PgbenchLoad(int seconds, int rate, int clients) con
   const auto& env = TestEnv::Get();
   return proc::Child::Start(
       {.argv = {env.bindir + "/pgbench", "-n", "-c", std::to_string(clients), "-T",
-                std::to_string(seconds), "-R", std::to_string(rate), "-h", "127.0.0.1", "-p",
+                std::to_string(seconds), "-R", std::to_string(rate), "-h", ConnectHost(), "-p",
                 std::to_string(port_), "-U", kSuperuser, "postgres"},
        .env = {{"PGPASSFILE", admin_passfile_}},
        .run_as = env.os_user,
@@ -433,6 +480,50 @@ void SweepStrays() {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     fs::remove_all(path, ec);
   }
+}
+
+}  // namespace pgreplica::testing
+
+namespace pgreplica::testing {
+
+int RegisterInterruptCommand(const std::vector<std::string>& argv) {
+  for (int i = 0; i < kMaxCommands; ++i) {
+    auto& c = g_commands[i];
+    if (c.used) continue;
+    size_t need = 0;
+    for (const auto& a : argv) need += a.size() + 1;
+    if (need > sizeof c.text || argv.size() + 1 > std::size(c.argv)) return -1;
+    char* p = c.text;
+    for (size_t k = 0; k < argv.size(); ++k) {
+      std::memcpy(p, argv[k].c_str(), argv[k].size() + 1);
+      c.argv[k] = p;
+      p += argv[k].size() + 1;
+    }
+    c.argv[argv.size()] = nullptr;
+    c.used = 1;
+    return i;
+  }
+  return -1;
+}
+
+void UnregisterInterruptCommand(int handle) {
+  if (handle >= 0 && handle < kMaxCommands) g_commands[handle].used = 0;
+}
+
+std::vector<std::string> InNetns(const std::string& netns, std::vector<std::string> argv) {
+  const auto& env = TestEnv::Get();
+  std::vector<std::string> out = {"ip",
+                                  "netns",
+                                  "exec",
+                                  netns,
+                                  "setpriv",
+                                  fmt::format("--reuid={}", env.os_user.uid),
+                                  fmt::format("--regid={}", env.os_user.gid),
+                                  "--clear-groups",
+                                  "--pdeathsig=QUIT",
+                                  "--"};
+  out.insert(out.end(), argv.begin(), argv.end());
+  return out;
 }
 
 }  // namespace pgreplica::testing

@@ -65,6 +65,14 @@ struct ClusterOptions {
   // The server programs (initdb, postgres, pg_ctl); empty: TestEnv's. Client programs (pgbench,
   // pg_basebackup) missing there come from TestEnv's bindir.
   std::string bindir;
+  // A separate network host (tests/support/hosts.h): the server runs in this network
+  // namespace (needs root), the test process reaches it through its Unix socket, and
+  // `listen_addresses` are that host's. Empty: this host, on 127.0.0.1.
+  std::string netns;
+  std::string listen_addresses = "127.0.0.1";
+  // Extra pg_hba.conf lines "host all all ADDRESS scram-sha-256" (logins, not replication),
+  // for the other hosts' addresses.
+  std::vector<std::string> hba_hosts;
 };
 
 class Cluster {
@@ -78,10 +86,12 @@ class Cluster {
   static Result<std::unique_ptr<Cluster>> Create(const Workspace& ws,
                                                  const ClusterOptions& options);
   // A data directory started by someone else (pgreplica clone) on `port`.
-  // `bindir`: its server programs (empty: TestEnv's).
+  // `bindir`: its server programs (empty: TestEnv's); `netns`: the network namespace it runs
+  // in (its pg_ctl runs there too).
   static std::unique_ptr<Cluster> Adopt(const Workspace& ws, const std::string& name,
                                         const std::string& data_dir, int port,
-                                        const std::string& bindir = "");
+                                        const std::string& bindir = "",
+                                        const std::string& netns = "");
   // A streaming standby of this primary, of any major version (pg_basebackup may be older than
   // the server): stops this primary, copies its data directory, starts it again on its port,
   // then starts the copy as a standby through the physical slot `slot` (created here).
@@ -106,8 +116,12 @@ class Cluster {
   Status PgbenchInit(int scale) const;
   // A pgbench write load in the background, ended by the returned child's destructor.
   Result<proc::Child> PgbenchLoad(int seconds, int rate, int clients = 2) const;
-  // Runs a program as the OS user: from the cluster's bindir when it is there, else TestEnv's.
+  // Runs a program as the OS user (in the cluster's network namespace): from the cluster's
+  // bindir when it is there, else TestEnv's.
   Result<proc::RunResult> RunTool(std::vector<std::string> argv) const;
+  // Where the test process connects: 127.0.0.1, or the socket directory of a cluster in
+  // another network namespace.
+  std::string ConnectHost() const;
 
   const std::string& name() const { return name_; }
   const std::string& bindir() const { return bindir_; }
@@ -117,13 +131,14 @@ class Cluster {
   // libpq password file with the superuser's entry, owned by the OS user.
   const std::string& admin_passfile() const { return admin_passfile_; }
   int port() const { return port_; }
+  const std::string& netns() const { return netns_; }
 
  private:
   Cluster() = default;
   Status Configure(const ClusterOptions& options);
   Status WaitReady(int seconds);
 
-  std::string name_, dir_, data_dir_, socket_dir_, log_file_, admin_passfile_, bindir_;
+  std::string name_, dir_, data_dir_, socket_dir_, log_file_, admin_passfile_, bindir_, netns_;
   int port_ = 0;
   bool adopted_ = false;
   mutable std::optional<proc::Child> postmaster_;  // when started by the fixture (Poll reaps)
@@ -134,5 +149,12 @@ class Cluster {
 void InstallInterruptCleanup();
 // Stops servers left by test processes that no longer exist.
 void SweepStrays();
+// A command the interrupt cleanup runs (after stopping the servers) until it is unregistered:
+// removing the network namespaces of tests/support/hosts.h. Returns its handle (-1: no room).
+int RegisterInterruptCommand(const std::vector<std::string>& argv);
+void UnregisterInterruptCommand(int handle);
+// `argv` run as the OS user inside network namespace `netns` (ip netns exec + setpriv); the
+// program gets the parent-death signal SIGQUIT.
+std::vector<std::string> InNetns(const std::string& netns, std::vector<std::string> argv);
 
 }  // namespace pgreplica::testing

@@ -10,12 +10,14 @@ outside the namespaces this script creates.
   nethosts.py up   --prefix P --host primary --host replica1 [--rate 100mbit] [--subnet 10.77.3]
   nethosts.py exec --prefix P replica1 -- psql ...
   nethosts.py link --prefix P replica1 down|up   # cut or restore the host's cable
+  nethosts.py rate --prefix P replica1 40mbit|none  # limit (or free) one host's link
   nethosts.py down --prefix P                    # remove every namespace of P (idempotent)
 
 `up` prints a JSON object {"hosts": {name: {"netns": ..., "address": ..., "fqdn": ...}}}.
 Host names get the domain "test" as an FQDN alias (primary.test) and keep dashes, so names
 like db-replica-1 are tested as users have them. The same functions are importable:
-up(prefix, names, rate=None, subnet=None) -> dict, down(prefix), link(prefix, name, state).
+up(prefix, names, rate=None, subnet=None) -> dict, down(prefix), link(prefix, name, state),
+set_rate(prefix, name, rate).
 """
 import argparse
 import hashlib
@@ -115,23 +117,37 @@ def up(prefix, names, rate=None, subnet=None):
     return {"prefix": prefix, "subnet": subnet + ".0/24", "rate": rate, "hosts": hosts}
 
 
-def link(prefix, name, state):
-    """Cuts (down) or restores (up) a host's cable: its switch port goes down, so packets
-    to and from the host are dropped and open connections see silence, not a reset."""
+def _port_of(prefix, name):
     ns = _ns(prefix, name)
     if ns not in namespaces(prefix):
         raise RuntimeError("no host %r under prefix %r" % (name, prefix))
-    # The port name is p<index>; find it through the peer index of the host's eth0.
     out = _run(["ip", "netns", "exec", _switch(prefix), "ip", "-o", "link", "show",
                 "master", "br0"]).stdout
     ifindex = _run(["ip", "netns", "exec", ns, "cat", "/sys/class/net/eth0/iflink"]).stdout.strip()
     for line in out.splitlines():
         idx, rest = line.split(":", 1)
         if idx.strip() == ifindex:
-            port = rest.split(":", 1)[0].strip().split("@")[0]
-            _run(["ip", "netns", "exec", _switch(prefix), "ip", "link", "set", port, state])
-            return
+            return rest.split(":", 1)[0].strip().split("@")[0]
     raise RuntimeError("no switch port found for host %r" % name)
+
+
+def set_rate(prefix, name, rate):
+    """Limits one host's link with tbf in both directions (rate None or "none": no limit)."""
+    ns = _ns(prefix, name)
+    port = _port_of(prefix, name)
+    for where, dev in ((ns, "eth0"), (_switch(prefix), port)):
+        if rate and rate != "none":
+            _shape(where, dev, rate)
+        else:
+            _run(["ip", "netns", "exec", where, "tc", "qdisc", "del", "dev", dev, "root"],
+                 check=False)
+
+
+def link(prefix, name, state):
+    """Cuts (down) or restores (up) a host's cable: its switch port goes down, so packets
+    to and from the host are dropped and open connections see silence, not a reset."""
+    _run(["ip", "netns", "exec", _switch(prefix), "ip", "link", "set", _port_of(prefix, name),
+          state])
 
 
 def main():
@@ -152,6 +168,10 @@ def main():
     k.add_argument("--prefix", required=True)
     k.add_argument("name")
     k.add_argument("state", choices=["up", "down"])
+    r = sub.add_parser("rate")
+    r.add_argument("--prefix", required=True)
+    r.add_argument("name")
+    r.add_argument("rate")
     a = ap.parse_args()
     try:
         if a.cmd == "up":
@@ -160,6 +180,8 @@ def main():
             down(a.prefix)
         elif a.cmd == "link":
             link(a.prefix, a.name, a.state)
+        elif a.cmd == "rate":
+            set_rate(a.prefix, a.name, a.rate)
         else:
             argv = a.argv[1:] if a.argv[:1] == ["--"] else a.argv
             os.execvp("ip", ["ip", "netns", "exec", _ns(a.prefix, a.name)] + argv)
