@@ -16,6 +16,7 @@
 #include "pg/binaries.h"
 #include "pg/version.h"
 #include "replica/basebackup.h"
+#include "replica/compression.h"
 #include "replica/doctor.h"
 #include "replica/jobs.h"
 #include "replica/primary.h"
@@ -393,6 +394,24 @@ void CheckNotSelf(Context& c) {
            self ? "Set primary.host to the primary, or local.port to the standby's port." : ""));
 }
 
+// clone.compress resolved for this primary: "auto" compresses on a primary of 15 or later that
+// is another host; an explicit server-side method needs 15 or later.
+void CheckCompression(Context& c) {
+  const auto& cfg = c.in.config;
+  auto choice = ChooseCompression(cfg.clone.compress, c.out.facts.primary_version,
+                                  IsLocalHost(cfg.primary.host));
+  if (!choice) {
+    c.out.report.Add(Item("compression", CheckStatus::kFail, cfg.clone.compress,
+                          choice.error().message + ": " + choice.error().detail,
+                          choice.error().hint));
+    return;
+  }
+  c.out.plan.compress = choice->compress;
+  c.out.plan.compress_note = choice->note;
+  c.out.report.Add(Item("compression", CheckStatus::kOk,
+                        choice->compress.empty() ? "none" : choice->compress, choice->note));
+}
+
 // The copy never streams through an existing slot of the host: that would
 // move its restart_lsn past what the old standby still needs, and a failed
 // clone would leave the old standby unable to catch up. An existing slot is
@@ -604,13 +623,15 @@ nlohmann::json ClonePlan::ToJson() const {
           {"log_file", log_file},
           {"tablespaces", tablespaces},
           {"leftover_pids", leftover_pids},
+          {"compress", compress.empty() ? "none" : compress},
+          {"compress_note", compress_note},
           {"pg_basebackup", basebackup_argv}};
 }
 
 BasebackupSpec BasebackupSpecFor(const conf::Config& cfg, const ClonePlan& plan,
                                  const LocalLayout& layout) {
   BasebackupSpec spec{plan.client_bindir, plan.staging,       PrimaryReplicationParams(cfg, "", ""),
-                      plan.copy_slot,     cfg.clone.max_rate, cfg.clone.compress};
+                      plan.copy_slot,     cfg.clone.max_rate, plan.compress};
   // The standby shows up on the primary under its slot's name.
   spec.primary.application_name = plan.slot;
   for (const auto& t : layout.tablespaces)
@@ -632,6 +653,7 @@ PreflightResult RunPreflight(PreflightInputs& in) {
   CheckPrimary(c);
   CheckLocalPrograms(c);
   CheckNotSelf(c);
+  if (c.replication) CheckCompression(c);
   if (c.replication) CheckCatalog(c);
   CheckLocalDirectory(c);
   CheckServiceLog(c);

@@ -39,6 +39,8 @@ struct ClonePlan {
   std::string service;   // description
   std::string log_file;  // the server log (service type pg_ctl)
   std::vector<std::string> basebackup_argv;
+  std::string compress;       // pg_basebackup --compress, resolved from clone.compress; "": none
+  std::string compress_note;  // why, for the copy's report (replica/compression.h)
   nlohmann::json tablespaces = nlohmann::json::array();  // one object each, for the report
   std::vector<int> leftover_pids;  // pg_basebackup left by a killed run, ended before the copy
   nlohmann::json ToJson() const;
