@@ -114,3 +114,55 @@ class DelayProxyTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def _load_bench_clone():
+    import importlib.machinery
+    import importlib.util
+
+    loader = importlib.machinery.SourceFileLoader("bench_clone", os.path.join(BENCH, "clone"))
+    spec = importlib.util.spec_from_loader("bench_clone", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+class CpuMeterTest(unittest.TestCase):
+    """bench/clone --link's primary CPU column: a child that burns 1 s of CPU and exits
+    counts as a walsender when its command line says so, and in the total either way."""
+
+    PARENT = """
+import subprocess, sys
+burn = "import time\\nt = time.process_time()\\nwhile time.process_time() - t < 1.0: pass"
+sys.stdin.readline()
+subprocess.run([sys.executable, "-c", burn, sys.argv[1]])
+print("done", flush=True)
+sys.stdin.readline()
+"""
+
+    def measure(self, name):
+        meter_mod = _load_bench_clone()
+        parent = subprocess.Popen([sys.executable, "-c", self.PARENT, name], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            meter = meter_mod.CpuMeter(parent.pid)
+            parent.stdin.write("go\n")
+            parent.stdin.flush()
+            self.assertEqual(parent.stdout.readline().strip(), "done")
+            return meter.finish()
+        finally:
+            parent.stdin.write("end\n")
+            parent.stdin.close()
+            parent.wait()
+            parent.stdout.close()
+
+    def test_a_walsender_that_exits_is_counted(self):
+        r = self.measure("walsender")
+        self.assertGreaterEqual(r["cpu_walsender"], 0.8)
+        self.assertLessEqual(r["cpu_walsender"], 1.2)
+        self.assertGreaterEqual(r["cpu_total"], 0.95)
+
+    def test_another_child_counts_only_in_the_total(self):
+        r = self.measure("checkpointer")
+        self.assertEqual(r["cpu_walsender"], 0)
+        self.assertGreaterEqual(r["cpu_total"], 0.95)
