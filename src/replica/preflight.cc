@@ -170,6 +170,10 @@ void CheckCatalog(Context& c) {
     return;
   }
   c.out.facts.catalog_available = true;
+  if (c.out.facts.primary_version >= kMinVersionForServerCompression) {
+    if (auto m = conn->Exec(kServerMethodsQuery); m && m->rows() == 1)
+      c.out.facts.server_methods = {true, m->Get(0, 0) == "t", m->Get(0, 1) == "t"};
+  }
   // The preflight's own replication connection is a walsender too; it ends before the copy.
   std::string own_walsender =
       std::to_string(c.replication ? PQbackendPID(c.replication->raw()) : 0);
@@ -395,16 +399,23 @@ void CheckNotSelf(Context& c) {
 }
 
 // clone.compress resolved for this primary: "auto" compresses on a primary of 15 or later that
-// is another host; an explicit server-side method needs 15 or later.
+// is another host, with a method its build has; an explicit server-side method needs 15 or
+// later and (when the build could be read) that method.
 void CheckCompression(Context& c) {
   const auto& cfg = c.in.config;
   auto choice = ChooseCompression(cfg.clone.compress, c.out.facts.primary_version,
-                                  IsLocalHost(cfg.primary.host));
+                                  IsLocalHost(cfg.primary.host), c.out.facts.server_methods);
   if (!choice) {
     c.out.report.Add(Item("compression", CheckStatus::kFail, cfg.clone.compress,
                           choice.error().message + ": " + choice.error().detail,
                           choice.error().hint));
     return;
+  }
+  const ServerMethods& m = c.out.facts.server_methods;
+  if (m.known) {
+    c.out.plan.primary_compression_methods = nlohmann::json::array();
+    if (m.lz4) c.out.plan.primary_compression_methods.push_back("lz4");
+    if (m.zstd) c.out.plan.primary_compression_methods.push_back("zstd");
   }
   c.out.plan.compress = choice->compress;
   c.out.plan.compress_note = choice->note;
@@ -625,6 +636,7 @@ nlohmann::json ClonePlan::ToJson() const {
           {"leftover_pids", leftover_pids},
           {"compress", compress.empty() ? "none" : compress},
           {"compress_note", compress_note},
+          {"primary_compression_methods", primary_compression_methods},
           {"pg_basebackup", basebackup_argv}};
 }
 
@@ -653,8 +665,8 @@ PreflightResult RunPreflight(PreflightInputs& in) {
   CheckPrimary(c);
   CheckLocalPrograms(c);
   CheckNotSelf(c);
-  if (c.replication) CheckCompression(c);
   if (c.replication) CheckCatalog(c);
+  if (c.replication) CheckCompression(c);
   CheckLocalDirectory(c);
   CheckServiceLog(c);
   if (c.replication) {

@@ -95,6 +95,10 @@ TEST_F(CloneTest, AutoCompressionCopiesUncompressedFromThisHost) {
             std::string::npos)
       << dry.output;
   EXPECT_EQ(dry.output.find("--compress="), std::string::npos) << dry.output;
+  // What auto would pick from another host: Debian's PostgreSQL 15 has both.
+  auto j = Clone({"--dry-run", "--output", "json"}).Json();
+  EXPECT_EQ(j["plan"]["primary_compression_methods"], nlohmann::json::array({"lz4", "zstd"}))
+      << j.dump();
   auto r = Clone();
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("uncompressed (clone.compress auto: the primary is on this host)"),
