@@ -166,3 +166,51 @@ sys.stdin.readline()
         r = self.measure("checkpointer")
         self.assertEqual(r["cpu_walsender"], 0)
         self.assertGreaterEqual(r["cpu_total"], 0.95)
+
+
+def _link_clone_unavailable():
+    if os.geteuid() != 0:
+        return "needs root (network namespaces)"
+    try:
+        import psycopg2  # noqa: F401
+    except ImportError:
+        return "needs python3-psycopg2 (scripts/install-deps --bench)"
+    if not os.path.exists(os.environ.get("PGREPLICA_BINARY", os.path.join(BENCH, "..", "build", "pgreplica"))):
+        return "needs a built pgreplica (PGREPLICA_BINARY or build/pgreplica)"
+    if not any(os.path.exists(f"/usr/lib/postgresql/{v}/bin/pg_basebackup")
+               for v in (os.listdir("/usr/lib/postgresql") if os.path.isdir("/usr/lib/postgresql") else [])):
+        return "needs PostgreSQL's server programs"
+    return None
+
+
+@unittest.skipIf(_link_clone_unavailable(), _link_clone_unavailable() or "")
+class LinkCloneTest(unittest.TestCase):
+    """End to end, what bench/clone --link measures: a primary on one network host, pgreplica
+    with its defaults on another. clone.compress auto must pick zstd (the primary is another
+    host running PostgreSQL 15+ built with it), and the standby must stream (the bench's
+    measure() waits for streaming and catch-up, and raises if the clone did not say zstd)."""
+
+    def test_defaults_compress_with_zstd_across_hosts_and_stream(self):
+        import argparse
+
+        mod = _load_bench_clone()
+        args = argparse.Namespace(link="1gbit", scale=5, rate=10, clients=1,
+                                  checkpoint_timeout="60s", runs=1, keep=False)
+        bench = mod.LinkBench(args)
+        failed = True
+        try:
+            bench.pgreplica = os.environ.get("PGREPLICA_BINARY", bench.pgreplica)
+            bench.setup()
+            none = bench.measure("pgreplica-none", 1)
+            r = bench.measure("pgreplica-default", 1)
+            self.assertGreater(r["streaming"], 0)
+            self.assertGreater(r["cpu_walsender"], 0)
+            # Both carry the WAL from the start of the segment the copy starts in (uncompressed,
+            # up to 16 MB, once for the copy and once for the new standby); the data itself,
+            # about 80 MB here, is what zstd shrinks.
+            self.assertLess(r["link_bytes"], none["link_bytes"] - 40 * 1024 * 1024,
+                            (r["link_bytes"], none["link_bytes"]))
+            failed = False
+        finally:
+            bench.close(failed)
+            self.assertFalse([n for n in bench.nethosts.namespaces(bench.prefix)])
