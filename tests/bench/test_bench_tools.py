@@ -2,8 +2,11 @@
 
 The benchmarks themselves print numbers and assert nothing; these check that
 the pieces that shape those numbers do what the docs say: the delay proxy
-really delays and passes bytes through unchanged, and a benchmark rewriting
-its section of docs/benchmarks.md keeps everything else.
+really delays and passes bytes through unchanged, a benchmark rewriting
+its section of docs/benchmarks.md keeps everything else, bench/clone's CPU
+meter counts a walsender's time even after it exited, and (as root)
+bench/clone --link's two network hosts give a clone with pgreplica's defaults
+that compresses with zstd and streams.
 """
 import os
 import socket
