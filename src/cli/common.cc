@@ -44,7 +44,7 @@ constexpr OverrideDef kOverrides[] = {
     {"--state-directory", "state_directory", "where job records are kept"},
     {"--connect-timeout", "connect_timeout", "seconds to wait for a connection"},
     {"--max-rate", "clone.max_rate", "pg_basebackup --max-rate"},
-    {"--compress", "clone.compress", "pg_basebackup --compress"},
+    {"--compress", "clone.compress", "auto, none or a pg_basebackup --compress value"},
     {"--keep-old", "clone.keep_old", "old data directories to keep"},
     {"--confirm-timeout", "clone.confirm_timeout", "seconds to wait for streaming after start"},
     {"--retained-warn-mb", "check.retained_warn_mb", "WARNING when a slot retains this much WAL"},

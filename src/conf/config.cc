@@ -204,7 +204,7 @@ const std::vector<KeyDef>& Schema() {
        Str(FIELD(clone.verify), CheckVerifyMode, NormalizeVerifyMode)},
       {"clone.max_rate", Type::kString, "pg_basebackup --max-rate (e.g. 100M)",
        Str(FIELD(clone.max_rate), CheckOptionalRate)},
-      {"clone.compress", Type::kString, "pg_basebackup --compress (e.g. server-zstd)",
+      {"clone.compress", Type::kString, "auto, or pg_basebackup --compress (e.g. server-zstd)",
        Str(FIELD(clone.compress), CheckOptionalCompress)},
       {"clone.confirm_timeout", Type::kInt, "seconds to wait for streaming after start",
        Int(FIELD(clone.confirm_timeout), 1, 86400)},

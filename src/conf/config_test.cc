@@ -203,7 +203,7 @@ TEST(Config, SetWithoutAValueResetsTheKeyToItsDefault) {
   EXPECT_EQ(c->primary.port, 5432);
   EXPECT_EQ(c->primary.admin_user, "postgres");
   EXPECT_EQ(c->clone.verify, "builtin");
-  EXPECT_EQ(c->clone.compress, "");
+  EXPECT_EQ(c->clone.compress, "auto");
   EXPECT_TRUE(c->local.service.stop.empty());
   EXPECT_TRUE(c->check.expected_standbys.empty());
 }
@@ -283,9 +283,9 @@ TEST(Config, ValuesThatWouldFailLaterAreRefusedHere) {
 // --compress lz5 passed the dry run and failed after the copy slot was made.
 TEST(Config, CompressFollowsPgBasebackupsGrammarForThePlainFormat) {
   Config c;
-  for (const char* ok :
-       {"none", "client-none", "server-none", "server-gzip", "server-gzip:9", "server-lz4:level=12",
-        "server-zstd", "server-zstd:-5", "server-zstd:level=3,workers=4", "server-zstd:workers=0"})
+  for (const char* ok : {"auto", "none", "client-none", "server-none", "server-gzip",
+                         "server-gzip:9", "server-lz4:level=12", "server-zstd", "server-zstd:-5",
+                         "server-zstd:level=3,workers=4", "server-zstd:workers=0"})
     EXPECT_TRUE(SetKey(c, "clone.compress", ok, "--compress")) << ok;
   for (const char* bad : {"lz5",
                           "gzip",

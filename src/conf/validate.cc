@@ -244,12 +244,12 @@ Problem CheckCompressDetail(const std::string& spec, const std::string& method,
 }  // namespace
 
 Problem CheckOptionalCompress(const std::string& v) {
-  if (v.empty()) return std::nullopt;
+  if (v.empty() || v == "auto") return std::nullopt;
   if (HasControl(v) || v.find(' ') != std::string::npos)
     return "The value must be one word, without spaces.";
   const char* grammar =
       "server-gzip, server-lz4 or server-zstd, optionally followed by \":LEVEL\" or "
-      "\":level=N\" (zstd also \",workers=N\"), or none";
+      "\":level=N\" (zstd also \",workers=N\"), none, or auto";
   std::string spec = v, location;
   for (const char* prefix : {"client-", "server-"}) {
     if (spec.starts_with(prefix)) {

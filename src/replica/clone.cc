@@ -303,12 +303,13 @@ Result<FileId> Copy(const conf::Config& cfg, const ClonePlan& plan, const LocalL
   }
   if (auto fit = FitConninfoToServer(layout.data, plan.primary_major, user, steps); !fit)
     return steps.Failed(fit.error());
-  steps.End("ok", fmt::format("copied {} in {:.1f} s{}",
+  steps.End("ok", fmt::format("copied {} in {:.1f} s{}, {}",
                               HumanBytes(static_cast<std::int64_t>(last.done_bytes)),
                               last.elapsed_seconds,
                               layout.tablespaces.empty()
                                   ? ""
-                                  : fmt::format(" ({} tablespace(s))", layout.tablespaces.size())));
+                                  : fmt::format(" ({} tablespace(s))", layout.tablespaces.size()),
+                              plan.compress_note.empty() ? "uncompressed" : plan.compress_note));
   return *staged;
 }
 

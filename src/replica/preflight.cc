@@ -16,6 +16,7 @@
 #include "pg/binaries.h"
 #include "pg/version.h"
 #include "replica/basebackup.h"
+#include "replica/compression.h"
 #include "replica/doctor.h"
 #include "replica/jobs.h"
 #include "replica/primary.h"
@@ -169,6 +170,10 @@ void CheckCatalog(Context& c) {
     return;
   }
   c.out.facts.catalog_available = true;
+  if (c.out.facts.primary_version >= kMinVersionForServerCompression) {
+    if (auto m = conn->Exec(kServerMethodsQuery); m && m->rows() == 1)
+      c.out.facts.server_methods = {true, m->Get(0, 0) == "t", m->Get(0, 1) == "t"};
+  }
   // The preflight's own replication connection is a walsender too; it ends before the copy.
   std::string own_walsender =
       std::to_string(c.replication ? PQbackendPID(c.replication->raw()) : 0);
@@ -391,6 +396,31 @@ void CheckNotSelf(Context& c) {
            self ? "the primary's address is this host and the standby's own port"
                 : "the primary is not this standby's own address",
            self ? "Set primary.host to the primary, or local.port to the standby's port." : ""));
+}
+
+// clone.compress resolved for this primary: "auto" compresses on a primary of 15 or later that
+// is another host, with a method its build has; an explicit server-side method needs 15 or
+// later and (when the build could be read) that method.
+void CheckCompression(Context& c) {
+  const auto& cfg = c.in.config;
+  auto choice = ChooseCompression(cfg.clone.compress, c.out.facts.primary_version,
+                                  IsLocalHost(cfg.primary.host), c.out.facts.server_methods);
+  if (!choice) {
+    c.out.report.Add(Item("compression", CheckStatus::kFail, cfg.clone.compress,
+                          choice.error().message + ": " + choice.error().detail,
+                          choice.error().hint));
+    return;
+  }
+  const ServerMethods& m = c.out.facts.server_methods;
+  if (m.known) {
+    c.out.plan.primary_compression_methods = nlohmann::json::array();
+    if (m.lz4) c.out.plan.primary_compression_methods.push_back("lz4");
+    if (m.zstd) c.out.plan.primary_compression_methods.push_back("zstd");
+  }
+  c.out.plan.compress = choice->compress;
+  c.out.plan.compress_note = choice->note;
+  c.out.report.Add(Item("compression", CheckStatus::kOk,
+                        choice->compress.empty() ? "none" : choice->compress, choice->note));
 }
 
 // The copy never streams through an existing slot of the host: that would
@@ -622,13 +652,16 @@ nlohmann::json ClonePlan::ToJson() const {
           {"log_file", log_file},
           {"tablespaces", tablespaces},
           {"leftover_pids", leftover_pids},
+          {"compress", compress.empty() ? "none" : compress},
+          {"compress_note", compress_note},
+          {"primary_compression_methods", primary_compression_methods},
           {"pg_basebackup", basebackup_argv}};
 }
 
 BasebackupSpec BasebackupSpecFor(const conf::Config& cfg, const ClonePlan& plan,
                                  const LocalLayout& layout) {
   BasebackupSpec spec{plan.client_bindir, plan.staging,       PrimaryReplicationParams(cfg, "", ""),
-                      plan.copy_slot,     cfg.clone.max_rate, cfg.clone.compress};
+                      plan.copy_slot,     cfg.clone.max_rate, plan.compress};
   // The standby shows up on the primary under its slot's name.
   spec.primary.application_name = plan.slot;
   for (const auto& t : layout.tablespaces)
@@ -651,6 +684,7 @@ PreflightResult RunPreflight(PreflightInputs& in) {
   CheckLocalPrograms(c);
   CheckNotSelf(c);
   if (c.replication) CheckCatalog(c);
+  if (c.replication) CheckCompression(c);
   CheckLocalDirectory(c);
   CheckServiceLog(c);
   if (c.replication) {

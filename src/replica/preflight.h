@@ -14,6 +14,7 @@
 #include "conf/config.h"
 #include "pg/connection.h"
 #include "proc/user.h"
+#include "replica/compression.h"
 #include "replica/datadir.h"
 #include "replica/layout.h"
 #include "replica/slot.h"
@@ -39,6 +40,9 @@ struct ClonePlan {
   std::string service;   // description
   std::string log_file;  // the server log (service type pg_ctl)
   std::vector<std::string> basebackup_argv;
+  std::string compress;       // pg_basebackup --compress, resolved from clone.compress; "": none
+  std::string compress_note;  // why, for the copy's report (replica/compression.h)
+  nlohmann::json primary_compression_methods;            // ["lz4", "zstd"] as read; null: not read
   nlohmann::json tablespaces = nlohmann::json::array();  // one object each, for the report
   std::vector<int> leftover_pids;  // pg_basebackup left by a killed run, ended before the copy
   nlohmann::json ToJson() const;
@@ -53,6 +57,7 @@ struct PreflightFacts {
   DataDirState local;
   bool local_running = false;
   std::uint64_t tablespaces_bytes = 0;  // the primary's user tablespaces together
+  ServerMethods server_methods;         // the primary's build: lz4, zstd (15 and later)
 };
 
 struct PreflightResult {

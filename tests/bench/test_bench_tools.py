@@ -2,8 +2,11 @@
 
 The benchmarks themselves print numbers and assert nothing; these check that
 the pieces that shape those numbers do what the docs say: the delay proxy
-really delays and passes bytes through unchanged, and a benchmark rewriting
-its section of docs/benchmarks.md keeps everything else.
+really delays and passes bytes through unchanged, a benchmark rewriting
+its section of docs/benchmarks.md keeps everything else, bench/clone's CPU
+meter counts a walsender's time even after it exited, and (as root)
+bench/clone --link's two network hosts give a clone with pgreplica's defaults
+that compresses with zstd and streams.
 """
 import os
 import socket
@@ -114,3 +117,103 @@ class DelayProxyTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def _load_bench_clone():
+    import importlib.machinery
+    import importlib.util
+
+    loader = importlib.machinery.SourceFileLoader("bench_clone", os.path.join(BENCH, "clone"))
+    spec = importlib.util.spec_from_loader("bench_clone", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+class CpuMeterTest(unittest.TestCase):
+    """bench/clone --link's primary CPU column: a child that burns 1 s of CPU and exits
+    counts as a walsender when its command line says so, and in the total either way."""
+
+    PARENT = """
+import subprocess, sys
+burn = "import time\\nt = time.process_time()\\nwhile time.process_time() - t < 1.0: pass"
+sys.stdin.readline()
+subprocess.run([sys.executable, "-c", burn, sys.argv[1]])
+print("done", flush=True)
+sys.stdin.readline()
+"""
+
+    def measure(self, name):
+        meter_mod = _load_bench_clone()
+        parent = subprocess.Popen([sys.executable, "-c", self.PARENT, name], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            meter = meter_mod.CpuMeter(parent.pid)
+            parent.stdin.write("go\n")
+            parent.stdin.flush()
+            self.assertEqual(parent.stdout.readline().strip(), "done")
+            return meter.finish()
+        finally:
+            parent.stdin.write("end\n")
+            parent.stdin.close()
+            parent.wait()
+            parent.stdout.close()
+
+    def test_a_walsender_that_exits_is_counted(self):
+        r = self.measure("walsender")
+        self.assertGreaterEqual(r["cpu_walsender"], 0.8)
+        self.assertLessEqual(r["cpu_walsender"], 1.2)
+        self.assertGreaterEqual(r["cpu_total"], 0.95)
+
+    def test_another_child_counts_only_in_the_total(self):
+        r = self.measure("checkpointer")
+        self.assertEqual(r["cpu_walsender"], 0)
+        self.assertGreaterEqual(r["cpu_total"], 0.95)
+
+
+def _link_clone_unavailable():
+    if os.geteuid() != 0:
+        return "needs root (network namespaces)"
+    try:
+        import psycopg2  # noqa: F401
+    except ImportError:
+        return "needs python3-psycopg2 (scripts/install-deps --bench)"
+    if not os.path.exists(os.environ.get("PGREPLICA_BINARY", os.path.join(BENCH, "..", "build", "pgreplica"))):
+        return "needs a built pgreplica (PGREPLICA_BINARY or build/pgreplica)"
+    if not any(os.path.exists(f"/usr/lib/postgresql/{v}/bin/pg_basebackup")
+               for v in (os.listdir("/usr/lib/postgresql") if os.path.isdir("/usr/lib/postgresql") else [])):
+        return "needs PostgreSQL's server programs"
+    return None
+
+
+@unittest.skipIf(_link_clone_unavailable(), _link_clone_unavailable() or "")
+class LinkCloneTest(unittest.TestCase):
+    """End to end, what bench/clone --link measures: a primary on one network host, pgreplica
+    with its defaults on another. clone.compress auto must pick zstd (the primary is another
+    host running PostgreSQL 15+ built with it), and the standby must stream (the bench's
+    measure() waits for streaming and catch-up, and raises if the clone did not say zstd)."""
+
+    def test_defaults_compress_with_zstd_across_hosts_and_stream(self):
+        import argparse
+
+        mod = _load_bench_clone()
+        args = argparse.Namespace(link="1gbit", scale=5, rate=10, clients=1,
+                                  checkpoint_timeout="60s", runs=1, keep=False)
+        bench = mod.LinkBench(args)
+        failed = True
+        try:
+            bench.pgreplica = os.environ.get("PGREPLICA_BINARY", bench.pgreplica)
+            bench.setup()
+            none = bench.measure("pgreplica-none", 1)
+            r = bench.measure("pgreplica-default", 1)
+            self.assertGreater(r["streaming"], 0)
+            self.assertGreater(r["cpu_walsender"], 0)
+            # Both carry the WAL from the start of the segment the copy starts in (uncompressed,
+            # up to 16 MB, once for the copy and once for the new standby); the data itself,
+            # about 80 MB here, is what zstd shrinks.
+            self.assertLess(r["link_bytes"], none["link_bytes"] - 40 * 1024 * 1024,
+                            (r["link_bytes"], none["link_bytes"]))
+            failed = False
+        finally:
+            bench.close(failed)
+            self.assertFalse([n for n in bench.nethosts.namespaces(bench.prefix)])

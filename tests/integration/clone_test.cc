@@ -55,6 +55,58 @@ TEST_F(CloneTest, FreshCloneUnderWriteLoad) {
   EXPECT_FALSE(fs::exists(Staging()));
 }
 
+// clone.compress: lz4 and zstd on the primary, decompressed by pg_basebackup into the plain
+// copy, which verifies, starts and streams; the second clone replaces the first's standby.
+TEST_F(CloneTest, ServerSideCompressedCopiesStream) {
+  ASSERT_TRUE(primary_->PgbenchInit(2));
+  for (std::string method : {"server-lz4", "server-zstd:level=1"}) {
+    auto r = Clone({"--compress", method, "--output", "json"});
+    ASSERT_EQ(r.code, 0) << r.output;
+    auto j = r.Json();
+    EXPECT_EQ(j["completed"], true) << r.output;
+    EXPECT_EQ(j["plan"]["compress"], method) << r.output;
+    const auto& argv = j["plan"]["pg_basebackup"];
+    EXPECT_NE(std::find(argv.begin(), argv.end(), "--compress=" + method), argv.end()) << argv;
+    std::string copy_message;
+    for (const auto& s : j["steps"])
+      if (s["name"] == "copy") copy_message = s["message"];
+    EXPECT_NE(copy_message.find("compressed with " + method + " (clone.compress)"),
+              std::string::npos)
+        << copy_message;
+    EXPECT_TRUE(StandbyStreams());
+    std::string table = "after_" + method.substr(7, 3);
+    ASSERT_TRUE(
+        primary_->Sql(fmt::format("CREATE TABLE {} AS SELECT count(*) AS n FROM "
+                                  "pgbench_accounts",
+                                  table)));
+    EXPECT_TRUE(
+        standby_->WaitFor(fmt::format("SELECT EXISTS (SELECT 1 FROM pg_class WHERE "
+                                      "relname = '{0}') AND (SELECT n = 200000 FROM {0})",
+                                      table)))
+        << method;
+  }
+}
+
+// The default, auto, copies uncompressed from a primary on this host, and says so.
+TEST_F(CloneTest, AutoCompressionCopiesUncompressedFromThisHost) {
+  auto dry = Clone({"--dry-run"});
+  ASSERT_EQ(dry.code, 0) << dry.output;
+  EXPECT_NE(dry.output.find("uncompressed (clone.compress auto: the primary is on this host)"),
+            std::string::npos)
+      << dry.output;
+  EXPECT_EQ(dry.output.find("--compress="), std::string::npos) << dry.output;
+  // What auto would pick from another host: Debian's PostgreSQL 15 has both.
+  auto j = Clone({"--dry-run", "--output", "json"}).Json();
+  EXPECT_EQ(j["plan"]["primary_compression_methods"], nlohmann::json::array({"lz4", "zstd"}))
+      << j.dump();
+  auto r = Clone();
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("uncompressed (clone.compress auto: the primary is on this host)"),
+            std::string::npos)
+      << r.output;
+  EXPECT_TRUE(StandbyStreams());
+}
+
 TEST_F(CloneTest, RecloneKeepsTheOldStandbyAnsweringDuringTheCopy) {
   ASSERT_TRUE(primary_->PgbenchInit(5));
   auto first = Clone({"--output", "json"});

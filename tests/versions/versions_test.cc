@@ -225,6 +225,23 @@ TEST_P(CloneFromOlder, CopiesVerifiesWithoutWalAndStreams) {
   EXPECT_NE(verify.find("its WAL was not checked"), std::string::npos) << r.output;
   EXPECT_NE(verify.find(fmt::format("the primary runs PostgreSQL {}", major)), std::string::npos)
       << verify;
+  // clone.compress auto: 13 and 14 cannot compress on the server; the copy step says so.
+  std::string copy;
+  for (const auto& s : j["steps"])
+    if (s["name"] == "copy") copy = s["message"];
+  EXPECT_NE(copy.find(fmt::format("uncompressed (clone.compress auto: PostgreSQL {} cannot "
+                                  "compress a base backup on the server; 15 and later can)",
+                                  major)),
+            std::string::npos)
+      << copy;
+  EXPECT_EQ(j["plan"]["compress"], "none");
+  // An explicit server-side method is refused before anything changes.
+  auto zstd =
+      Run(cfg, {"clone", "--slot", "node_standby_slot", "--dry-run", "--compress", "server-zstd"});
+  EXPECT_EQ(zstd.code, 1) << zstd.output;
+  EXPECT_NE(zstd.output.find("the primary cannot compress the copy with \"server-zstd\""),
+            std::string::npos)
+      << zstd.output;
 
   // The standby runs the primary's server programs and streams.
   EXPECT_TRUE(standby->WaitFor(
