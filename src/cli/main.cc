@@ -1,10 +1,12 @@
 // pgreplica: main only dispatches to a command and turns errors into exit codes.
 
-#include <CLI/CLI.hpp>
-
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <iostream>
+
+#include <CLI/CLI.hpp>
 
 #include "cli/app.h"
 #include "cli/guard.h"
@@ -70,6 +72,13 @@ int main(int argc, char** argv) {
   // SIGPIPE ignored a write to it fails with EPIPE, which the output streams swallow, and the
   // run goes on and cleans up. Children get the default back (proc/child.cc).
   signal(SIGPIPE, SIG_IGN);
+  // The copy's watcher and verifier hold a descriptor per directory of the copy, and a primary
+  // with a thousand databases has a thousand under base/: the soft limit of open files (1024 in
+  // most shells and units) is raised to the hard one, as far as 65536.
+  if (struct rlimit rl{}; getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = std::min<rlim_t>(rl.rlim_max, std::max<rlim_t>(rl.rlim_cur, 65536));
+    (void)setrlimit(RLIMIT_NOFILE, &rl);
+  }
   ExitStyle style = pgreplica::cli::StyleFor(argc, argv);
   return pgreplica::cli::RunGuarded(style, [&] { return Dispatch(argc, argv, style); });
 }

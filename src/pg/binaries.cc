@@ -76,7 +76,8 @@ namespace {
 
 constexpr const char* kRule =
     "The standby's server programs (postgres, pg_ctl) must be of the primary's major version "
-    "exactly; pg_basebackup and pg_verifybackup may be newer than the primary, never older.";
+    "exactly; pg_basebackup and the verifier's program (pg_waldump for the built-in verifier, "
+    "pg_verifybackup) may be newer than the primary, never older.";
 
 Result<Program> FindProgram(const std::string& bindir, const std::string& name, bool server) {
   Program p = InspectProgram(bindir, name);
@@ -85,8 +86,13 @@ Result<Program> FindProgram(const std::string& bindir, const std::string& name, 
                 fmt::format("could not find program \"{}\" in \"{}\"", name, bindir), "",
                 server ? "Install the PostgreSQL server package of the primary's major version, "
                          "or set local.bindir to the directory of its programs."
-                       : "Install the PostgreSQL client programs of the primary's major version or "
-                         "newer, or set local.client_bindir to the directory that holds them.");
+                : name == "pg_waldump"
+                    ? "The built-in verifier parses the copy's WAL with pg_waldump (on Debian "
+                      "in the server package postgresql-NN): install it, set "
+                      "local.client_bindir to a directory that holds it, or set clone.verify: "
+                      "pg_verifybackup."
+                    : "Install the PostgreSQL client programs of the primary's major version or "
+                      "newer, or set local.client_bindir to the directory that holds them.");
   }
   if (p.major == 0) {
     return Fail(ErrorKind::kEnvironment,
@@ -124,12 +130,16 @@ Status CheckProgramVersion(const Program& p, bool server, int primary_major) {
 
 Result<CloneToolset> InspectCloneToolset(const std::string& server_bindir,
                                          const std::string& client_bindir,
-                                         std::optional<int> primary_major) {
+                                         std::optional<int> primary_major,
+                                         const std::string& verifier) {
   CloneToolset t;
   t.server_bindir = server_bindir;
   t.client_bindir = client_bindir.empty() ? server_bindir : client_bindir;
+  t.verifier = verifier;
+  std::vector<std::string> clients = {"pg_basebackup"};
+  if (!verifier.empty()) clients.push_back(verifier);
   for (bool server : {true, false}) {
-    for (const auto& name : server ? kServerPrograms : kClientPrograms) {
+    for (const auto& name : server ? kServerPrograms : clients) {
       auto p = FindProgram(server ? t.server_bindir : t.client_bindir, name, server);
       if (!p) return std::unexpected(p.error());
       if (primary_major) {
@@ -146,7 +156,7 @@ Result<CloneToolset> InspectCloneToolset(const std::string& server_bindir,
       }
       if (server) t.server_major = p->major;
       if (name == "pg_basebackup") t.basebackup_major = p->major;
-      if (name == "pg_verifybackup") t.verifier_major = p->major;
+      if (name == verifier) t.verifier_major = p->major;
       t.programs.push_back(std::move(*p));
     }
   }

@@ -48,18 +48,22 @@ Status CheckProgramVersion(const Program& program, bool server, int primary_majo
 // The programs a clone runs, found and checked against the version rule.
 struct CloneToolset {
   std::string server_bindir;  // pg_ctl, postgres
-  std::string client_bindir;  // pg_basebackup, pg_verifybackup
+  std::string client_bindir;  // pg_basebackup, the verifier's program
+  std::string verifier;       // pg_verifybackup, pg_waldump or empty
   int server_major = 0;
   int basebackup_major = 0;
   int verifier_major = 0;
   std::vector<Program> programs;  // server programs first
 };
 
-// Finds kServerPrograms in server_bindir and kClientPrograms in client_bindir (server_bindir when
-// empty). kEnvironment when one is missing or reports no version, when the server programs
-// differ in major version, or (when primary_major is given) when one breaks the version rule.
+// Finds kServerPrograms in server_bindir, and pg_basebackup and `verifier` (the program the
+// chosen verification runs: pg_verifybackup, pg_waldump for the built-in verifier, or none
+// when empty) in client_bindir (server_bindir when empty). kEnvironment when one is missing or
+// reports no version, when the server programs differ in major version, or (when
+// primary_major is given) when one breaks the version rule.
 Result<CloneToolset> InspectCloneToolset(const std::string& server_bindir,
                                          const std::string& client_bindir,
-                                         std::optional<int> primary_major);
+                                         std::optional<int> primary_major,
+                                         const std::string& verifier = "pg_verifybackup");
 
 }  // namespace pgreplica::pg

@@ -104,7 +104,8 @@ Status RunBasebackup(const BasebackupSpec& spec, const proc::OsUser& user,
     if (hooks.on_output) hooks.on_output(line);
     messages.push_back(line);
     if (messages.size() > 20) messages.erase(messages.begin());
-    if (!first_error && line.find("error: ") != std::string::npos)
+    // pg_basebackup's own errors only: a server WARNING can quote a file name with "error: ".
+    if (!first_error && line.starts_with("pg_basebackup: error: "))
       first_error = std::chrono::steady_clock::now();
   };
   // Every "error:" of pg_basebackup means the copy fails. When its WAL stream fails (a silent

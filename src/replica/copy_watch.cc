@@ -70,6 +70,14 @@ PrecomputedSums CopyWatcher::Finish() {
 
 bool CopyWatcher::Watch(int dir_fd) {
   UniqueFd owned(dir_fd);
+  // A copy is a few levels deep and holds a few thousand directories; a deeper or larger tree
+  // (one planted to exhaust the stack or the descriptors) is left to the verifier to read.
+  if (watch_depth_ >= kMaxWatchDepth || dirs_.size() >= kMaxWatchedDirs) return false;
+  struct DepthGuard {
+    int& d;
+    explicit DepthGuard(int& depth) : d(++depth) {}
+    ~DepthGuard() { --d; }
+  } guard(watch_depth_);
   std::string proc = fmt::format("/proc/self/fd/{}", dir_fd);
   int wd = inotify_add_watch(inotify_.get(), proc.c_str(), kMask);
   if (wd < 0) return false;

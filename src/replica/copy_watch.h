@@ -63,6 +63,9 @@ class CopyWatcher {
 
   UniqueFd inotify_;
   std::map<int, UniqueFd> dirs_;  // watch descriptor -> the directory's fd
+  static constexpr int kMaxWatchDepth = 32;
+  static constexpr std::size_t kMaxWatchedDirs = 50000;
+  int watch_depth_ = 0;  // Watch()'s recursion
   PrecomputedSums sums_;
   std::vector<char> buffer_;
   std::atomic<bool> stop_{false};

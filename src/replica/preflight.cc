@@ -133,7 +133,13 @@ void CheckLocalPrograms(Context& c) {
   c.out.plan.bindir = *bindir;
   c.out.plan.client_bindir =
       c.in.config.local.client_bindir.empty() ? *bindir : c.in.config.local.client_bindir;
-  auto tools = pg::InspectCloneToolset(*bindir, c.in.config.local.client_bindir, want);
+  // The program the chosen verification runs: pg_waldump parses the WAL for the built-in
+  // verifier; none when the copy is not verified.
+  const std::string& mode = c.in.config.clone.verify;
+  const std::string verifier = mode == "off"               ? ""
+                               : mode == "pg_verifybackup" ? "pg_verifybackup"
+                                                           : "pg_waldump";
+  auto tools = pg::InspectCloneToolset(*bindir, c.in.config.local.client_bindir, want, verifier);
   if (!tools) {
     std::string dirs =
         c.out.plan.client_bindir == *bindir
@@ -151,9 +157,11 @@ void CheckLocalPrograms(Context& c) {
                         tools->server_major, tools->server_bindir)
           : fmt::format(
                 "the server programs in {} (PostgreSQL {}) match the primary; "
-                "pg_basebackup {} and pg_verifybackup {} come from {}",
+                "pg_basebackup {}{} come from {}",
                 tools->server_bindir, tools->server_major, tools->basebackup_major,
-                tools->verifier_major, tools->client_bindir);
+                verifier.empty() ? std::string()
+                                 : fmt::format(" and {} {}", verifier, tools->verifier_major),
+                tools->client_bindir);
   c.out.report.Add(
       Item("local_programs", CheckStatus::kOk, tools->programs.front().version_text, message));
 }

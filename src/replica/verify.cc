@@ -157,10 +157,18 @@ struct DiskFile {
 // other than a known tablespace's) is a problem.
 class Walker {
  public:
+  static constexpr int kMaxDepth = 32;
   Walker(const VerifyTarget& target, std::vector<std::string>& problems)
       : target_(target), problems_(problems) {}
 
-  Status Walk(const Dir& dir, const std::string& prefix) {
+  Status Walk(const Dir& dir, const std::string& prefix, int depth = 0) {
+    // A base backup is a few levels deep (pg_tblspc/<oid>/PG_15_.../<db>/<file>); a deeper
+    // tree is not one, and walking it would cost a descriptor and a stack frame per level.
+    if (depth > kMaxDepth) {
+      problems_.push_back(
+          fmt::format("\"{}\" is nested more than {} directories deep", prefix, kMaxDepth));
+      return {};
+    }
     auto names = dir.List();
     if (!names) return std::unexpected(names.error());
     std::sort(names->begin(), names->end());
@@ -177,7 +185,7 @@ class Walker {
         auto sub = dir.OpenDir(name);
         if (!sub) return std::unexpected(sub.error());
         dirs_.push_back(std::move(*sub));
-        if (auto ok = Walk(dirs_.back(), rel); !ok) return ok;
+        if (auto ok = Walk(dirs_.back(), rel, depth + 1); !ok) return ok;
       } else if (S_ISLNK(s.st_mode) && prefix == "pg_tblspc" && target_.tablespaces.count(name)) {
         const Dir* staged = target_.tablespaces.at(name);
         auto link = dir.ReadLink(name);
@@ -188,7 +196,7 @@ class Walker {
                           *link, staged->path()));
           continue;
         }
-        if (auto ok = Walk(*staged, rel); !ok) return ok;
+        if (auto ok = Walk(*staged, rel, depth + 1); !ok) return ok;
       } else {
         problems_.push_back(fmt::format("\"{}\" is not a file or directory", rel));
       }
@@ -336,7 +344,17 @@ std::string Crc32cHex(std::uint32_t v) {
 }
 
 Result<Manifest> ParseManifest(std::string_view text) {
-  auto j = nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  // A manifest nests three levels (object, Files, a file's object); anything deeper is dropped
+  // while parsing instead of being built, so a crafted manifest cannot make root build a tree
+  // many times its size.
+  bool too_deep = false;
+  nlohmann::json::parser_callback_t shallow = [&too_deep](int depth, nlohmann::json::parse_event_t,
+                                                          nlohmann::json&) {
+    if (depth > 4) too_deep = true;
+    return depth <= 4;
+  };
+  auto j = nlohmann::json::parse(text.begin(), text.end(), shallow, /*allow_exceptions=*/false);
+  if (too_deep) return std::unexpected(ManifestError("the manifest nests deeper than a manifest"));
   if (j.is_discarded() || !j.is_object())
     return std::unexpected(ManifestError("the manifest is not a valid JSON object"));
   auto checksum = j.find("Manifest-Checksum");

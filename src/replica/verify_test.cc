@@ -120,6 +120,17 @@ TEST(ParseManifest, RefusesADamagedManifest) {
   EXPECT_FALSE(ParseManifest("not json\n\n"));
 }
 
+// A manifest is three levels deep; a deeper one (crafted to make root build a tree many times
+// its size) is refused while it is parsed, checksum or not.
+TEST(ParseManifest, RefusesNestingNoManifestHas) {
+  std::string text = MakeManifest({{"PG_VERSION", "15\n", ""}});
+  std::string deep = "{\"X\": " + std::string(100000, '[') + std::string(100000, ']') + ",\n";
+  text.replace(0, 2, deep);
+  auto m = ParseManifest(text);
+  ASSERT_FALSE(m);
+  EXPECT_NE(m.error().detail.find("nests deeper"), std::string::npos) << m.error().detail;
+}
+
 class VerifyCopyTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -171,6 +182,19 @@ class VerifyCopyTest : public ::testing::Test {
   std::string tablespace_;
   std::vector<std::tuple<std::string, std::string, std::string>> files_;
 };
+
+// A chain of directories far deeper than a base backup (planted to exhaust the stack or the
+// descriptors of root's walk) is a problem, and the walk stops going down it.
+TEST_F(VerifyCopyTest, ADeepDirectoryChainIsAProblemNotACrash) {
+  WriteManifest();
+  std::string p = root_ + "/base/1";
+  for (int i = 0; i < 200; ++i) p += "/d";
+  fs::create_directories(p);
+  auto problems = Problems(2);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("nested more than 32 directories deep"), std::string::npos)
+      << problems[0];
+}
 
 TEST_F(VerifyCopyTest, AnIntactCopyPasses) {
   WriteManifest();

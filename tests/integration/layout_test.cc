@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <iostream>
 
 #include "support/clone_fixture.h"
 
@@ -295,10 +296,13 @@ TEST_F(LayoutTest, ARunKilledDuringAFirstCloneIsCleanedUpByTheNext) {
   ASSERT_NE(WaitForCopy(), 0);
   kill(clone.pid(), SIGKILL);
   clone.Wait({.timeout = std::chrono::minutes(1)});
-  // pg_basebackup dies with pgreplica, but the WAL streamer it forked does not and holds the
-  // new slot: what the next run must deal with.
+  // pg_basebackup dies with pgreplica, but the WAL streamer it forked may live on and hold the
+  // new slot until it next looks at its pipe to the dead parent: what the next run must deal
+  // with. How long it lives depends on timing (under load it can be gone at once), so its
+  // presence is reported, not required; the next run must work either way.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  EXPECT_NE(FindProcess({"pg_basebackup", Staging()}), 0) << "the WAL streamer is left behind";
+  if (FindProcess({"pg_basebackup", Staging()}) == 0)
+    std::cerr << "note: the WAL streamer had already exited; the next run finds only its slot\n";
   EXPECT_FALSE(fs::exists(data_));
   auto again = Clone({"--output", "json"});
   EXPECT_EQ(again.code, 0) << again.output;
