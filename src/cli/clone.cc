@@ -67,6 +67,14 @@ void PrintText(const Printer& p, const replica::CloneResult& r, const conf::Conf
                            t.value("name", std::string()), t.value("location", std::string()),
                            t.value("staging", std::string())));
       }
+      if (plan.verify == "off") {
+        p.Line("  verify          off (--no-verify): the copy is swapped in unchecked");
+      } else {
+        auto wal = replica::ChooseWalCheck(plan.verifier_major, plan.primary_major);
+        p.Line(fmt::format(
+            "  verify          {}{}", plan.verify == "builtin" ? "built-in verifier" : plan.verify,
+            wal.parse ? ", WAL parsed" : "; the WAL is not parsed (" + wal.explanation + ")"));
+      }
       p.Line(fmt::format("  service         {}{}", plan.service,
                          plan.stop_running ? " (stopped at the swap)" : ""));
       std::string argv;
@@ -140,7 +148,12 @@ Result<int> Detach(const CloneCliOptions& o, const conf::Config& cfg, const Prin
     printer.Json({{"ok", true}, {"job", job->id}, {"log_file", job->log_file}, {"detached", true}});
   } else {
     printer.Line(fmt::format("started clone job {}", job->id));
-    printer.Line(fmt::format("follow it with: pgreplica jobs show {} --follow", job->id));
+    // The command works as printed: with the state directory this clone uses when it is not
+    // the default one.
+    std::string where = cfg.state_directory == conf::Config{}.state_directory
+                            ? ""
+                            : " --state-directory " + ShellWord(cfg.state_directory);
+    printer.Line(fmt::format("follow it with: pgreplica jobs show {} --follow{}", job->id, where));
   }
   return kExitOk;
 }

@@ -347,7 +347,11 @@ Status VerifyWithPgVerifybackup(const ClonePlan& plan, const proc::OsUser& user,
                       .cancel = events.cancel});
   if (!r) return steps.Failed(r.error());
   if (r->status.cancelled) return steps.Failed(InterruptedError("during verification"));
-  if (!r->status.ok()) return steps.Failed(VerificationFailed(r->output));
+  if (!r->status.ok()) {
+    std::string out = r->output;
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+    return steps.Failed(VerificationFailed(out));
+  }
   steps.End("ok", wal.parse ? "pg_verifybackup: the copy matches its manifest"
                             : "pg_verifybackup: the copy's files match its manifest; its WAL was "
                               "not checked (" +
@@ -750,10 +754,13 @@ Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEven
   result.old_directory = swapped->old_directory;
   result.downtime_seconds = swapped->downtime_seconds;
   result.start_seconds = swapped->start_seconds;
-  steps.End("ok",
-            fmt::format("{}started with {} in {:.1f} s (the start took {:.1f} s)",
-                        swapped->was_running ? "stopped the old standby, " : "",
-                        (*service)->Describe(), swapped->downtime_seconds, swapped->start_seconds));
+  steps.End("ok", swapped->was_running
+                      ? fmt::format("stopped the old standby and started the new one with {}: "
+                                    "unavailable for {:.1f} s, {:.1f} s of it the start",
+                                    (*service)->Describe(), swapped->downtime_seconds,
+                                    swapped->start_seconds)
+                      : fmt::format("started with {} in {:.1f} s", (*service)->Describe(),
+                                    swapped->start_seconds));
 
   if (auto ok = Confirm(cfg, plan, events, result, steps); !ok) return ok;
   steps.Begin("cleanup");

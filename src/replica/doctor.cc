@@ -8,7 +8,9 @@
 
 #include <fmt/format.h>
 
+#include "common/dirfd.h"
 #include "common/fs.h"
+#include "common/number.h"
 #include "conf/pgpass.h"
 #include "pg/binaries.h"
 #include "proc/user.h"
@@ -46,7 +48,9 @@ void CheckPrograms(const conf::Config& config, CheckReport& r) {
   // other, and the client programs are not older than they are.
   std::set<int> server_majors;
   std::vector<pg::Program> clients;
-  for (const auto& name : pg::kRequiredPrograms) {
+  std::vector<std::string> names = pg::kRequiredPrograms;
+  if (config.clone.verify == "builtin") names.push_back("pg_waldump");  // parses the copy's WAL
+  for (const auto& name : names) {
     bool server = std::find(pg::kServerPrograms.begin(), pg::kServerPrograms.end(), name) !=
                   pg::kServerPrograms.end();
     const std::string& dir = server ? *bindir : client_bindir;
@@ -71,11 +75,38 @@ void CheckPrograms(const conf::Config& config, CheckReport& r) {
            "the PostgreSQL server programs are of different major versions",
            "Set local.bindir to one PostgreSQL installation."});
   } else if (server_majors.size() == 1) {
+    const int server_major = *server_majors.begin();
     for (const auto& p : clients) {
-      if (auto ok = pg::CheckProgramVersion(p, false, *server_majors.begin()); !ok) {
-        r.Add({"program_versions", CheckStatus::kFail, p.version_text, ok.error().message,
-               ok.error().hint});
+      if (p.major < server_major) {
+        // Doctor does not ask the primary: the rule is judged against the server programs.
+        r.Add({"program_versions", CheckStatus::kFail, p.version_text,
+               fmt::format("local {} is PostgreSQL {}, older than the server programs' "
+                           "PostgreSQL {} in {}",
+                           p.name, p.major, server_major, *bindir),
+               fmt::format("Install the client programs of PostgreSQL {} or newer and set "
+                           "local.client_bindir to their directory.",
+                           server_major)});
         break;
+      }
+    }
+    // A standby's data directory runs only with server programs of its own major version.
+    if (!config.local.data_directory.empty()) {
+      auto text = ReadFileByTrustedPath(config.local.data_directory + "/PG_VERSION", 64);
+      int data_major = 0;
+      if (text) {
+        std::string_view v(*text);
+        while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.remove_suffix(1);
+        data_major = ParseInt(v).value_or(0);
+      }
+      if (data_major > 0 && data_major != server_major) {
+        r.Add({"program_versions", CheckStatus::kFail,
+               fmt::format("{}/PG_VERSION", config.local.data_directory),
+               fmt::format("the data directory is PostgreSQL {}, the server programs in {} are "
+                           "PostgreSQL {}",
+                           data_major, *bindir, server_major),
+               fmt::format("Set local.bindir to the programs of PostgreSQL {} (the primary's "
+                           "major version; clone's preflight checks it against the primary).",
+                           data_major)});
       }
     }
   }

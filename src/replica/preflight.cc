@@ -16,6 +16,7 @@
 #include "pg/binaries.h"
 #include "pg/version.h"
 #include "replica/basebackup.h"
+#include "replica/clone.h"
 #include "replica/compression.h"
 #include "replica/doctor.h"
 #include "replica/jobs.h"
@@ -145,8 +146,9 @@ void CheckLocalPrograms(Context& c) {
         c.out.plan.client_bindir == *bindir
             ? *bindir
             : fmt::format("{}, client programs {}", *bindir, c.out.plan.client_bindir);
-    c.out.report.Add(Item("local_programs", CheckStatus::kFail, dirs, tools.error().message,
-                          tools.error().detail + " " + tools.error().hint));
+    const Error& e = tools.error();
+    c.out.report.Add(Item("local_programs", CheckStatus::kFail, dirs, e.message,
+                          e.detail.empty() ? e.hint : e.detail + " " + e.hint));
     return;
   }
   c.out.plan.primary_major = major;
@@ -425,6 +427,7 @@ void CheckCompression(Context& c) {
     if (m.lz4) c.out.plan.primary_compression_methods.push_back("lz4");
     if (m.zstd) c.out.plan.primary_compression_methods.push_back("zstd");
   }
+  c.out.plan.verify = c.in.config.clone.verify;
   c.out.plan.compress = choice->compress;
   c.out.plan.compress_note = choice->note;
   c.out.report.Add(Item("compression", CheckStatus::kOk,
@@ -662,6 +665,10 @@ nlohmann::json ClonePlan::ToJson() const {
           {"leftover_pids", leftover_pids},
           {"compress", compress.empty() ? "none" : compress},
           {"compress_note", compress_note},
+          {"verify", verify},
+          {"verify_parses_wal",
+           verify == "off" ? nlohmann::json()
+                           : nlohmann::json(ChooseWalCheck(verifier_major, primary_major).parse)},
           {"primary_compression_methods", primary_compression_methods},
           {"pg_basebackup", basebackup_argv}};
 }

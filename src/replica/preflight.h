@@ -42,6 +42,7 @@ struct ClonePlan {
   std::vector<std::string> basebackup_argv;
   std::string compress;       // pg_basebackup --compress, resolved from clone.compress; "": none
   std::string compress_note;  // why, for the copy's report (replica/compression.h)
+  std::string verify;         // the verifier (clone.verify): builtin, pg_verifybackup or off
   nlohmann::json primary_compression_methods;            // ["lz4", "zstd"] as read; null: not read
   nlohmann::json tablespaces = nlohmann::json::array();  // one object each, for the report
   std::vector<int> leftover_pids;  // pg_basebackup left by a killed run, ended before the copy
