@@ -516,26 +516,39 @@ Result<VerifyReport> VerifyBackup(const VerifyTarget& target, const WalOptions& 
         fmt::format("{}: {}", manifest.error().message, manifest.error().detail));
     return report;
   }
-  std::vector<proc::Child> waldumps;
-  if (wal.parse) {
-    for (const auto& range : manifest->wal_ranges) {
-      auto c = proc::Child::Start({.argv = WalDumpArgv(wal.bindir, wal.wal_dir, range),
-                                   .run_as = wal.run_as,
-                                   .cwd = "/",
-                                   .die_with_parent = true});
-      if (!c) return std::unexpected(c.error());
-      waldumps.push_back(std::move(*c));
-    }
+  // One range per timeline, usually one: the first few are parsed while the files are read, any
+  // more one after another (a manifest listing hundreds must not start hundreds of programs).
+  constexpr std::size_t kConcurrentWalDumps = 4;
+  const std::size_t ranges = wal.parse ? manifest->wal_ranges.size() : 0;
+  auto start = [&](std::size_t i) {
+    return proc::Child::Start(
+        {.argv = WalDumpArgv(wal.bindir, wal.wal_dir, manifest->wal_ranges[i]),
+         .run_as = wal.run_as,
+         .cwd = "/",
+         .die_with_parent = true});
+  };
+  std::vector<proc::Child> early;
+  for (std::size_t i = 0; i < std::min(ranges, kConcurrentWalDumps); ++i) {
+    auto c = start(i);
+    if (!c) return std::unexpected(c.error());
+    early.push_back(std::move(*c));
   }
   auto report = VerifyCopy(target, *manifest);
   if (!report) return report;
-  for (std::size_t i = 0; i < waldumps.size(); ++i) {
-    auto status = waldumps[i].Wait({.on_line = wal.on_line, .cancel = target.cancel});
+  for (std::size_t i = 0; i < ranges && !report->cancelled; ++i) {
+    std::optional<proc::Child> late;
+    if (i >= early.size()) {
+      auto c = start(i);
+      if (!c) return std::unexpected(c.error());
+      late.emplace(std::move(*c));
+    }
+    proc::Child& child = i < early.size() ? early[i] : *late;
+    auto status = child.Wait({.on_line = wal.on_line, .cancel = target.cancel});
     if (status.cancelled) report->cancelled = true;
     if (!status.ok() && !status.cancelled)
       report->problems.push_back(
           fmt::format("WAL parsing failed for timeline {}: pg_waldump {}: {}",
-                      manifest->wal_ranges[i].timeline, status.Describe(), waldumps[i].TailText()));
+                      manifest->wal_ranges[i].timeline, status.Describe(), child.TailText()));
   }
   return report;
 }
