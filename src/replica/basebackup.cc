@@ -132,13 +132,15 @@ Status RunBasebackup(const BasebackupSpec& spec, const proc::OsUser& user,
   // The kernel gave up the connection (tcp_user_timeout, keepalives): the primary or the link
   // went silent. Say so in the message, not only in pg_basebackup's lines.
   if (spec.primary.network_timeout > 0 && detail.find("timed out") != std::string::npos) {
-    return Fail(ErrorKind::kChildFailed,
-                fmt::format("pg_basebackup lost the primary: nothing was heard from it for "
-                            "network_timeout ({} s)",
-                            spec.primary.network_timeout),
-                detail,
-                "The link to the primary or the primary itself went silent. Check them and run "
-                "the clone again; raise network_timeout if the link is known to stall this long.");
+    return Fail(
+        ErrorKind::kChildFailed,
+        fmt::format("pg_basebackup lost the primary: nothing was heard from it for "
+                    "network_timeout ({} s)",
+                    spec.primary.network_timeout),
+        detail,
+        "The link to the primary or the primary's host went silent (a server process that only "
+        "stalls is waited for). Check them and run "
+        "the clone again; raise network_timeout if the link is known to stall this long.");
   }
   return Fail(ErrorKind::kChildFailed, fmt::format("pg_basebackup {}", status.Describe()), detail,
               "The messages above come from pg_basebackup and the primary.");
