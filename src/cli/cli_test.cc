@@ -341,6 +341,26 @@ TEST_F(CliTest, JobsFollowPrintsALogLargerThan64MiB) {
   EXPECT_NE(o.output.find("the last line\n"), std::string::npos) << o.output.substr(0, 300);
 }
 
+// jobs show of a failed clone said only its message; the DETAIL and HINT the run printed (what
+// failed, what to do) were in the record but not shown (new-user trial).
+TEST_F(CliTest, JobsShowOfAFailedRunShowsItsDetailAndHint) {
+  std::string jobs = dir_->path() + "/state/jobs";
+  ASSERT_TRUE(MakeDirs(jobs, 0750));
+  std::string id = "20260101T000000Z-clone-0002";
+  Write("state/jobs/" + id + ".json",
+        R"({"id":")" + id + R"(","command":"clone","arguments":[],"state":"failed",
+            "started_at":"2026-01-01T00:00:00Z","finished_at":"2026-01-01T00:01:00Z",
+            "exit_code":11,"pid":1,"log_file":"","steps":[],
+            "error":{"message":"pg_basebackup lost the primary","detail":"line one\nline two",
+                     "hint":"Check the link."},"result":null})");
+  auto o = Run(
+      {"jobs", "show", id, "--config", Config(""), "--state-directory", dir_->path() + "/state"});
+  EXPECT_EQ(o.code, 0) << o.output;
+  EXPECT_NE(o.output.find("error: pg_basebackup lost the primary"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("detail: line one\nline two"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("hint: Check the link."), std::string::npos) << o.output;
+}
+
 // doctor said ok for a service whose commands clone (as root) then refused to run.
 TEST_F(CliTest, DoctorRefusesCustomCommandsThatRootWouldRefuse) {
   if (geteuid() != 0) GTEST_SKIP() << "root's refusal";

@@ -69,7 +69,19 @@ void PrintJob(const Printer& printer, const replica::JobRecord& j) {
     for (const auto& a : j.result["actions"])
       if (a.is_string()) printer.Line("  " + Printable(a.get<std::string>()));
   }
-  if (j.error.is_object()) printer.Line(fmt::format("  error: {}", j.error.value("message", "")));
+  if (j.error.is_object()) {
+    // As the run printed it: the message, then its DETAIL and HINT (strings only; a record
+    // written by hand or damaged may hold anything).
+    auto text = [&](const char* key) {
+      auto it = j.error.find(key);
+      return it != j.error.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    printer.Line(fmt::format("  error: {}", Printable(text("message"))));
+    if (std::string d = text("detail"); !d.empty())
+      printer.Line(fmt::format("  detail: {}", Printable(d, /*keep_newlines=*/true)));
+    if (std::string h = text("hint"); !h.empty())
+      printer.Line(fmt::format("  hint: {}", Printable(h)));
+  }
 }
 
 // Prints what the log gained since the last call; errors end the following.
