@@ -128,6 +128,12 @@ Status CheckProgramVersion(const Program& p, bool server, int primary_major) {
   return {};
 }
 
+std::string VerifierProgram(const std::string& verify_mode) {
+  if (verify_mode == "off") return "";
+  if (verify_mode == "pg_verifybackup") return "pg_verifybackup";
+  return "pg_waldump";
+}
+
 Result<CloneToolset> InspectCloneToolset(const std::string& server_bindir,
                                          const std::string& client_bindir,
                                          std::optional<int> primary_major,

@@ -56,6 +56,10 @@ struct CloneToolset {
   std::vector<Program> programs;  // server programs first
 };
 
+// The program a clone's verification runs, by clone.verify: pg_waldump for "builtin" (the
+// built-in verifier parses the copy's WAL with it), pg_verifybackup, or "" for "off".
+std::string VerifierProgram(const std::string& verify_mode);
+
 // Finds kServerPrograms in server_bindir, and pg_basebackup and `verifier` (the program the
 // chosen verification runs: pg_verifybackup, pg_waldump for the built-in verifier, or none
 // when empty) in client_bindir (server_bindir when empty). kEnvironment when one is missing or

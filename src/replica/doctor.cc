@@ -49,7 +49,9 @@ void CheckPrograms(const conf::Config& config, CheckReport& r) {
   std::set<int> server_majors;
   std::vector<pg::Program> clients;
   std::vector<std::string> names = pg::kRequiredPrograms;
-  if (config.clone.verify == "builtin") names.push_back("pg_waldump");  // parses the copy's WAL
+  if (std::string v = pg::VerifierProgram(config.clone.verify);
+      !v.empty() && std::find(names.begin(), names.end(), v) == names.end())
+    names.push_back(v);
   for (const auto& name : names) {
     bool server = std::find(pg::kServerPrograms.begin(), pg::kServerPrograms.end(), name) !=
                   pg::kServerPrograms.end();

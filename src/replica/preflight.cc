@@ -134,12 +134,7 @@ void CheckLocalPrograms(Context& c) {
   c.out.plan.bindir = *bindir;
   c.out.plan.client_bindir =
       c.in.config.local.client_bindir.empty() ? *bindir : c.in.config.local.client_bindir;
-  // The program the chosen verification runs: pg_waldump parses the WAL for the built-in
-  // verifier; none when the copy is not verified.
-  const std::string& mode = c.in.config.clone.verify;
-  const std::string verifier = mode == "off"               ? ""
-                               : mode == "pg_verifybackup" ? "pg_verifybackup"
-                                                           : "pg_waldump";
+  const std::string verifier = pg::VerifierProgram(c.in.config.clone.verify);
   auto tools = pg::InspectCloneToolset(*bindir, c.in.config.local.client_bindir, want, verifier);
   if (!tools) {
     std::string dirs =

@@ -68,24 +68,9 @@ class HostileTest : public CloneFixture {
     ASSERT_EQ(lchown(path.c_str(), TestEnv::Get().os_user.uid, TestEnv::Get().os_user.gid), 0);
   }
 
-  // A bindir like the real one whose pg_basebackup runs the real program and then does
-  // `after` as the OS user, with $d set to the directory it copied into.
+  // pg_basebackup that does `after` as the OS user once the copy is complete ($d: the copy).
   std::string HostileBindir(const std::string& after) {
-    std::string bin = ws_.MakeDir("hostile-bin");
-    for (const auto& e : fs::directory_iterator(TestEnv::Get().bindir)) {
-      std::string name = e.path().filename().string();
-      if (name != "pg_basebackup") fs::create_symlink(e.path(), bin + "/" + name);
-    }
-    std::string script = fmt::format(
-        "#!/bin/sh\n"
-        "\"{}/pg_basebackup\" \"$@\" || exit $?\n"
-        "d=\n"
-        "for a in \"$@\"; do case \"$a\" in --pgdata=*) d=\"${{a#--pgdata=}}\" ;; esac; done\n"
-        "[ -n \"$d\" ] || exit 0\n"
-        "{}\n",
-        TestEnv::Get().bindir, after);
-    EXPECT_TRUE(WriteFileAtomic(bin + "/pg_basebackup", script, 0755));
-    return bin;
+    return BindirWithPgBasebackupThen("hostile-bin", after);
   }
 
   static std::vector<std::string> Named(const std::string& dir, const std::string& prefix) {

@@ -63,25 +63,10 @@ struct Case {
 
 class VerifyCorruptionTest : public CloneFixture, public ::testing::WithParamInterface<Case> {
  protected:
-  // A bindir like the real one whose pg_basebackup runs the real program, then corrupts the
-  // copy it wrote (found by its --pgdata= argument) with `c`.
+  // pg_basebackup that then corrupts the copy it wrote with `c` (set -e: a corruption that
+  // cannot be made fails the copy instead of passing unnoticed).
   std::string CorruptingBindir(const Corruption& c) {
-    std::string bin = ws_.MakeDir("corrupting-bin");
-    for (const auto& e : fs::directory_iterator(TestEnv::Get().bindir)) {
-      std::string name = e.path().filename().string();
-      if (name != "pg_basebackup") fs::create_symlink(e.path(), bin + "/" + name);
-    }
-    std::string script = fmt::format(
-        "#!/bin/sh\n"
-        "\"{}/pg_basebackup\" \"$@\" || exit $?\n"
-        "d=\n"
-        "for a in \"$@\"; do case \"$a\" in --pgdata=*) d=\"${{a#--pgdata=}}\" ;; esac; done\n"
-        "[ -n \"$d\" ] || exit 0\n"
-        "set -e\n"
-        "{}\n",
-        TestEnv::Get().bindir, c.shell);
-    EXPECT_TRUE(WriteFileAtomic(bin + "/pg_basebackup", script, 0755));
-    return bin;
+    return BindirWithPgBasebackupThen("corrupting-bin", std::string("set -e\n") + c.shell);
   }
 };
 

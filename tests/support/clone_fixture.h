@@ -71,6 +71,29 @@ class CloneFixture : public ::testing::Test {
     return 0;
   }
 
+  // A bindir like the real one (links to its programs) whose pg_basebackup runs the real
+  // program and then, if it succeeded, runs the shell text `after` as the OS user with $d set
+  // to the directory it copied into (its --pgdata= argument): a hostile or damaging step at
+  // the moment the copy is complete. `name` names the directory in the workspace.
+  std::string BindirWithPgBasebackupThen(const std::string& name, const std::string& after) {
+    std::string bin = ws_.MakeDir(name);
+    for (const auto& e : std::filesystem::directory_iterator(TestEnv::Get().bindir)) {
+      std::string program = e.path().filename().string();
+      if (program != "pg_basebackup")
+        std::filesystem::create_symlink(e.path(), bin + "/" + program);
+    }
+    std::string script = fmt::format(
+        "#!/bin/sh\n"
+        "\"{}/pg_basebackup\" \"$@\" || exit $?\n"
+        "d=\n"
+        "for a in \"$@\"; do case \"$a\" in --pgdata=*) d=\"${{a#--pgdata=}}\" ;; esac; done\n"
+        "[ -n \"$d\" ] || exit 0\n"
+        "{}\n",
+        TestEnv::Get().bindir, after);
+    EXPECT_TRUE(WriteFileAtomic(bin + "/pg_basebackup", script, 0755));
+    return bin;
+  }
+
   std::string Staging() const { return data_ + ".pgreplica-staging"; }
   std::string Slots() const {
     auto s = primary_->Scalar(
