@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "fuzz/fuzz.h"
-#include "replica/hba.h"
+#include "primary/hba.h"
 
 using pgreplica::replica::HbaRule;
 

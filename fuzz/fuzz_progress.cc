@@ -5,8 +5,8 @@
 
 #include <cmath>
 
+#include "clone/basebackup.h"
 #include "fuzz/fuzz.h"
-#include "replica/basebackup.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider in(data, size);

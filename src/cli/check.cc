@@ -4,11 +4,11 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "doctor/config_check.h"
 #include "monitor/check.h"
 #include "monitor/collector.h"
 #include "monitor/inventory.h"
 #include "monitor/text.h"
-#include "replica/config_check.h"
 
 namespace pgreplica::cli {
 

@@ -8,13 +8,13 @@
 
 #include "cli/commands.h"
 #include "cli/progress.h"
+#include "clone/clone.h"
 #include "common/dirfd.h"
 #include "common/text.h"
 #include "conf/validate.h"
+#include "jobs/jobs.h"
 #include "proc/child.h"
 #include "proc/interrupt.h"
-#include "replica/clone.h"
-#include "replica/jobs.h"
 
 namespace pgreplica::cli {
 

@@ -8,7 +8,7 @@
 
 #include "cli/commands.h"
 #include "common/text.h"
-#include "replica/config_check.h"
+#include "doctor/config_check.h"
 
 namespace pgreplica::cli {
 

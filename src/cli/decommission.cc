@@ -6,9 +6,9 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
-#include "replica/clone.h"
-#include "replica/decommission.h"
-#include "replica/jobs.h"
+#include "clone/clone.h"
+#include "decommission/decommission.h"
+#include "jobs/jobs.h"
 
 namespace pgreplica::cli {
 

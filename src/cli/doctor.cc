@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "cli/commands.h"
-#include "replica/doctor.h"
+#include "doctor/doctor.h"
 
 namespace pgreplica::cli {
 

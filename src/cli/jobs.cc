@@ -10,8 +10,8 @@
 
 #include "cli/commands.h"
 #include "common/text.h"
+#include "jobs/jobs.h"
 #include "proc/interrupt.h"
-#include "replica/jobs.h"
 
 namespace pgreplica::cli {
 

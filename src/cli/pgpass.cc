@@ -11,9 +11,8 @@
 #include "common/text.h"
 #include "conf/pgpass.h"
 #include "conf/validate.h"
+#include "primary/target.h"
 #include "proc/user.h"
-#include "replica/doctor.h"
-#include "replica/target.h"
 
 namespace pgreplica::cli {
 
@@ -50,7 +49,7 @@ Result<int> RunPgpass(const PgpassOptions& o, const Printer& printer) {
                 "Neither replication.password_file nor --password-stdin was given.",
                 "Set replication.password_file (a file with mode 0600), or pass --password-stdin.");
   }
-  std::string path = o.file.empty() ? replica::PgpassPath(*config, user->home) : o.file;
+  std::string path = o.file.empty() ? conf::PgpassPath(*config, user->home) : o.file;
   if (auto st = StatPath(path); st && *st && S_ISDIR((*st)->st_mode)) {
     return Fail(ErrorKind::kFileAccess, fmt::format("password file \"{}\" is a directory", path),
                 "A password file is a regular file; nothing was written.",

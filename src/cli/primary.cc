@@ -6,10 +6,10 @@
 
 #include "cli/commands.h"
 #include "common/text.h"
+#include "conf/pgpass.h"
+#include "primary/primary.h"
+#include "primary/target.h"
 #include "proc/user.h"
-#include "replica/doctor.h"
-#include "replica/primary.h"
-#include "replica/target.h"
 
 namespace pgreplica::cli {
 
@@ -48,7 +48,7 @@ Result<replica::PrimaryTarget> Target(const conf::Config& c, const std::string& 
   std::string passfile;
   if (password.empty()) {
     auto user = proc::LookupUser(c.local.os_user);
-    if (user) passfile = replica::PgpassPath(c, user->home);
+    if (user) passfile = conf::PgpassPath(c, user->home);
   }
   t.replication = replica::PrimaryReplicationParams(c, password, passfile);
   t.allowed_address = c.replication.allowed_address;

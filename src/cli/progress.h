@@ -8,7 +8,7 @@
 #include <string>
 
 #include "cli/common.h"
-#include "replica/basebackup.h"
+#include "clone/basebackup.h"
 
 namespace pgreplica::cli {
 

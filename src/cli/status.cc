@@ -9,11 +9,11 @@
 #include "common/dirfd.h"
 #include "common/fs.h"
 #include "common/text.h"
+#include "doctor/config_check.h"
 #include "monitor/collector.h"
 #include "monitor/inventory.h"
 #include "monitor/prometheus.h"
 #include "monitor/text.h"
-#include "replica/config_check.h"
 
 namespace pgreplica::cli {
 

@@ -68,7 +68,7 @@ struct CloneConfig {
   // How the copy is checked before the swap: "builtin", "pg_verifybackup" or "off".
   std::string verify = "builtin";
   std::string max_rate;  // passed to pg_basebackup --max-rate
-  // "auto" (replica/compression.h), or passed to pg_basebackup --compress (e.g. server-zstd)
+  // "auto" (clone/compression.h), or passed to pg_basebackup --compress (e.g. server-zstd)
   std::string compress = "auto";
   int confirm_timeout = 120;  // seconds to wait for streaming after start
   int space_margin_percent = 10;

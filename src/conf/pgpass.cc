@@ -178,4 +178,9 @@ Result<bool> WritePgpassEntry(const std::string& path, const PgpassEntry& entry,
   return true;
 }
 
+std::string PgpassPath(const Config& config, const std::string& os_user_home) {
+  if (!config.local.pgpass_file.empty()) return config.local.pgpass_file;
+  return os_user_home + "/.pgpass";
+}
+
 }  // namespace pgreplica::conf

@@ -8,8 +8,12 @@
 
 #include "common/error.h"
 #include "common/fs.h"
+#include "conf/config.h"
 
 namespace pgreplica::conf {
+
+// The OS user's password file: local.pgpass_file, else <home>/.pgpass.
+std::string PgpassPath(const Config& config, const std::string& os_user_home);
 
 struct PgpassEntry {
   std::string host;

@@ -41,7 +41,7 @@ Problem CheckShellQuotablePath(const std::string& v);
 Problem CheckOptionalRate(const std::string& v);
 // A single word without spaces or control characters.
 Problem CheckOptionalToken(const std::string& v);
-// Empty, "auto" (pgreplica's choice, replica/compression.h), or a pg_basebackup 15 --compress
+// Empty, "auto" (pgreplica's choice, clone/compression.h), or a pg_basebackup 15 --compress
 // value that works with the plain format pgreplica copies in: none ([client-|server-]none), or
 // server-gzip, server-lz4 or server-zstd with an optional ":LEVEL" or ":level=N[,workers=N]"
 // (workers for zstd only), levels in PostgreSQL's ranges. Client-side compression (a plain level,

@@ -11,7 +11,7 @@
 #include "common/text.h"
 #include "conf/validate.h"
 #include "conf/yaml_text.h"
-#include "replica/target.h"
+#include "primary/target.h"
 
 namespace pgreplica::monitor {
 

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "replica/clone.h"
+#include "clone/clone.h"
 
 namespace pgreplica::pg {
 namespace {

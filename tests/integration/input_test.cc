@@ -11,8 +11,8 @@
 
 #include "common/fs.h"
 #include "pg/connection.h"
+#include "primary/slot.h"
 #include "proc/child.h"
-#include "replica/slot.h"
 #include "support/cli.h"
 #include "support/cluster.h"
 #include "support/root_config.h"

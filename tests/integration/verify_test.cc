@@ -12,9 +12,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "clone/verify.h"
 #include "common/dirfd.h"
 #include "proc/child.h"
-#include "replica/verify.h"
 #include "support/cli.h"
 #include "support/clone_fixture.h"
 #include "support/cluster.h"

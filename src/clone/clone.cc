@@ -1,0 +1,834 @@
+#include "clone/clone.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "clone/copy_watch.h"
+#include "clone/swap.h"
+#include "clone/verify.h"
+#include "common/format.h"
+#include "common/fs.h"
+#include "common/number.h"
+#include "local/journal.h"
+#include "local/layout.h"
+#include "local/leftover.h"
+#include "local/location.h"
+#include "local/lock.h"
+#include "local/service.h"
+#include "primary/slot.h"
+#include "primary/target.h"
+#include "proc/child.h"
+
+namespace pgreplica::replica {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::chrono::milliseconds kConfirmPollInterval{100};
+
+// Records steps in the result, the job record and its log, and tells the observer.
+class Steps {
+ public:
+  Steps(CloneResult& result, const CloneEvents& events, JobRecord* job, const JobStore* store)
+      : result_(result), events_(events), job_(job), store_(store) {}
+
+  void Begin(const std::string& name) {
+    start_ = Clock::now();
+    result_.steps.push_back({name, "running", UtcNow(), 0, ""});
+    Publish();
+  }
+  void End(const std::string& status, const std::string& message) {
+    JobStep& s = result_.steps.back();
+    s.status = status;
+    s.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
+    s.message = message;
+    Publish();
+  }
+  // Ends the current step with the error's message and returns it.
+  std::unexpected<Error> Failed(const Error& e) {
+    End("failed", e.message);
+    return std::unexpected(e);
+  }
+  void Log(const std::string& line) {
+    if (job_ != nullptr && store_ != nullptr) (void)store_->AppendLog(*job_, line);
+    if (events_.on_output) events_.on_output(line);
+  }
+
+ private:
+  void Publish() {
+    const JobStep& s = result_.steps.back();
+    if (job_ != nullptr && store_ != nullptr)
+      (void)store_->AppendLog(*job_, fmt::format("step {}: {}{}", s.name, s.status,
+                                                 s.message.empty() ? "" : " (" + s.message + ")"));
+    if (job_ != nullptr) {
+      job_->steps = result_.steps;
+      if (store_ != nullptr) (void)store_->Save(*job_);
+    }
+    if (events_.on_step) events_.on_step(s);
+  }
+
+  CloneResult& result_;
+  const CloneEvents& events_;
+  JobRecord* job_;
+  const JobStore* store_;
+  Clock::time_point start_;
+};
+
+// Drops a slot this tool created (the copy slot, or a new host slot). The
+// walsender of a dead pg_basebackup may hold it for a while (its WAL helper
+// notices the lost parent only at its next status interval), so after a few
+// tries that walsender is ended through the admin login, if there is one.
+// Returns the reason when the slot could not be dropped.
+std::optional<std::string> DropOwnSlot(const pg::ConnParams& replication,
+                                       const pg::ConnParams& admin, const std::string& name) {
+  std::string why;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    auto conn = pg::Connection::Open(replication, "primary");
+    if (!conn) return conn.error().message;
+    auto dropped = DropSlot(*conn, name);
+    if (dropped) return std::nullopt;
+    why = dropped.error().message;
+    if (dropped.error().sqlstate != kObjectInUse) break;
+    if (attempt == 10) {
+      if (auto a = pg::Connection::Open(admin, "primary")) {
+        (void)a->Exec(
+            "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots "
+            "WHERE slot_name = $1 AND active_pid IS NOT NULL",
+            {name});
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return why;
+}
+
+// Drops the slots this run created unless the run got far enough to keep
+// them. What could not be dropped is reported in `leftovers`.
+class SlotGuard {
+ public:
+  SlotGuard(pg::ConnParams params, pg::ConnParams admin, std::vector<std::string>& leftovers)
+      : params_(std::move(params)), admin_(std::move(admin)), leftovers_(leftovers) {}
+  ~SlotGuard() {
+    for (const auto& name : drop_) {
+      if (auto failed = DropOwnSlot(params_, admin_, name))
+        leftovers_.push_back(fmt::format("\"{}\" ({})", name, *failed));
+    }
+  }
+  void DropOnExit(const std::string& name) { drop_.push_back(name); }
+  void Keep(const std::string& name) { std::erase(drop_, name); }
+
+ private:
+  pg::ConnParams params_;
+  pg::ConnParams admin_;
+  std::vector<std::string>& leftovers_;
+  std::vector<std::string> drop_;
+};
+
+// Removes the staging directories (the data directory's and each tablespace's) unless they
+// were moved into place. Removal goes through the parents' fds and follows no link.
+class StagingGuard {
+ public:
+  StagingGuard(const LocalLayout& layout, const proc::OsUser& owner)
+      : layout_(&layout), owner_(owner) {}
+  ~StagingGuard() {
+    if (layout_ == nullptr) return;
+    (void)RemoveStaging(*layout_, owner_);
+  }
+  void Release() { layout_ = nullptr; }
+
+ private:
+  const LocalLayout* layout_;
+  proc::OsUser owner_;
+};
+
+bool Cancelled(const CloneEvents& e) { return e.cancel && e.cancel(); }
+
+Error InterruptedError(const std::string& where) {
+  return Error{ErrorKind::kInterrupted, fmt::format("clone interrupted {}", where),
+               "The data directory was not changed; the staging directory and the slots this run "
+               "created were "
+               "removed.",
+               "Run the clone again when you are ready."};
+}
+
+// `password` is the replication password, for this process's connections (see
+// PreflightResult::replication_password).
+Status PrepareSlots(const conf::Config& cfg, const ClonePlan& plan, const std::string& password,
+                    SlotGuard& guard, Steps& steps) {
+  steps.Begin("slot");
+  auto conn = pg::Connection::Open(PrimaryReplicationParams(cfg, password, ""), "primary");
+  if (!conn) return steps.Failed(conn.error());
+  std::string message;
+  auto created = CreatePhysicalSlot(*conn, plan.slot);
+  if (!created) return steps.Failed(created.error());
+  if (*created) guard.DropOnExit(plan.slot);
+  message = *created ? fmt::format("created slot \"{}\" with WAL reserved", plan.slot)
+                     : fmt::format("reusing slot \"{}\"", plan.slot);
+  if (plan.copy_slot != plan.slot) {
+    // A leftover of a killed run, possibly still held by its walsender.
+    if (auto failed = DropOwnSlot(PrimaryReplicationParams(cfg, password, ""),
+                                  PrimaryAdminParams(cfg), plan.copy_slot)) {
+      return steps.Failed(Error{
+          ErrorKind::kCheckFailed,
+          fmt::format("could not drop the copy slot \"{}\" left by an earlier run", plan.copy_slot),
+          *failed, "Drop it on the primary with pg_drop_replication_slot() and run again."});
+    }
+    auto copy = CreatePhysicalSlot(*conn, plan.copy_slot);
+    if (!copy) return steps.Failed(copy.error());
+    guard.DropOnExit(plan.copy_slot);
+    message += fmt::format("; created temporary copy slot \"{}\"", plan.copy_slot);
+  }
+  steps.End("ok", message);
+  return {};
+}
+
+// Creates the staging directories (owned by the OS user, through the parents' fds) and
+// returns the identity of the data directory's, which the swap checks before moving it.
+Result<FileId> MakeStaging(const LocalLayout& layout, const proc::OsUser& user) {
+  Owner owner{user.uid, user.gid};
+  for (const auto& t : layout.tablespaces) {
+    if (auto ok = t.local.parent.MakeDir(t.local.Sibling(kStagingSuffix), 0700, owner); !ok)
+      return std::unexpected(ok.error());
+  }
+  const Location& data = layout.data;
+  if (auto ok = data.parent.MakeDir(data.Sibling(kStagingSuffix), 0700, owner); !ok)
+    return std::unexpected(ok.error());
+  auto st = data.parent.Stat(data.Sibling(kStagingSuffix));
+  if (!st || !*st) return std::unexpected(st ? ErrnoError(ENOENT, "staging vanished") : st.error());
+  return FileId{(*st)->st_dev, (*st)->st_ino};
+}
+
+// pg_basebackup named the copy slot in primary_slot_name; the standby uses the host's slot.
+// The file belongs to the OS user in a directory it writes: opened without following a link,
+// and only if it is its own regular file with one name.
+// Appends `line` to the staged copy's postgresql.auto.conf (a later line wins).
+Status AppendToCopyAutoConf(const Location& data, const std::string& line, const proc::OsUser& user,
+                            const std::string& what) {
+  auto staging = data.parent.OpenDir(data.Sibling(kStagingSuffix));
+  if (!staging) return std::unexpected(staging.error());
+  auto fd = staging->OpenFile("postgresql.auto.conf", O_WRONLY | O_APPEND);
+  if (!fd) return std::unexpected(fd.error());
+  struct stat st {};
+  if (fstat(fd->get(), &st) != 0 || st.st_uid != user.uid || st.st_nlink != 1)
+    return Fail(
+        ErrorKind::kInsecureFile,
+        fmt::format("\"{}\" is not the copy's own file", staging->PathOf("postgresql.auto.conf")),
+        "It must be a regular file of the PostgreSQL OS user with a single name.");
+  if (write(fd->get(), line.data(), line.size()) != static_cast<ssize_t>(line.size()) ||
+      fsync(fd->get()) != 0)
+    return std::unexpected(ErrnoError(errno, "could not set " + what + " in the copy"));
+  return {};
+}
+
+Status SetSlotInCopy(const Location& data, const std::string& slot, const proc::OsUser& user) {
+  return AppendToCopyAutoConf(data, fmt::format("primary_slot_name = '{}'\n", slot), user,
+                              "primary_slot_name");
+}
+
+// A pg_basebackup newer than the primary writes options into primary_conninfo that the
+// standby's older libpq refuses (PrimaryConninfoForServer); they are left out again.
+Status FitConninfoToServer(const Location& data, int server_major, const proc::OsUser& user,
+                           Steps& steps) {
+  if (server_major <= 0) return {};  // unknown: left as pg_basebackup wrote it
+  auto staging = data.parent.OpenDir(data.Sibling(kStagingSuffix));
+  if (!staging) return std::unexpected(staging.error());
+  auto text = staging->ReadFile("postgresql.auto.conf");
+  if (!text) return std::unexpected(text.error());
+  auto line = PrimaryConninfoForServer(*text, server_major);
+  if (!line) return {};
+  steps.Log(fmt::format(
+      "primary_conninfo written again without the options PostgreSQL {}'s libpq does not know",
+      server_major));
+  return AppendToCopyAutoConf(data, *line, user, "primary_conninfo");
+}
+
+// With the built-in verifier, checksums the copy's files as pg_basebackup closes them
+// (clone/copy_watch.h). Not being able to watch only makes the verification read more.
+std::unique_ptr<CopyWatcher> WatchCopy(const conf::Config& cfg, const LocalLayout& layout,
+                                       std::deque<Dir>& dirs, Steps& steps) {
+  if (cfg.clone.verify != "builtin") return nullptr;
+  std::vector<const Dir*> roots;
+  auto open = [&](const Location& l) {
+    auto d = l.parent.OpenDir(l.Sibling(kStagingSuffix));
+    if (!d) return false;
+    dirs.push_back(std::move(*d));
+    roots.push_back(&dirs.back());
+    return true;
+  };
+  if (!open(layout.data)) return nullptr;
+  for (const auto& t : layout.tablespaces)
+    if (!open(t.local)) return nullptr;
+  auto w = CopyWatcher::Start(roots);
+  if (!w) {
+    steps.Log("verify: not checksumming during the copy: " + w.error().message);
+    return nullptr;
+  }
+  return std::move(*w);
+}
+
+Result<FileId> Copy(const conf::Config& cfg, const ClonePlan& plan, const LocalLayout& layout,
+                    const proc::OsUser& user, const CloneEvents& events, Steps& steps,
+                    PrecomputedSums& sums) {
+  steps.Begin("copy");
+  auto staged = MakeStaging(layout, user);
+  if (!staged) return steps.Failed(staged.error());
+  std::deque<Dir> watched;
+  auto watcher = WatchCopy(cfg, layout, watched, steps);
+  CopyProgress last;
+  CopyHooks hooks{.on_progress =
+                      [&](const CopyProgress& p) {
+                        last = p;
+                        if (events.on_progress) events.on_progress(p);
+                      },
+                  .on_output = [&](const std::string& l) { steps.Log("pg_basebackup: " + l); },
+                  .cancel = events.cancel};
+  auto ok = RunBasebackup(BasebackupSpecFor(cfg, plan, layout), user, plan.pgpass_file, hooks);
+  if (watcher) sums = watcher->Finish();
+  if (!ok) {
+    Error e = ok.error().kind == ErrorKind::kInterrupted ? InterruptedError("during the copy")
+                                                         : ok.error();
+    return steps.Failed(e);
+  }
+  if (plan.copy_slot != plan.slot) {
+    if (auto set = SetSlotInCopy(layout.data, plan.slot, user); !set)
+      return steps.Failed(set.error());
+  }
+  if (auto fit = FitConninfoToServer(layout.data, plan.primary_major, user, steps); !fit)
+    return steps.Failed(fit.error());
+  steps.End("ok", fmt::format("copied {} in {:.1f} s{}, {}",
+                              HumanBytes(static_cast<std::int64_t>(last.done_bytes)),
+                              last.elapsed_seconds,
+                              layout.tablespaces.empty()
+                                  ? ""
+                                  : fmt::format(" ({} tablespace(s))", layout.tablespaces.size()),
+                              plan.compress_note.empty() ? "uncompressed" : plan.compress_note));
+  return *staged;
+}
+
+// The staged copy's tablespace links point at the staged tablespace directories (so that
+// pg_verifybackup reads them there); after the swap they must point at the final locations.
+Status PointCopyAtFinalTablespaces(const LocalLayout& layout, const proc::OsUser& user) {
+  if (layout.tablespaces.empty()) return {};
+  std::vector<TablespaceLink> links;
+  for (const auto& t : layout.tablespaces) links.push_back({t.oid, t.local.configured});
+  auto staging = layout.data.parent.OpenDir(layout.data.Sibling(kStagingSuffix));
+  if (!staging) return std::unexpected(staging.error());
+  return Relink(*staging, links, Owner{user.uid, user.gid});
+}
+
+// Whether the verifiers parse the WAL the copy needs with pg_waldump (pg_verifybackup without
+// -n; the built-in verifier's WAL check): only with programs of the primary's major version.
+WalCheck WalCheckOfCopy(const ClonePlan& plan) {
+  return ChooseWalCheck(plan.verifier_major, plan.primary_major);
+}
+
+Error VerificationFailed(const std::string& detail) {
+  return Error{ErrorKind::kChildFailed, "the copy failed verification against its backup manifest",
+               detail, "The copy was removed and nothing was changed; run the clone again."};
+}
+
+Status VerifyWithPgVerifybackup(const ClonePlan& plan, const proc::OsUser& user,
+                                const CloneEvents& events, Steps& steps) {
+  WalCheck wal = WalCheckOfCopy(plan);
+  std::vector<std::string> argv = {plan.client_bindir + "/pg_verifybackup"};
+  if (!wal.parse) argv.push_back("--no-parse-wal");
+  argv.push_back(plan.staging);
+  if (!wal.parse) steps.Log(wal.explanation);
+  auto r = proc::Run({.argv = argv, .run_as = user, .cwd = "/", .die_with_parent = true},
+                     {.on_line = [&](const std::string& l) { steps.Log("pg_verifybackup: " + l); },
+                      .cancel = events.cancel});
+  if (!r) return steps.Failed(r.error());
+  if (r->status.cancelled) return steps.Failed(InterruptedError("during verification"));
+  if (!r->status.ok()) {
+    std::string out = r->output;
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+    return steps.Failed(VerificationFailed(out));
+  }
+  steps.End("ok", wal.parse ? "pg_verifybackup: the copy matches its manifest"
+                            : "pg_verifybackup: the copy's files match its manifest; its WAL was "
+                              "not checked (" +
+                                  wal.explanation + ")");
+  return {};
+}
+
+// The built-in verifier (clone/verify.h) over the staged data directory and tablespaces,
+// with pg_waldump checking the manifest's WAL ranges (as the OS user) while the files are read.
+Status VerifyBuiltin(const ClonePlan& plan, const LocalLayout& layout, const proc::OsUser& user,
+                     const PrecomputedSums& sums, const CloneEvents& events, Steps& steps) {
+  auto started = Clock::now();
+  auto data = layout.data.parent.OpenDir(layout.data.Sibling(kStagingSuffix));
+  if (!data) return steps.Failed(data.error());
+  std::deque<Dir> staged;
+  VerifyTarget target{.data = &*data, .precomputed = &sums, .cancel = events.cancel};
+  for (const auto& t : layout.tablespaces) {
+    auto d = t.local.parent.OpenDir(t.local.Sibling(kStagingSuffix));
+    if (!d) return steps.Failed(d.error());
+    staged.push_back(std::move(*d));
+    target.tablespaces[t.oid] = &staged.back();
+  }
+  WalCheck wal = WalCheckOfCopy(plan);
+  if (!wal.parse) steps.Log(wal.explanation);
+  auto report = VerifyBackup(
+      target, {.parse = wal.parse,
+               .bindir = plan.client_bindir,
+               .wal_dir = plan.staging + "/pg_wal",
+               .run_as = user,
+               .on_line = [&](const std::string& l) { steps.Log("pg_waldump: " + l); }});
+  if (!report) return steps.Failed(report.error());
+  if (report->cancelled) return steps.Failed(InterruptedError("during verification"));
+  const std::vector<std::string>& problems = report->problems;
+  for (const auto& p : problems) steps.Log("verify: " + p);
+  if (!problems.empty()) {
+    std::string detail;
+    for (std::size_t i = 0; i < problems.size() && i < 10; ++i)
+      detail += (i == 0 ? "" : "\n") + problems[i];
+    if (problems.size() > 10)
+      detail += fmt::format("\n... and {} more problem(s); see the job log", problems.size() - 10);
+    return steps.Failed(VerificationFailed(detail));
+  }
+  double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  steps.End("ok", fmt::format("the copy matches its manifest: {} files checked in {:.1f} s, {} "
+                              "of them by their checksum taken during the copy, {} read now "
+                              "({} readers, CRC-32C {}){}",
+                              report->files, seconds, report->reused_files,
+                              HumanBytes(static_cast<std::int64_t>(report->bytes)),
+                              std::clamp(std::thread::hardware_concurrency(), 1u, 8u),
+                              Crc32cHardware() ? "in hardware" : "in software",
+                              wal.parse ? "; WAL parsed with pg_waldump"
+                                        : "; its WAL was not checked (" + wal.explanation + ")"));
+  return {};
+}
+
+Status Verify(const conf::Config& cfg, const ClonePlan& plan, const LocalLayout& layout,
+              const proc::OsUser& user, const PrecomputedSums& sums, const CloneEvents& events,
+              Steps& steps) {
+  steps.Begin("verify");
+  if (cfg.clone.verify == "off") {
+    steps.End("skipped", "--no-verify");
+    return {};
+  }
+  if (cfg.clone.verify == "pg_verifybackup")
+    return VerifyWithPgVerifybackup(plan, user, events, steps);
+  return VerifyBuiltin(plan, layout, user, sums, events, steps);
+}
+
+}  // namespace
+
+WalCheck ChooseWalCheck(int verifier_major, int primary_major) {
+  // Unknown versions: pg_verifybackup's full check, as before the version rule.
+  if (verifier_major == primary_major || verifier_major <= 0 || primary_major <= 0)
+    return {true, ""};
+  return {false,
+          fmt::format(
+              "pg_verifybackup and pg_waldump {} read only PostgreSQL {}'s WAL, the primary runs "
+              "PostgreSQL {}: the standby checks the WAL as it replays it",
+              verifier_major, verifier_major, primary_major)};
+}
+
+std::string ResolveSlotName(const conf::Config& config) {
+  return config.replication.slot.empty() ? DefaultSlotName(ShortHostname())
+                                         : config.replication.slot;
+}
+
+nlohmann::json ConfirmFacts::ToJson() const {
+  nlohmann::json j = {{"verified", verified},
+                      {"receiver_status", receiver_status},
+                      {"sender", sender},
+                      {"receiver_slot", receiver_slot},
+                      {"walsender_state", walsender_state}};
+  j["in_recovery"] = in_recovery ? nlohmann::json(*in_recovery) : nlohmann::json();
+  j["slot_active"] = slot_active ? nlohmann::json(*slot_active) : nlohmann::json();
+  j["replay_lag_bytes"] = replay_lag_bytes ? nlohmann::json(*replay_lag_bytes) : nlohmann::json();
+  j["replay_lag_seconds"] =
+      replay_lag_seconds ? nlohmann::json(*replay_lag_seconds) : nlohmann::json();
+  return j;
+}
+
+nlohmann::json CloneResult::ToJson() const {
+  nlohmann::json steps_json = nlohmann::json::array();
+  for (const auto& s : steps)
+    steps_json.push_back(
+        {{"name", s.name}, {"status", s.status}, {"seconds", s.seconds}, {"message", s.message}});
+  nlohmann::json j = {{"ok", !error.has_value()},   {"dry_run", dry_run},
+                      {"completed", completed},     {"slot", slot},
+                      {"steps", steps_json},        {"confirm", confirm.ToJson()},
+                      {"removed_old", removed_old}, {"leftover_slots", leftover_slots}};
+  j["already_streaming"] = already_streaming;
+  j["swap"] = {{"downtime_seconds", downtime_seconds}, {"start_seconds", start_seconds}};
+  j["old_directory"] = old_directory.empty() ? nlohmann::json() : nlohmann::json(old_directory);
+  if (preflight) {
+    j["preflight"] = pgreplica::ToJson(preflight->report);
+    j["plan"] = preflight->plan.ToJson();
+  }
+  if (error) {
+    j["error"] = {{"kind", KindName(error->kind)},
+                  {"exit_code", ExitCode(error->kind)},
+                  {"message", error->message}};
+    if (!error->detail.empty()) j["error"]["detail"] = error->detail;
+    if (!error->hint.empty()) j["error"]["hint"] = error->hint;
+  }
+  return j;
+}
+
+namespace {
+
+// Asks the new standby and the primary whether it streams through its slot.
+// Whether this host's standby streams from the primary through its slot, without connecting to
+// the local server: the PostgreSQL OS user runs it (and could run anything on its port), so no
+// credential of root's is ever sent there. Locally the files say what runs and how it is
+// configured (a postmaster in the data directory, standby.signal, primary_slot_name and
+// primary_conninfo); the primary, reached with the admin login, says whether the slot is held by
+// a walsender that streams.
+ConfirmFacts AskOnce(const conf::Config& cfg, const std::string& data_real,
+                     const std::string& slot) {
+  ConfirmFacts f;
+  auto data = ResolveLocation(data_real);  // as it is now (a swap may have just happened)
+  if (auto local =
+          data ? InspectDataDir(*data) : Result<DataDirState>(std::unexpected(data.error()));
+      local && local->postmaster_pid != 0) {
+    f.in_recovery = local->is_standby;
+    f.receiver_slot = local->primary_slot_name;
+    auto conninfo = pg::ParseConninfo(local->primary_conninfo);
+    if (conninfo.count("host"))
+      f.sender = conninfo["host"] + ":" + (conninfo.count("port") ? conninfo["port"] : "5432");
+  }
+  pg::ConnParams primary = PrimaryAdminParams(cfg);
+  primary.connect_timeout = 3;
+  if (auto conn = pg::Connection::Open(primary, "primary")) {
+    auto r = conn->Exec(
+        "SELECT s.active, coalesce(r.state, ''), pg_wal_lsn_diff(pg_current_wal_lsn(), "
+        "r.replay_lsn)::bigint, "
+        "extract(epoch FROM r.replay_lag)::float8 "
+        "FROM pg_replication_slots s LEFT JOIN pg_stat_replication r ON r.pid = s.active_pid "
+        "WHERE s.slot_name = $1",
+        {slot});
+    if (r && r->rows() == 1) {
+      f.verified = true;
+      f.slot_active = r->Get(0, 0) == "t";
+      f.walsender_state = r->Get(0, 1);
+      if (!r->IsNull(0, 2)) f.replay_lag_bytes = ParseInt64(r->Get(0, 2));
+      if (!r->IsNull(0, 3)) f.replay_lag_seconds = ParseDouble(r->Get(0, 3));
+    } else if (r) {
+      f.verified = true;  // the primary answered: the slot does not exist
+      f.slot_active = false;
+    }
+  }
+  // The local WAL receiver streams when the primary shows this host's slot held by a streaming
+  // walsender while a standby configured for that slot runs here.
+  if (f.in_recovery.value_or(false) && f.slot_active.value_or(false) &&
+      f.walsender_state == "streaming" && f.receiver_slot == slot)
+    f.receiver_status = "streaming";
+  return f;
+}
+
+bool Streaming(const ConfirmFacts& f, const std::string& slot) {
+  bool local_ok = !f.in_recovery ||
+                  (*f.in_recovery && f.receiver_status == "streaming" && f.receiver_slot == slot);
+  bool primary_ok = !f.slot_active || (*f.slot_active && f.walsender_state == "streaming" &&
+                                       f.replay_lag_bytes.has_value());
+  return f.verified && local_ok && primary_ok;
+}
+
+Status Confirm(const conf::Config& cfg, const ClonePlan& plan, const CloneEvents& events,
+               CloneResult& result, Steps& steps) {
+  steps.Begin("confirm");
+  auto deadline = Clock::now() + std::chrono::seconds(cfg.clone.confirm_timeout);
+  ConfirmFacts f;
+  while (true) {
+    f = AskOnce(cfg, plan.data_real, plan.slot);
+    if (Streaming(f, plan.slot) || Clock::now() > deadline || Cancelled(events)) break;
+    // The WAL receiver usually streams within a few hundred milliseconds of the start; a short
+    // interval keeps the confirmation from adding up to a whole interval to every clone (one
+    // admin login and one query on the primary per poll).
+    std::this_thread::sleep_for(kConfirmPollInterval);
+  }
+  result.confirm = f;
+  if (Cancelled(events) && !Streaming(f, plan.slot)) {
+    return steps.Failed(Error{
+        ErrorKind::kInterrupted, "clone interrupted after the swap",
+        fmt::format("The new standby is in place and was started; streaming was not confirmed. "
+                    "The previous data directory is kept in \"{}\".",
+                    result.old_directory.empty() ? "(none)" : result.old_directory),
+        fmt::format("Look at the server log ({}) to see how it is doing.",
+                    ServiceLogFile(cfg.local.service, plan.data_directory))});
+  }
+  if (!f.verified) {
+    steps.End("skipped",
+              "could not connect to the standby or the primary with the admin login to confirm");
+    return {};
+  }
+  if (!Streaming(f, plan.slot)) {
+    return steps.Failed(Error{
+        ErrorKind::kCheckFailed, "the new standby runs but does not stream from the primary",
+        fmt::format("In recovery: {}; WAL receiver: \"{}\" via slot \"{}\"; slot active on the "
+                    "primary: {}.",
+                    f.in_recovery ? (*f.in_recovery ? "yes" : "no") : "unknown", f.receiver_status,
+                    f.receiver_slot, f.slot_active ? (*f.slot_active ? "yes" : "no") : "unknown"),
+        fmt::format("See the server log ({}). The previous data directory is kept in \"{}\".",
+                    ServiceLogFile(cfg.local.service, plan.data_directory),
+                    result.old_directory.empty() ? "(none)" : result.old_directory)});
+  }
+  std::string lag =
+      f.replay_lag_bytes ? fmt::format("; replay lag {} bytes", *f.replay_lag_bytes) : "";
+  steps.End("ok", fmt::format("in recovery and streaming through slot \"{}\"{}", plan.slot, lag));
+  return {};
+}
+
+}  // namespace
+
+Status ValidateCloneConfig(const conf::Config& cfg) {
+  if (cfg.local.data_directory.empty()) {
+    return Fail(ErrorKind::kConfigInvalid, "no data directory given",
+                "local.data_directory is not set and --data-directory was not given.",
+                "Set local.data_directory to the standby's data directory.");
+  }
+  if (cfg.primary.host.empty()) {
+    return Fail(ErrorKind::kConfigInvalid, "no primary host given",
+                "primary.host is not set in the configuration and --host was not given.",
+                "Set primary.host in the configuration file, or pass --host.");
+  }
+  return {};
+}
+
+namespace {
+
+// Locks every location the copy will write (the data directory's lock was taken first):
+// each tablespace location, so that two clones never share one.
+Result<std::vector<FileLock>> LockTablespaces(const LocalLayout& layout,
+                                              const std::string& state_directory) {
+  std::vector<FileLock> locks;
+  for (const auto& t : layout.tablespaces) {
+    auto l = FileLock::Acquire(t.local, state_directory,
+                               fmt::format("tablespace location \"{}\"", t.local.real));
+    if (!l) return std::unexpected(l.error());
+    locks.push_back(std::move(*l));
+  }
+  return locks;
+}
+
+// Ends the pg_basebackup processes a killed run left (dry runs only report them).
+std::vector<int> EndLeftovers(const Location& data, const proc::OsUser& user, bool dry_run,
+                              std::vector<int>& still_running) {
+  auto pids = FindLeftoverCopies(data.SiblingPath(kStagingSuffix), user.uid);
+  if (pids.empty() || dry_run) {
+    still_running = pids;
+    return {};
+  }
+  still_running = EndLeftoverCopies(pids, std::chrono::seconds(10));
+  std::erase_if(pids,
+                [&](int p) { return std::ranges::find(still_running, p) != still_running.end(); });
+  return pids;
+}
+
+// --if-needed: sets result.already_streaming (and result.confirm) when the standby in
+// `data_real` streams from the configured primary through result.slot; an error when a
+// standby runs there and the primary cannot be asked.
+Status AskIfNeeded(const conf::Config& cfg, const std::string& data_real, CloneResult& result) {
+  ConfirmFacts f = AskOnce(cfg, data_real, result.slot);
+  std::string want = fmt::format("{}:{}", cfg.primary.host, cfg.primary.port);
+  if (f.in_recovery.value_or(false) && f.receiver_status == "streaming" &&
+      f.receiver_slot == result.slot && f.sender == want) {
+    result.already_streaming = true;
+    result.confirm = f;
+    return {};
+  }
+  if (!f.verified && f.in_recovery.value_or(false)) {
+    return Fail(ErrorKind::kCheckFailed, "cannot tell whether the running standby already streams",
+                "--if-needed asks the primary whether this host's slot is held by a streaming "
+                "walsender, and the admin login to the primary failed.",
+                "Check primary.admin_user and primary.admin_passfile, or run without --if-needed "
+                "to re-clone.");
+  }
+  return {};
+}
+
+Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEvents& events,
+           CloneResult& result, Steps& steps) {
+  if (auto ok = ValidateCloneConfig(cfg); !ok) return ok;
+  auto user = proc::LookupUser(cfg.local.os_user);
+  if (!user) return std::unexpected(user.error());
+  auto resolved =
+      ResolveLocation(cfg.local.data_directory, {.configured = true, .os_user = user->uid});
+  if (!resolved) return std::unexpected(resolved.error().Context("invalid data directory"));
+  LocalLayout layout{std::move(*resolved), {}, {}, UtcStamp()};
+  if (options.if_needed) {
+    if (auto ok = AskIfNeeded(cfg, layout.data.real, result); !ok || result.already_streaming)
+      return ok;
+  }
+  if (auto ok = proc::CanActAs(*user); !ok) return ok;
+  const std::string what = fmt::format("data directory \"{}\"", layout.data.real);
+  steps.Begin("lock");
+  std::optional<FileLock> lock;
+  if (options.dry_run) {
+    // A dry run creates nothing, not even the lock file; it only says whether a run holds it.
+    if (auto free = FileLock::Probe(layout.data, cfg.state_directory, what); !free)
+      return steps.Failed(free.error());
+    steps.End("ok", "not locked (a dry run takes no lock)");
+  } else {
+    auto taken = FileLock::Acquire(layout.data, cfg.state_directory, what);
+    if (!taken) return steps.Failed(taken.error());
+    lock = std::move(*taken);
+    steps.End("ok", lock->path());
+  }
+
+  steps.Begin("preflight");
+  // A swap that a killed run left half done is put back before anything else is judged.
+  auto recovered =
+      RecoverInterruptedSwap(cfg.state_directory, layout.data.real, *user, options.dry_run);
+  if (!recovered) return steps.Failed(recovered.error());
+  if (!recovered->empty() && !options.dry_run) {
+    auto again =
+        ResolveLocation(cfg.local.data_directory, {.configured = true, .os_user = user->uid});
+    if (!again) return steps.Failed(again.error());
+    layout.data = std::move(*again);
+  }
+  std::vector<int> leftovers;
+  std::vector<int> ended = EndLeftovers(layout.data, *user, options.dry_run, leftovers);
+  PreflightInputs inputs{cfg,   *user,     result.slot, options.force,  layout,
+                         ended, leftovers, *recovered,  options.dry_run};
+  result.preflight = RunPreflight(inputs);
+  const ClonePlan& plan = result.preflight->plan;
+  const CheckReport& report = result.preflight->report;
+  if (!report.ok()) {
+    return steps.Failed(Error{
+        ErrorKind::kCheckFailed,
+        fmt::format("preflight failed: {} problem(s) found", report.Count(CheckStatus::kFail)),
+        "Nothing was changed.", "Fix the items marked FAIL and run again."});
+  }
+  std::vector<FileLock> tablespace_locks;
+  if (!options.dry_run) {
+    if (!leftovers.empty()) {
+      return steps.Failed(
+          Error{ErrorKind::kCheckFailed, "could not end a copy left by an interrupted run",
+                fmt::format("pg_basebackup (pid {}) still runs after SIGKILL.", leftovers.front()),
+                "Find out why the process does not end, then run again."});
+    }
+    auto locks = LockTablespaces(layout, cfg.state_directory);
+    if (!locks) return steps.Failed(locks.error());
+    tablespace_locks = std::move(*locks);
+  }
+  steps.End("ok", fmt::format("{} checks passed, {} warnings{}",
+                              report.items.size() - report.Count(CheckStatus::kWarning),
+                              report.Count(CheckStatus::kWarning),
+                              ended.empty() ? ""
+                                            : fmt::format("; ended {} pg_basebackup process(es) "
+                                                          "left by an interrupted run",
+                                                          ended.size())));
+  if (options.dry_run) return {};
+  if (Cancelled(events)) return std::unexpected(InterruptedError("before the copy"));
+
+  if (auto ok = RemoveStaging(layout, *user); !ok)
+    return std::unexpected(ok.error().Context("could not remove a staging directory left behind"));
+  const std::string& password = result.preflight->replication_password;
+  SlotGuard slots(PrimaryReplicationParams(cfg, password, ""), PrimaryAdminParams(cfg),
+                  result.leftover_slots);
+  if (auto ok = PrepareSlots(cfg, plan, password, slots, steps); !ok) return ok;
+  StagingGuard staging(layout, *user);
+  PrecomputedSums sums;
+  auto staged = Copy(cfg, plan, layout, *user, events, steps, sums);
+  if (!staged) return std::unexpected(staged.error());
+  if (auto ok = Verify(cfg, plan, layout, *user, sums, events, steps); !ok) return ok;
+  if (Cancelled(events)) return std::unexpected(InterruptedError("before the swap"));
+
+  steps.Begin("swap");
+  if (auto ok = PointCopyAtFinalTablespaces(layout, *user); !ok) return steps.Failed(ok.error());
+  auto service = MakeService(cfg.local.service, {plan.bindir, layout.data.configured, *user,
+                                                 cfg.local.port, cfg.clone.confirm_timeout});
+  if (!service) return steps.Failed(service.error());
+  auto journal = JournalFile::Open(cfg.state_directory, layout.data.real, /*create=*/true);
+  if (!journal) return steps.Failed(journal.error());
+  auto swapped =
+      SwapIn({.layout = layout, .staged_data = *staged, .os_user = *user, .journal = &*journal},
+             **service);
+  if (!swapped) return steps.Failed(swapped.error());
+  staging.Release();
+  slots.Keep(plan.slot);  // from here on the new standby uses it
+  result.old_directory = swapped->old_directory;
+  result.downtime_seconds = swapped->downtime_seconds;
+  result.start_seconds = swapped->start_seconds;
+  steps.End("ok", swapped->was_running
+                      ? fmt::format("stopped the old standby and started the new one with {}: "
+                                    "unavailable for {:.1f} s, {:.1f} s of it the start",
+                                    (*service)->Describe(), swapped->downtime_seconds,
+                                    swapped->start_seconds)
+                      : fmt::format("started with {} in {:.1f} s", (*service)->Describe(),
+                                    swapped->start_seconds));
+
+  if (auto ok = Confirm(cfg, plan, events, result, steps); !ok) return ok;
+  steps.Begin("cleanup");
+  auto empty = RemoveEmptyMoved(layout.data, swapped->moved);
+  if (std::ranges::find(empty, result.old_directory) != empty.end()) result.old_directory.clear();
+  std::vector<std::string> problems;
+  std::vector<std::string> trusted_parents;
+  for (const auto& t : layout.tablespaces)
+    if (t.mapped) trusted_parents.push_back(t.local.parent.path());
+  result.removed_old =
+      PruneOldCopies(layout.data, cfg.clone.keep_old, *user, trusted_parents, &problems);
+  if (cfg.clone.keep_old == 0) result.old_directory.clear();
+  std::string notes;
+  for (const auto& p : problems) notes += "; could not remove " + p;
+  const std::string copy_prefix = layout.data.SiblingPath(kOldInfix);
+  auto copies = std::ranges::count_if(
+      result.removed_old, [&](const std::string& p) { return p.starts_with(copy_prefix); });
+  auto others = static_cast<std::ptrdiff_t>(result.removed_old.size()) - copies;
+  steps.End(problems.empty() ? "ok" : "warning",
+            fmt::format("{} old cop{} removed{}{}{}", copies, copies == 1 ? "y" : "ies",
+                        others > 0 ? fmt::format(" (with {} tablespace or empty director{})",
+                                                 others, others == 1 ? "y" : "ies")
+                                   : "",
+                        plan.copy_slot != plan.slot ? "; temporary copy slot dropped" : "", notes));
+  result.completed = true;
+  return {};
+}
+
+}  // namespace
+
+CloneResult RunClone(const conf::Config& config, const CloneOptions& options,
+                     const CloneEvents& events, JobRecord* job, const JobStore* store) {
+  CloneResult result;
+  result.dry_run = options.dry_run;
+  result.slot = ResolveSlotName(config);
+  Steps steps(result, events, job, store);
+  if (auto ok = Run(config, options, events, result, steps); !ok) result.error = ok.error();
+  if (result.error && !result.leftover_slots.empty()) {
+    std::string list;
+    for (const auto& s : result.leftover_slots) list += (list.empty() ? "" : ", ") + s;
+    // A detail of program output ends with a line of its own: the sentence gets a new line.
+    const std::string& d = result.error->detail;
+    const char* sep = d.empty() ? "" : d.find('\n') != std::string::npos ? "\n" : " ";
+    result.error->detail += fmt::format(
+        "{}These slots created by this run could not be dropped and keep WAL on the "
+        "primary: {}.",
+        sep, list);
+    result.error->hint +=
+        " The next clone drops them; or drop them on the primary with pg_drop_replication_slot().";
+  }
+  return result;
+}
+
+CloneResult CheckIfNeeded(const conf::Config& config, bool dry_run) {
+  CloneResult result;
+  result.dry_run = dry_run;
+  result.slot = ResolveSlotName(config);
+  auto check = [&]() -> Status {
+    if (auto ok = ValidateCloneConfig(config); !ok) return ok;
+    auto user = proc::LookupUser(config.local.os_user);
+    if (!user) return std::unexpected(user.error());
+    auto resolved =
+        ResolveLocation(config.local.data_directory, {.configured = true, .os_user = user->uid});
+    if (!resolved) return std::unexpected(resolved.error().Context("invalid data directory"));
+    return AskIfNeeded(config, resolved->real, result);
+  };
+  if (auto ok = check(); !ok) result.error = ok.error();
+  return result;
+}
+
+}  // namespace pgreplica::replica
