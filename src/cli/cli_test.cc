@@ -176,8 +176,8 @@ TEST_F(CliTest, UnreachablePrimaryIsAConnectionError) {
   auto o = Run({"primary", "check", "--config", Config(""), "--host", "127.0.0.1", "--port",
                 std::to_string(port), "--connect-timeout", "3"});
   ExpectError(o, 7, "could not connect to primary \"127.0.0.1\" port " + std::to_string(port));
-  EXPECT_NE(o.output.find("DETAIL:  "), std::string::npos);
-  EXPECT_NE(o.output.find("HINT:  "), std::string::npos);
+  EXPECT_NE(o.output.find("pgreplica: detail: "), std::string::npos);
+  EXPECT_NE(o.output.find("pgreplica: hint: "), std::string::npos);
 }
 
 TEST_F(CliTest, CheckReportsEveryProblemAsUnknown) {

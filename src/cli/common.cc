@@ -210,9 +210,11 @@ void Printer::PrintError(const Error& e) const {
   }
   // Messages quote what users, files and servers said: no control character reaches the
   // terminal, and the message stays on its line.
+  // The style of PostgreSQL's own client programs since 15 (pg_basebackup, pg_dump):
+  // "pgreplica: error: ...", then "pgreplica: detail: ..." and "pgreplica: hint: ...".
   std::cerr << "pgreplica: " << err_.Paint("error:", "1;31") << ' ' << Printable(e.message) << '\n';
-  if (!e.detail.empty()) std::cerr << "DETAIL:  " << Printable(e.detail, true) << '\n';
-  if (!e.hint.empty()) std::cerr << "HINT:  " << Printable(e.hint, true) << '\n';
+  if (!e.detail.empty()) std::cerr << "pgreplica: detail: " << Printable(e.detail, true) << '\n';
+  if (!e.hint.empty()) std::cerr << "pgreplica: hint: " << Printable(e.hint, true) << '\n';
   std::cerr << std::flush;
 }
 

@@ -97,8 +97,8 @@ TEST_F(ConfigCheckCli, AFileThatNamesNoPrimaryIsInvalid) {
   for (const char* host_line : {"  host: ''\n", "  host:\n", ""}) {
     auto o = Run({"config", "check", NoPrimary(host_line)});
     ExpectError(o, 4, "pgreplica: error: configuration names no primary\n");
-    EXPECT_NE(o.output.find("DETAIL:  "), std::string::npos) << o.output;
-    EXPECT_NE(o.output.find("HINT:  Set primary.host"), std::string::npos) << o.output;
+    EXPECT_NE(o.output.find("pgreplica: detail: "), std::string::npos) << o.output;
+    EXPECT_NE(o.output.find("pgreplica: hint: Set primary.host"), std::string::npos) << o.output;
   }
   auto empty = Run({"config", "check", NoPrimary()});
   EXPECT_NE(empty.output.find("primary.host is empty in configuration file"), std::string::npos)

@@ -19,7 +19,7 @@ TEST(Guard, AnEscapedExceptionIsAnInternalError) {
                       0),
             0u)
       << err;
-  EXPECT_NE(err.find("HINT:  This is a bug in pgreplica"), std::string::npos) << err;
+  EXPECT_NE(err.find("pgreplica: hint: This is a bug in pgreplica"), std::string::npos) << err;
 }
 
 TEST(Guard, CheckStaysANagiosPlugin) {

@@ -184,7 +184,7 @@ const std::vector<Row>& Rows() {
       {"AllowedAddressWithNewline",
        {"primary", "setup", "--config", "{config}", "--allowed-address", "10.0.0.1\nx"},
        2,
-       {"DETAIL:  \"10.0.0.1\\x0ax\" is not an IP address"}},
+       {"pgreplica: detail: \"10.0.0.1\\x0ax\" is not an IP address"}},
       {"CompressUnknownMethod",
        {"clone", "--config", "{config}", "--compress", "lz5"},
        2,
@@ -700,7 +700,7 @@ const std::vector<Row>& Rows() {
       {"PrimaryUnreachable",
        {"primary", "check", "--config", "{config}", "--connect-timeout", "3"},
        7,
-       {"could not connect to primary \"127.0.0.1\"", "DETAIL:  ", "HINT:  "},
+       {"could not connect to primary \"127.0.0.1\"", "pgreplica: detail: ", "pgreplica: hint: "},
        kPrimary},
   };
   return rows;

@@ -113,7 +113,7 @@ TEST_F(PrimaryTest, AMissingDatabaseOrPasswordFileIsNamed) {
   auto db = RunPgreplica(ws_, {"primary", "check", "--config", cfg.path, "--dbname", "nosuchdb"});
   EXPECT_EQ(db.code, 7) << db.output;
   EXPECT_NE(db.output.find("database \"nosuchdb\" does not exist"), std::string::npos) << db.output;
-  EXPECT_NE(db.output.find("HINT:  The database \"nosuchdb\" does not exist on that server. Set "
+  EXPECT_NE(db.output.find("pgreplica: hint: The database \"nosuchdb\" does not exist on that server. Set "
                            "primary.dbname (--dbname)"),
             std::string::npos)
       << db.output;
@@ -121,7 +121,7 @@ TEST_F(PrimaryTest, AMissingDatabaseOrPasswordFileIsNamed) {
   auto pass = RunPgreplica(ws_, {"primary", "check", "--config", cfg.path, "--admin-passfile",
                                  "/nonexistent/admin.pgpass"});
   EXPECT_EQ(pass.code, 8) << pass.output;
-  EXPECT_NE(pass.output.find("HINT:  The password file \"/nonexistent/admin.pgpass\" given for "
+  EXPECT_NE(pass.output.find("pgreplica: hint: The password file \"/nonexistent/admin.pgpass\" given for "
                              "this connection does not exist."),
             std::string::npos)
       << pass.output;
