@@ -33,16 +33,6 @@ struct CloneCliOptions {
   std::vector<std::string> argv;                // the whole command line, for --detach
 };
 
-const std::vector<std::string> kKeys = {
-    "primary.host",           "primary.port",           "primary.dbname",
-    "primary.admin_user",     "primary.admin_passfile", "replication.user",
-    "replication.slot",       "local.os_user",          "local.bindir",
-    "local.client_bindir",    "local.data_directory",   "local.port",
-    "local.pgpass_file",      "local.service.type",     "local.service.unit",
-    "local.service.log_file", "state_directory",        "connect_timeout",
-    "clone.max_rate",         "clone.compress",         "clone.keep_old",
-    "clone.confirm_timeout"};
-
 void PrintText(const Printer& p, const replica::CloneResult& r, const conf::Config& cfg) {
   const bool show_report = r.preflight && (r.dry_run || !r.preflight->report.ok() ||
                                            r.preflight->report.Count(CheckStatus::kWarning) > 0);
@@ -238,7 +228,7 @@ void AddCloneCommand(CLI::App& app, Runner& runner, const std::vector<std::strin
       "in, start), confirm "
       "streaming.\n"
       "Nothing in the data directory changes before the swap.");
-  AddCommonOptions(cmd, o->common, kKeys);
+  AddCommonOptions(cmd, o->common);
   cmd->add_flag("--dry-run", o->dry_run, "run the preflight, print the plan, change nothing");
   cmd->add_flag("--force", o->force,
                 "replace the data directory even if it holds a running primary");

@@ -21,12 +21,6 @@ struct DecommissionCliOptions {
   bool force = false, stop = false, remove_data = false, dry_run = false;
 };
 
-const std::vector<std::string> kKeys = {
-    "primary.host",           "primary.port",     "primary.dbname",     "primary.admin_user",
-    "primary.admin_passfile", "replication.slot", "local.os_user",      "local.bindir",
-    "local.data_directory",   "local.port",       "local.service.type", "local.service.unit",
-    "state_directory",        "connect_timeout"};
-
 Result<int> RunDecommission(const DecommissionCliOptions& o, const Printer& printer) {
   auto config = LoadEffectiveConfig(o.common);
   if (!config) return std::unexpected(config.error());
@@ -123,7 +117,7 @@ void AddDecommissionCommand(CLI::App& app, Runner& runner) {
   CLI::App* cmd = app.add_subcommand(
       "decommission",
       "retire a replica: drop its slot on the primary, optionally stop it and move its data aside");
-  AddCommonOptions(cmd, o->common, kKeys);
+  AddCommonOptions(cmd, o->common);
   o->node_option =
       cmd->add_option("--node", o->node,
                       "host name of the replica; its slot is node_<short name>_slot, as clone "

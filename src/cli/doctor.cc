@@ -32,10 +32,7 @@ void AddDoctorCommand(CLI::App& app, Runner& runner) {
   auto o = std::make_shared<DoctorOptions>();
   CLI::App* cmd = app.add_subcommand(
       "doctor", "check this host: PostgreSQL programs and versions, OS user, permissions, config");
-  AddCommonOptions(cmd, o->common,
-                   {"primary.host", "primary.port", "replication.user", "replication.password_file",
-                    "local.os_user", "local.bindir", "local.data_directory", "local.pgpass_file",
-                    "state_directory"});
+  AddCommonOptions(cmd, o->common);
   BindRunner(cmd, o, runner, &RunDoctor);
 }
 
