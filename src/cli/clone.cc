@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/job.h"
 #include "cli/progress.h"
 #include "clone/clone.h"
 #include "common/dirfd.h"
@@ -200,17 +201,7 @@ Result<int> RunCloneCommand(const CloneCliOptions& o, const Printer& printer) {
       replica::RunClone(*config, {.dry_run = o.dry_run, .force = o.force, .if_needed = o.if_needed},
                         events, job ? &*job : nullptr, &store);
   progress.Finish();
-  int code = result.error ? ExitCode(result.error->kind) : kExitOk;
-  if (job) {
-    job->state = !result.error                                   ? "succeeded"
-                 : result.error->kind == ErrorKind::kInterrupted ? "interrupted"
-                                                                 : "failed";
-    job->finished_at = replica::UtcNow();
-    job->exit_code = code;
-    job->result = result.ToJson();
-    if (result.error) job->error = job->result["error"];
-    (void)store.Save(*job);
-  }
+  if (job) FinishJob(store, *job, result.error, result.ToJson());
   return Render(printer, result, job ? &*job : nullptr, *config);
 }
 
