@@ -13,7 +13,7 @@ struct DoctorOptions {
   CommonOptions common;
 };
 
-Result<int> RunDoctor(const DoctorOptions& o, const Printer& printer) {
+Result<int> DoctorCommand(const DoctorOptions& o, const Printer& printer) {
   auto config = LoadEffectiveConfig(o.common);
   std::optional<Error> config_error;
   if (!config) {
@@ -33,7 +33,7 @@ void AddDoctorCommand(CLI::App& app, Runner& runner) {
   CLI::App* cmd = app.add_subcommand(
       "doctor", "check this host: PostgreSQL programs and versions, OS user, permissions, config");
   AddCommonOptions(cmd, o->common);
-  BindRunner(cmd, o, runner, &RunDoctor);
+  BindRunner(cmd, o, runner, &DoctorCommand);
 }
 
 }  // namespace pgreplica::cli
