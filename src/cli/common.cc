@@ -100,8 +100,7 @@ Result<conf::Config> LoadEffectiveConfig(const CommonOptions& o) {
   }
   // Thresholds judged together, once the command line has had its say.
   bool from_command_line = false;
-  for (const char* key : {"check.retained_warn_mb", "check.retained_crit_mb", "check.lag_warn_mb",
-                          "check.lag_crit_mb", "check.lag_warn_seconds", "check.lag_crit_seconds"})
+  for (const auto& key : conf::ThresholdKeys())
     from_command_line = from_command_line || SetsKey(o, key);
   if (auto ok = conf::CheckThresholds(
           *config, from_command_line ? ErrorKind::kUsage : ErrorKind::kConfigInvalid,

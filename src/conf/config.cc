@@ -24,6 +24,22 @@ namespace pgreplica::conf {
 
 namespace {
 
+// The WARNING thresholds and the CRITICAL ones that CheckThresholds judges together.
+struct ThresholdPair {
+  const char* warn_key;
+  int CheckConfig::*warn;
+  const char* crit_key;
+  int CheckConfig::*crit;
+};
+constexpr ThresholdPair kThresholdPairs[] = {
+    {"check.retained_warn_mb", &CheckConfig::retained_warn_mb, "check.retained_crit_mb",
+     &CheckConfig::retained_crit_mb},
+    {"check.lag_warn_mb", &CheckConfig::lag_warn_mb, "check.lag_crit_mb",
+     &CheckConfig::lag_crit_mb},
+    {"check.lag_warn_seconds", &CheckConfig::lag_warn_seconds, "check.lag_crit_seconds",
+     &CheckConfig::lag_crit_seconds},
+};
+
 bool IsSection(const std::string& prefix) {
   for (const auto& d : Schema())
     if (std::string_view(d.key).starts_with(prefix + ".")) return true;
@@ -377,27 +393,22 @@ Status ApplyOverride(Config& config, const std::string& assignment) {
 }
 
 Status CheckThresholds(const Config& config, ErrorKind kind, const std::string& where) {
-  const CheckConfig& c = config.check;
-  struct Pair {
-    const char* warn_key;
-    int warn;
-    const char* crit_key;
-    int crit;
-  };
-  for (const Pair& p :
-       {Pair{"check.retained_warn_mb", c.retained_warn_mb, "check.retained_crit_mb",
-             c.retained_crit_mb},
-        Pair{"check.lag_warn_mb", c.lag_warn_mb, "check.lag_crit_mb", c.lag_crit_mb},
-        Pair{"check.lag_warn_seconds", c.lag_warn_seconds, "check.lag_crit_seconds",
-             c.lag_crit_seconds}}) {
-    if (p.warn <= p.crit) continue;
+  for (const ThresholdPair& p : kThresholdPairs) {
+    int warn = config.check.*p.warn, crit = config.check.*p.crit;
+    if (warn <= crit) continue;
     return Fail(kind, fmt::format("inconsistent thresholds {}", where),
                 fmt::format("{} ({}) is above {} ({}): a WARNING threshold must not exceed its "
                             "CRITICAL one, or the check would skip WARNING.",
-                            p.warn_key, p.warn, p.crit_key, p.crit),
+                            p.warn_key, warn, p.crit_key, crit),
                 "Lower the WARNING threshold or raise the CRITICAL one.");
   }
   return {};
+}
+
+std::vector<std::string> ThresholdKeys() {
+  std::vector<std::string> out;
+  for (const ThresholdPair& p : kThresholdPairs) out.insert(out.end(), {p.warn_key, p.crit_key});
+  return out;
 }
 
 nlohmann::json EffectiveSettings(const Config& config) {

@@ -125,6 +125,8 @@ Status SetKey(Config& config, const std::string& key, const std::string& value,
 // CRITICAL one. An error of `kind` whose message ends with `where` ("in file
 // \"x\"", "on the command line") otherwise.
 Status CheckThresholds(const Config& config, ErrorKind kind, const std::string& where);
+// The keys of those thresholds (check.lag_warn_mb, check.lag_crit_mb, ...).
+std::vector<std::string> ThresholdKeys();
 
 // The value of every key of the schema, nested as in the file ({"primary": {"host": ...}}):
 // strings, integers, booleans and lists of strings. The configuration holds no password (only
