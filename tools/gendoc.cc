@@ -1,6 +1,8 @@
 // pgreplica-gendoc: writes pgreplica's man pages and bash completion from its command table
-// (src/cli/app.h), at build time. Not installed.
+// (src/cli/app.h), at build time, and the tables of keys in docs/configuration.md from the
+// configuration's schema (conf/config_doc.h), by hand. Not installed.
 //   pgreplica-gendoc --man-dir DIR --completion FILE [--docdir DIR] [--datadir DIR]
+//   pgreplica-gendoc --configuration-table docs/configuration.md
 // The pages' date is SOURCE_DATE_EPOCH's (reproducible builds), else none.
 
 #include <CLI/CLI.hpp>
@@ -10,9 +12,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "cli/app.h"
 #include "cli/manual.h"
+#include "conf/config_doc.h"
 #include "version.h"
 
 namespace {
@@ -41,18 +45,30 @@ std::string Date() {
   return buf;
 }
 
-}  // namespace
+// Rewrites the tables of keys in the markdown file at `path`.
+int WriteKeyTables(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) {
+    std::cerr << "pgreplica-gendoc: could not read " << path << "\n";
+    return 1;
+  }
+  auto out = pgreplica::conf::WithKeyTables(text.str());
+  if (!out) {
+    std::cerr << "pgreplica-gendoc: " << path << ": " << out.error().message << ": "
+              << out.error().detail << "\n";
+    return 1;
+  }
+  if (*out != text.str() && !Write(path, *out)) {
+    std::cerr << "pgreplica-gendoc: could not write " << path << "\n";
+    return 1;
+  }
+  return 0;
+}
 
-int main(int argc, char** argv) {
-  CLI::App gen{"writes pgreplica's man pages and bash completion", "pgreplica-gendoc"};
-  std::string man_dir, completion;
-  pgreplica::cli::InstallPaths paths;
-  gen.add_option("--man-dir", man_dir, "directory for the section 1 pages")->required();
-  gen.add_option("--completion", completion, "file for the bash completion")->required();
-  gen.add_option("--docdir", paths.docdir, "installed documentation directory");
-  gen.add_option("--datadir", paths.datadir, "installed data directory of pgreplica");
-  CLI11_PARSE(gen, argc, argv);
-
+int WriteManAndCompletion(const std::string& man_dir, const std::string& completion,
+                          const pgreplica::cli::InstallPaths& paths) {
   CLI::App app{pgreplica::cli::kProgramDescription, pgreplica::cli::kProgramName};
   pgreplica::cli::Runner runner;
   pgreplica::cli::BuildApp(app, runner, {});
@@ -73,4 +89,31 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App gen{
+      "writes pgreplica's man pages and bash completion, or the tables of keys in "
+      "docs/configuration.md",
+      "pgreplica-gendoc"};
+  std::string man_dir, completion, key_tables;
+  pgreplica::cli::InstallPaths paths;
+  auto* man = gen.add_option("--man-dir", man_dir, "directory for the section 1 pages");
+  auto* comp = gen.add_option("--completion", completion, "file for the bash completion");
+  gen.add_option("--docdir", paths.docdir, "installed documentation directory");
+  gen.add_option("--datadir", paths.datadir, "installed data directory of pgreplica");
+  gen.add_option("--configuration-table", key_tables,
+                 "rewrite the tables of keys in this file (docs/configuration.md) from the "
+                 "configuration's schema")
+      ->excludes(man)
+      ->excludes(comp);
+  CLI11_PARSE(gen, argc, argv);
+  if (!key_tables.empty()) return WriteKeyTables(key_tables);
+  if (man_dir.empty() || completion.empty()) {
+    std::cerr << "pgreplica-gendoc: --man-dir and --completion are required\n";
+    return 2;
+  }
+  return WriteManAndCompletion(man_dir, completion, paths);
 }

@@ -14,22 +14,6 @@ namespace pgreplica::cli {
 
 namespace {
 
-const std::vector<std::string> kKeys = {"primary.host",
-                                        "primary.port",
-                                        "primary.dbname",
-                                        "primary.admin_user",
-                                        "primary.admin_passfile",
-                                        "local.data_directory",
-                                        "local.port",
-                                        "connect_timeout",
-                                        "check.retained_warn_mb",
-                                        "check.retained_crit_mb",
-                                        "check.lag_warn_mb",
-                                        "check.lag_crit_mb",
-                                        "check.lag_warn_seconds",
-                                        "check.lag_crit_seconds",
-                                        "check.silence_crit_seconds"};
-
 struct CheckOptions {
   CommonOptions common;
   std::string inventory;
@@ -118,7 +102,7 @@ void AddCheckCommand(CLI::App& app, Runner& runner) {
   CLI::App* cmd = app.add_subcommand("check",
                                      "judge slots, lag and receivers against thresholds: a Nagios "
                                      "plugin (exit 0/1/2/3, perfdata)");
-  AddCommonOptions(cmd, o->common, kKeys, {"nagios", "text", "json"});
+  AddCommonOptions(cmd, o->common, {"nagios", "text", "json"});
   CLI::Option* inventory =
       cmd->add_option("--inventory", o->inventory, "YAML list of nodes to check concurrently")
           ->type_name("FILE")

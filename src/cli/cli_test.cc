@@ -5,10 +5,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <set>
+#include <sstream>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/app.h"
 #include "common/fs.h"
+#include "conf/config.h"
 #include "proc/child.h"
 #include "proc/user.h"
 #include "support/port.h"
@@ -82,16 +88,63 @@ class CliTest : public ::testing::Test {
   std::string user_;
 };
 
+// Every command of the command table by its path ("" for the program, "primary setup").
+void CommandPaths(const CLI::App& app, const std::string& path, std::vector<std::string>& out) {
+  out.push_back(path);
+  for (const CLI::App* s : app.get_subcommands([](const CLI::App*) { return true; }))
+    CommandPaths(*s, path.empty() ? s->get_name() : path + " " + s->get_name(), out);
+}
+
+// The names of the options that a --help text lists ("-D", "--data-directory").
+std::set<std::string> OptionNames(const std::string& help) {
+  std::set<std::string> out;
+  std::istringstream in(help);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.starts_with("  -")) continue;
+    std::string names = line.substr(2, line.find(' ', 2) - 2);
+    for (size_t at = 0, comma; at <= names.size(); at = comma + 1) {
+      comma = names.find(',', at);
+      if (comma == std::string::npos) comma = names.size();
+      out.insert(names.substr(at, comma - at));
+    }
+  }
+  return out;
+}
+
+// --help works for every command, and lists the option of exactly the configuration keys
+// that the schema gives the command.
 TEST_F(CliTest, HelpOnEveryCommand) {
-  for (std::vector<std::string> cmd : {std::vector<std::string>{"--help"},
-                                       {"doctor", "--help"},
-                                       {"primary", "--help"},
-                                       {"primary", "check", "--help"},
-                                       {"primary", "setup", "--help"},
-                                       {"pgpass", "--help"}}) {
-    auto o = Run(cmd);
-    EXPECT_EQ(o.code, 0) << o.output;
-    EXPECT_NE(o.output.find("Usage:"), std::string::npos) << o.output;
+  CLI::App app{cli::kProgramDescription, cli::kProgramName};
+  cli::Runner runner;
+  cli::BuildApp(app, runner, {});
+  std::vector<std::string> paths;
+  CommandPaths(app, "", paths);
+  EXPECT_GE(paths.size(), 15u);
+  for (const auto& k : conf::ConfigKeys()) {
+    for (const auto& c : k.commands)
+      EXPECT_NE(std::find(paths.begin(), paths.end(), c), paths.end())
+          << "the schema gives " << k.key << " to \"" << c << "\", which is no command";
+    EXPECT_TRUE(k.commands.empty() || !k.option.empty()) << k.key;
+  }
+  for (const auto& path : paths) {
+    std::vector<std::string> args;
+    std::istringstream words(path);
+    for (std::string w; words >> w;) args.push_back(w);
+    args.push_back("--help");
+    auto o = Run(args);
+    EXPECT_EQ(o.code, 0) << path << ": " << o.output;
+    EXPECT_NE(o.output.find("Usage:"), std::string::npos) << path << ": " << o.output;
+    std::set<std::string> listed = OptionNames(o.output);
+    for (const auto& k : conf::ConfigKeys()) {
+      bool takes = std::find(k.commands.begin(), k.commands.end(), path) != k.commands.end();
+      bool described = o.output.find(" (" + k.key + ")\n") != std::string::npos;
+      EXPECT_EQ(described, takes) << "pgreplica " << path << " --help, " << k.key << ":\n"
+                                  << o.output;
+      for (const auto& name : OptionNames("  " + k.option + " "))
+        EXPECT_EQ(listed.count(name) > 0, takes)
+            << "pgreplica " << path << " --help, " << name << " (" << k.key << "):\n"
+            << o.output;
+    }
   }
   auto v = Run({"--version"});
   EXPECT_EQ(v.code, 0);

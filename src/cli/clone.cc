@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/job.h"
 #include "cli/progress.h"
 #include "clone/clone.h"
 #include "common/dirfd.h"
@@ -32,16 +33,6 @@ struct CloneCliOptions {
   std::string job_id;                           // set for the detached child
   std::vector<std::string> argv;                // the whole command line, for --detach
 };
-
-const std::vector<std::string> kKeys = {
-    "primary.host",           "primary.port",           "primary.dbname",
-    "primary.admin_user",     "primary.admin_passfile", "replication.user",
-    "replication.slot",       "local.os_user",          "local.bindir",
-    "local.client_bindir",    "local.data_directory",   "local.port",
-    "local.pgpass_file",      "local.service.type",     "local.service.unit",
-    "local.service.log_file", "state_directory",        "connect_timeout",
-    "clone.max_rate",         "clone.compress",         "clone.keep_old",
-    "clone.confirm_timeout"};
 
 void PrintText(const Printer& p, const replica::CloneResult& r, const conf::Config& cfg) {
   const bool show_report = r.preflight && (r.dry_run || !r.preflight->report.ok() ||
@@ -210,17 +201,7 @@ Result<int> RunCloneCommand(const CloneCliOptions& o, const Printer& printer) {
       replica::RunClone(*config, {.dry_run = o.dry_run, .force = o.force, .if_needed = o.if_needed},
                         events, job ? &*job : nullptr, &store);
   progress.Finish();
-  int code = result.error ? ExitCode(result.error->kind) : kExitOk;
-  if (job) {
-    job->state = !result.error                                   ? "succeeded"
-                 : result.error->kind == ErrorKind::kInterrupted ? "interrupted"
-                                                                 : "failed";
-    job->finished_at = replica::UtcNow();
-    job->exit_code = code;
-    job->result = result.ToJson();
-    if (result.error) job->error = job->result["error"];
-    (void)store.Save(*job);
-  }
+  if (job) FinishJob(store, *job, result.error, result.ToJson());
   return Render(printer, result, job ? &*job : nullptr, *config);
 }
 
@@ -238,7 +219,7 @@ void AddCloneCommand(CLI::App& app, Runner& runner, const std::vector<std::strin
       "in, start), confirm "
       "streaming.\n"
       "Nothing in the data directory changes before the swap.");
-  AddCommonOptions(cmd, o->common, kKeys);
+  AddCommonOptions(cmd, o->common);
   cmd->add_flag("--dry-run", o->dry_run, "run the preflight, print the plan, change nothing");
   cmd->add_flag("--force", o->force,
                 "replace the data directory even if it holds a running primary");

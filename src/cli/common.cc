@@ -16,46 +16,13 @@ namespace pgreplica::cli {
 
 namespace {
 
-struct OverrideDef {
-  const char* flags;
-  const char* key;
-  const char* help;
-};
-
-// Options that set one configuration key; commands pick the ones they use.
-constexpr OverrideDef kOverrides[] = {
-    {"--host", "primary.host", "primary host name or address"},
-    {"--port", "primary.port", "primary port"},
-    {"--dbname", "primary.dbname", "database for admin queries on the primary"},
-    {"--admin-user", "primary.admin_user", "superuser (or monitoring user) on the primary"},
-    {"--admin-passfile", "primary.admin_passfile", "libpq password file for the admin user"},
-    {"--user", "replication.user", "replication role"},
-    {"--password-file", "replication.password_file", "secrets file with the replication password"},
-    {"--slot", "replication.slot", "replication slot name"},
-    {"--allowed-address", "replication.allowed_address", "address (CIDR) allowed to replicate"},
-    {"--os-user", "local.os_user", "OS user PostgreSQL runs as"},
-    {"--bindir", "local.bindir", "directory of the PostgreSQL programs"},
-    {"-D,--data-directory", "local.data_directory", "data directory of the local standby"},
-    {"--local-port", "local.port", "port of the local standby"},
-    {"--pgpass-file", "local.pgpass_file", "password file of the OS user"},
-    {"--service", "local.service.type", "service control: pg_ctl, systemd, service, custom"},
-    {"--service-unit", "local.service.unit", "systemd unit or rc script name"},
-    {"--log-file", "local.service.log_file", "server log file (service pg_ctl)"},
-    {"--state-directory", "state_directory", "where job records are kept"},
-    {"--connect-timeout", "connect_timeout", "seconds to wait for a connection"},
-    {"--max-rate", "clone.max_rate", "pg_basebackup --max-rate"},
-    {"--compress", "clone.compress", "auto, none or a pg_basebackup --compress value"},
-    {"--keep-old", "clone.keep_old", "old data directories to keep"},
-    {"--confirm-timeout", "clone.confirm_timeout", "seconds to wait for streaming after start"},
-    {"--retained-warn-mb", "check.retained_warn_mb", "WARNING when a slot retains this much WAL"},
-    {"--retained-crit-mb", "check.retained_crit_mb", "CRITICAL when a slot retains this much WAL"},
-    {"--lag-warn-mb", "check.lag_warn_mb", "WARNING when a standby's replay lags this much"},
-    {"--lag-crit-mb", "check.lag_crit_mb", "CRITICAL when a standby's replay lags this much"},
-    {"--lag-warn-seconds", "check.lag_warn_seconds", "WARNING when replay lags this long"},
-    {"--lag-crit-seconds", "check.lag_crit_seconds", "CRITICAL when replay lags this long"},
-    {"--silence-crit-seconds", "check.silence_crit_seconds",
-     "CRITICAL when a receiver heard nothing this long"},
-};
+// "status", "primary check": the command's path from the program, as the schema names it.
+std::string PathOf(const CLI::App& cmd) {
+  std::string path;
+  for (const CLI::App* a = &cmd; a->get_parent() != nullptr; a = a->get_parent())
+    path = a->get_name() + (path.empty() ? "" : " " + path);
+  return path;
+}
 
 }  // namespace
 
@@ -75,8 +42,7 @@ void ExcludeEachOther(CLI::App* cmd, CLI::Option* option, const std::vector<std:
   }
 }
 
-void AddCommonOptions(CLI::App* cmd, CommonOptions& o, const std::vector<std::string>& keys,
-                      const std::vector<std::string>& outputs) {
+void AddCommonOptions(CLI::App* cmd, CommonOptions& o, const std::vector<std::string>& outputs) {
   cmd->add_option(
          "-c,--config", o.config_path,
          fmt::format("configuration file (default {} when it exists)", conf::kDefaultConfigPath))
@@ -103,15 +69,14 @@ void AddCommonOptions(CLI::App* cmd, CommonOptions& o, const std::vector<std::st
       ->type_name("FORMAT:{" + choices_list + "}");
   cmd->add_flag("-q,--quiet", o.quiet, "no progress or notices");
   cmd->add_flag("--no-color", o.no_color, "no colour (NO_COLOR in the environment does the same)");
-  for (const auto& key : keys) {
-    for (const auto& d : kOverrides) {
-      if (key == d.key) {
-        CLI::Option* opt =
-            cmd->add_option(d.flags, o.values[key], fmt::format("{} ({})", d.help, key));
-        opt->type_name("VALUE")->group("Configuration overrides");
-        o.overrides.emplace_back(opt, key);
-      }
-    }
+  // The options of the configuration keys that the schema gives this command.
+  const std::string path = PathOf(*cmd);
+  for (const conf::KeyInfo& k : conf::ConfigKeys()) {
+    if (std::find(k.commands.begin(), k.commands.end(), path) == k.commands.end()) continue;
+    CLI::Option* opt =
+        cmd->add_option(k.option, o.values[k.key], fmt::format("{} ({})", k.help, k.key));
+    opt->type_name("VALUE")->group("Configuration overrides");
+    o.overrides.emplace_back(opt, k.key);
   }
 }
 
@@ -135,8 +100,7 @@ Result<conf::Config> LoadEffectiveConfig(const CommonOptions& o) {
   }
   // Thresholds judged together, once the command line has had its say.
   bool from_command_line = false;
-  for (const char* key : {"check.retained_warn_mb", "check.retained_crit_mb", "check.lag_warn_mb",
-                          "check.lag_crit_mb", "check.lag_warn_seconds", "check.lag_crit_seconds"})
+  for (const auto& key : conf::ThresholdKeys())
     from_command_line = from_command_line || SetsKey(o, key);
   if (auto ok = conf::CheckThresholds(
           *config, from_command_line ? ErrorKind::kUsage : ErrorKind::kConfigInvalid,

@@ -45,9 +45,10 @@ const CLI::Validator& NonEmpty();
 void ExcludeEachOther(CLI::App* cmd, CLI::Option* option, const std::vector<std::string>& others);
 
 // Adds the common options to `cmd`, `outputs` being the accepted --output
-// formats, and one override option for each configuration key named in
-// `keys` (the table of override options is in common.cc).
-void AddCommonOptions(CLI::App* cmd, CommonOptions& options, const std::vector<std::string>& keys,
+// formats, and the option of each configuration key that the schema gives the
+// command (conf::ConfigKeys; `cmd` must be in the command table already, its
+// path from the program is what the schema names: "clone", "primary setup").
+void AddCommonOptions(CLI::App* cmd, CommonOptions& options,
                       const std::vector<std::string>& outputs = {"text", "json"});
 
 // The configuration file (or defaults), then --set, then override options.

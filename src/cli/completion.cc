@@ -70,39 +70,9 @@ std::vector<std::string> Names(const CLI::Option& opt) {
   return out;
 }
 
-}  // namespace
-
-std::string BashCompletion(const CLI::App& app) {
-  std::vector<Spec> specs;
-  Collect(app, "", specs);
-  std::string spec_cases, value_cases, positional_cases;
-  for (const auto& [path, cmd] : specs) {
-    std::vector<std::string> subs, opts, valopts;
-    for (const CLI::App* s : VisibleSubcommands(*cmd)) subs.push_back(s->get_name());
-    for (const CLI::Option* o : cmd->get_options()) {
-      if (o->get_group().empty() || o->get_positional()) continue;
-      auto names = Names(*o);
-      opts.insert(opts.end(), names.begin(), names.end());
-      if (!TakesValue(*o)) continue;
-      valopts.insert(valopts.end(), names.begin(), names.end());
-      std::string action = ValueCompletion(*o);
-      if (action.empty()) continue;
-      std::string labels;
-      for (const auto& n : names)
-        labels += (labels.empty() ? "" : "|") + fmt::format("'{} {}'", path, n);
-      value_cases += fmt::format("    {}) {} ;;\n", labels, action);
-    }
-    spec_cases += fmt::format("    '{}') subs={} opts={} valopts={} ;;\n", path, Quoted(subs),
-                              Quoted(opts), Quoted(valopts));
-    for (const auto& p : kPositionals) {
-      if (path != p.command) continue;
-      for (const CLI::Option* o : cmd->get_options())
-        if (o->get_positional() && o->get_name() == p.positional)
-          positional_cases += fmt::format("    '{}') {} ;;\n", path, p.function);
-    }
-  }
-  return fmt::format(
-      R"SH(# bash completion for pgreplica(1)                                 -*- shell-script -*-
+// The script; {} are the cases of _pgreplica_spec, _pgreplica_value and _pgreplica_positional.
+constexpr char kScript[] =
+    R"SH(# bash completion for pgreplica(1)                                 -*- shell-script -*-
 # Generated from pgreplica's command table by tools/gendoc.cc: do not edit.
 # Commands, options, the values of --output and of file and directory options,
 # and the job ids of "pgreplica jobs show" (from "pgreplica jobs list", with the
@@ -200,8 +170,50 @@ _pgreplica() {{
   return 0
 }}
 complete -F _pgreplica pgreplica
-)SH",
-      spec_cases, value_cases, positional_cases);
+)SH";
+
+// The case lines of the script's three functions, from the command table.
+struct Cases {
+  std::string spec, value, positional;
+};
+
+Cases CasesOf(const CLI::App& app) {
+  std::vector<Spec> specs;
+  Collect(app, "", specs);
+  Cases c;
+  for (const auto& [path, cmd] : specs) {
+    std::vector<std::string> subs, opts, valopts;
+    for (const CLI::App* s : VisibleSubcommands(*cmd)) subs.push_back(s->get_name());
+    for (const CLI::Option* o : cmd->get_options()) {
+      if (o->get_group().empty() || o->get_positional()) continue;
+      auto names = Names(*o);
+      opts.insert(opts.end(), names.begin(), names.end());
+      if (!TakesValue(*o)) continue;
+      valopts.insert(valopts.end(), names.begin(), names.end());
+      std::string action = ValueCompletion(*o);
+      if (action.empty()) continue;
+      std::string labels;
+      for (const auto& n : names)
+        labels += (labels.empty() ? "" : "|") + fmt::format("'{} {}'", path, n);
+      c.value += fmt::format("    {}) {} ;;\n", labels, action);
+    }
+    c.spec += fmt::format("    '{}') subs={} opts={} valopts={} ;;\n", path, Quoted(subs),
+                          Quoted(opts), Quoted(valopts));
+    for (const auto& p : kPositionals) {
+      if (path != p.command) continue;
+      for (const CLI::Option* o : cmd->get_options())
+        if (o->get_positional() && o->get_name() == p.positional)
+          c.positional += fmt::format("    '{}') {} ;;\n", path, p.function);
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+std::string BashCompletion(const CLI::App& app) {
+  Cases c = CasesOf(app);
+  return fmt::format(kScript, c.spec, c.value, c.positional);
 }
 
 }  // namespace pgreplica::cli

@@ -90,7 +90,7 @@ void AddConfigCommand(CLI::App& app, Runner& runner) {
   check->add_flag("--local-only", o->local_only,
                   "the file of a host that watches only its local standby (status and check "
                   "--local-only): no primary needed");
-  AddCommonOptions(check, o->common, {});
+  AddCommonOptions(check, o->common);
   ExcludeEachOther(check, file, {"--config"});
   check->footer(
       "Exit code 0 when the file is valid; else the exit code of the error (docs/exit-codes.md): "

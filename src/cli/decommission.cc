@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/job.h"
 #include "clone/clone.h"
 #include "decommission/decommission.h"
 #include "jobs/jobs.h"
@@ -21,19 +22,9 @@ struct DecommissionCliOptions {
   bool force = false, stop = false, remove_data = false, dry_run = false;
 };
 
-const std::vector<std::string> kKeys = {
-    "primary.host",           "primary.port",     "primary.dbname",     "primary.admin_user",
-    "primary.admin_passfile", "replication.slot", "local.os_user",      "local.bindir",
-    "local.data_directory",   "local.port",       "local.service.type", "local.service.unit",
-    "state_directory",        "connect_timeout"};
-
-Result<int> RunDecommission(const DecommissionCliOptions& o, const Printer& printer) {
-  auto config = LoadEffectiveConfig(o.common);
-  if (!config) return std::unexpected(config.error());
-  replica::DecommissionOptions opts{
-      .force = o.force, .stop = o.stop, .remove_data = o.remove_data, .dry_run = o.dry_run};
-  // Which slot goes must be what the user said: an empty shell variable or a
-  // second, ignored way of naming it never falls back to this host's own slot.
+// Which slot goes must be what the user said: an empty shell variable or a second, ignored way
+// of naming it never falls back to this host's own slot.
+Status CheckSlotChoice(const DecommissionCliOptions& o) {
   bool by_node = o.node_option->count() > 0;
   if (by_node && SetsKey(o.common, "replication.slot")) {
     return Fail(ErrorKind::kUsage, "--node and --slot cannot be used together",
@@ -51,68 +42,95 @@ Result<int> RunDecommission(const DecommissionCliOptions& o, const Printer& prin
                 "decommission needs the slot to drop; an empty value would mean this host's own.",
                 "Name the slot, or leave the option out to drop this host's slot.");
   }
-  if (by_node) {
+  return {};
+}
+
+// The library's options: the flags, and the slot of --node, else this host's own.
+Result<replica::DecommissionOptions> LibraryOptions(const DecommissionCliOptions& o,
+                                                    const conf::Config& config) {
+  replica::DecommissionOptions opts{
+      .force = o.force, .stop = o.stop, .remove_data = o.remove_data, .dry_run = o.dry_run};
+  if (o.node_option->count() > 0) {
     auto slot = replica::SlotForNode(o.node);
     if (!slot) return std::unexpected(slot.error());
     opts.slot = *slot;
   } else {
-    opts.slot = replica::ResolveSlotName(*config);
+    opts.slot = replica::ResolveSlotName(config);
     opts.own_slot = true;
   }
-  if (auto ok = replica::ValidateDecommission(*config, opts); !ok)
+  return opts;
+}
+
+// The arguments the job record keeps: the slot named and the flags given.
+std::vector<std::string> RecordedArguments(const DecommissionCliOptions& o,
+                                           const replica::DecommissionOptions& opts) {
+  std::vector<std::string> args;
+  if (o.node_option->count() > 0) args = {"--node", o.node};
+  if (SetsKey(o.common, "replication.slot")) args.insert(args.end(), {"--slot", opts.slot});
+  if (o.stop) args.push_back("--stop");
+  if (o.remove_data) args.push_back("--remove-data");
+  if (o.force) args.push_back("--force");
+  return args;
+}
+
+// The job's one step, its log and its end.
+void RecordOutcome(const replica::JobStore& store, replica::JobRecord& job,
+                   const Result<replica::DecommissionResult>& result, double seconds) {
+  replica::JobStep step{"decommission", result ? "ok" : "failed", job.started_at, seconds,
+                        result ? fmt::format("slot \"{}\": {}", result->slot,
+                                             result->changed() ? "done" : "nothing to do")
+                               : result.error().message};
+  job.steps = {step};
+  if (result) {
+    for (const auto& a : result->actions) (void)store.AppendLog(job, a);
+  } else {
+    (void)store.AppendLog(job, "error: " + result.error().message);
+  }
+  (void)store.AppendLog(job, fmt::format("step decommission: {}", step.status));
+  FinishJob(store, job, result ? std::nullopt : std::optional<Error>(result.error()),
+            result ? result->ToJson() : nlohmann::json());
+}
+
+void PrintResult(const Printer& printer, const DecommissionCliOptions& o,
+                 const conf::Config& config, const replica::DecommissionResult& result,
+                 const replica::JobRecord* job) {
+  if (printer.json()) {
+    nlohmann::json doc = result.ToJson();
+    doc["dry_run"] = o.dry_run;
+    if (job) doc["job"] = job->id;
+    printer.Json(doc);
+    return;
+  }
+  printer.Line(fmt::format("pgreplica decommission: slot \"{}\" on \"{}\" port {}{}", result.slot,
+                           config.primary.host, config.primary.port,
+                           o.dry_run ? " (dry run)" : ""));
+  for (const auto& a : result.actions) printer.Line("  " + a);
+  if (!result.changed() && !o.dry_run) printer.Line("nothing to do");
+}
+
+Result<int> RunDecommission(const DecommissionCliOptions& o, const Printer& printer) {
+  auto config = LoadEffectiveConfig(o.common);
+  if (!config) return std::unexpected(config.error());
+  if (auto ok = CheckSlotChoice(o); !ok) return std::unexpected(ok.error());
+  auto opts = LibraryOptions(o, *config);
+  if (!opts) return std::unexpected(opts.error());
+  if (auto ok = replica::ValidateDecommission(*config, *opts); !ok)
     return std::unexpected(ok.error());
   replica::JobStore store(config->state_directory);
   std::optional<replica::JobRecord> job;
   if (!o.dry_run) {
-    std::vector<std::string> args;
-    if (by_node) args = {"--node", o.node};
-    if (SetsKey(o.common, "replication.slot")) args.insert(args.end(), {"--slot", opts.slot});
-    if (o.stop) args.push_back("--stop");
-    if (o.remove_data) args.push_back("--remove-data");
-    if (o.force) args.push_back("--force");
-    auto created = store.Create("decommission", args);
+    auto created = store.Create("decommission", RecordedArguments(o, *opts));
     if (created) job = std::move(*created);
   }
   auto started = std::chrono::steady_clock::now();
-  auto result = replica::Decommission(*config, opts);
+  auto result = replica::Decommission(*config, *opts);
   if (job) {
-    job->state = result ? "succeeded" : "failed";
-    job->finished_at = replica::UtcNow();
-    job->exit_code = result ? 0 : ExitCode(result.error().kind);
-    replica::JobStep step{
-        "decommission", result ? "ok" : "failed", job->started_at,
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
-        result ? fmt::format("slot \"{}\": {}", result->slot,
-                             result->changed() ? "done" : "nothing to do")
-               : result.error().message};
-    job->steps = {step};
-    if (result) {
-      job->result = result->ToJson();
-      for (const auto& a : result->actions) (void)store.AppendLog(*job, a);
-    } else {
-      job->error = {{"kind", KindName(result.error().kind)},
-                    {"exit_code", ExitCode(result.error().kind)},
-                    {"message", result.error().message}};
-      if (!result.error().detail.empty()) job->error["detail"] = result.error().detail;
-      if (!result.error().hint.empty()) job->error["hint"] = result.error().hint;
-      (void)store.AppendLog(*job, "error: " + result.error().message);
-    }
-    (void)store.AppendLog(*job, fmt::format("step decommission: {}", step.status));
-    (void)store.Save(*job);
+    RecordOutcome(
+        store, *job, result,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   }
   if (!result) return std::unexpected(result.error());
-  if (printer.json()) {
-    nlohmann::json doc = result->ToJson();
-    doc["dry_run"] = o.dry_run;
-    if (job) doc["job"] = job->id;
-    printer.Json(doc);
-  } else {
-    printer.Line(fmt::format("pgreplica decommission: slot \"{}\" on \"{}\" port {}{}",
-                             result->slot, config->primary.host, config->primary.port,
-                             o.dry_run ? " (dry run)" : ""));
-    for (const auto& a : result->actions) printer.Line("  " + a);
-    if (!result->changed() && !o.dry_run) printer.Line("nothing to do");
-  }
+  PrintResult(printer, o, *config, *result, job ? &*job : nullptr);
   return kExitOk;
 }
 
@@ -123,7 +141,7 @@ void AddDecommissionCommand(CLI::App& app, Runner& runner) {
   CLI::App* cmd = app.add_subcommand(
       "decommission",
       "retire a replica: drop its slot on the primary, optionally stop it and move its data aside");
-  AddCommonOptions(cmd, o->common, kKeys);
+  AddCommonOptions(cmd, o->common);
   o->node_option =
       cmd->add_option("--node", o->node,
                       "host name of the replica; its slot is node_<short name>_slot, as clone "

@@ -13,7 +13,7 @@ struct DoctorOptions {
   CommonOptions common;
 };
 
-Result<int> RunDoctor(const DoctorOptions& o, const Printer& printer) {
+Result<int> DoctorCommand(const DoctorOptions& o, const Printer& printer) {
   auto config = LoadEffectiveConfig(o.common);
   std::optional<Error> config_error;
   if (!config) {
@@ -32,11 +32,8 @@ void AddDoctorCommand(CLI::App& app, Runner& runner) {
   auto o = std::make_shared<DoctorOptions>();
   CLI::App* cmd = app.add_subcommand(
       "doctor", "check this host: PostgreSQL programs and versions, OS user, permissions, config");
-  AddCommonOptions(cmd, o->common,
-                   {"primary.host", "primary.port", "replication.user", "replication.password_file",
-                    "local.os_user", "local.bindir", "local.data_directory", "local.pgpass_file",
-                    "state_directory"});
-  BindRunner(cmd, o, runner, &RunDoctor);
+  AddCommonOptions(cmd, o->common);
+  BindRunner(cmd, o, runner, &DoctorCommand);
 }
 
 }  // namespace pgreplica::cli

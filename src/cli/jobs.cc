@@ -133,12 +133,12 @@ void AddJobsCommand(CLI::App& app, Runner& runner) {
   group->require_subcommand(1);
   auto list_opts = std::make_shared<JobsOptions>();
   CLI::App* list = group->add_subcommand("list", "list recorded jobs, newest first");
-  AddCommonOptions(list, list_opts->common, {"state_directory"});
+  AddCommonOptions(list, list_opts->common);
   BindRunner(list, list_opts, runner, &RunList);
 
   auto show_opts = std::make_shared<JobsOptions>();
   CLI::App* show = group->add_subcommand("show", "show one job: steps, timings, outcome, log path");
-  AddCommonOptions(show, show_opts->common, {"state_directory"});
+  AddCommonOptions(show, show_opts->common);
   show->add_option("id", show_opts->id, "job id, as printed by clone or jobs list")->required();
   show->add_flag("-f,--follow", show_opts->follow,
                  "print the job's log as it grows, until the job ends");

@@ -102,9 +102,7 @@ void AddPgpassCommand(CLI::App& app, Runner& runner) {
   auto o = std::make_shared<PgpassOptions>();
   CLI::App* cmd = app.add_subcommand(
       "pgpass", "write the replication credentials into the PostgreSQL OS user's password file");
-  AddCommonOptions(cmd, o->common,
-                   {"primary.host", "primary.port", "replication.user", "replication.password_file",
-                    "local.os_user", "local.pgpass_file"});
+  AddCommonOptions(cmd, o->common);
   cmd->add_option("--file", o->file,
                   "password file to write (default: local.pgpass_file, else ~OS_USER/.pgpass)")
       ->type_name("FILE")

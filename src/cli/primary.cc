@@ -21,18 +21,6 @@ struct PrimaryOptions {
   bool reset_password = false;
 };
 
-const std::vector<std::string> kKeys = {"primary.host",
-                                        "primary.port",
-                                        "primary.dbname",
-                                        "primary.admin_user",
-                                        "primary.admin_passfile",
-                                        "replication.user",
-                                        "replication.password_file",
-                                        "replication.allowed_address",
-                                        "local.os_user",
-                                        "local.pgpass_file",
-                                        "connect_timeout"};
-
 Status RequireHost(const conf::Config& c) {
   if (!c.primary.host.empty()) return {};
   return Fail(ErrorKind::kConfigInvalid, "no primary host given",
@@ -146,7 +134,7 @@ void AddPrimaryCommand(CLI::App& app, Runner& runner) {
   auto check_opts = std::make_shared<PrimaryOptions>();
   CLI::App* check = group->add_subcommand(
       "check", "report each prerequisite of streaming replication on the primary, with the fix");
-  AddCommonOptions(check, check_opts->common, kKeys);
+  AddCommonOptions(check, check_opts->common);
   ExcludeEachOther(check,
                    check->add_flag("--password-stdin", check_opts->password_stdin,
                                    "read the replication password from standard input"),
@@ -157,7 +145,7 @@ void AddPrimaryCommand(CLI::App& app, Runner& runner) {
   CLI::App* setup = group->add_subcommand(
       "setup",
       "idempotently apply settings, the replication role and its pg_hba.conf line, reload");
-  AddCommonOptions(setup, setup_opts->common, kKeys);
+  AddCommonOptions(setup, setup_opts->common);
   ExcludeEachOther(setup,
                    setup->add_flag("--password-stdin", setup_opts->password_stdin,
                                    "read the replication password from standard input"),

@@ -19,10 +19,6 @@ namespace pgreplica::cli {
 
 namespace {
 
-const std::vector<std::string> kKeys = {
-    "primary.host",           "primary.port",         "primary.dbname", "primary.admin_user",
-    "primary.admin_passfile", "local.data_directory", "local.port",     "connect_timeout"};
-
 struct StatusOptions {
   CommonOptions common;
   std::string inventory;
@@ -114,7 +110,7 @@ void AddStatusCommand(CLI::App& app, Runner& runner) {
   CLI::App* cmd = app.add_subcommand("status",
                                      "slots, standbys, lag in bytes and seconds: of the primary "
                                      "and this standby, or a whole fleet");
-  AddCommonOptions(cmd, o->common, kKeys, {"text", "json", "prometheus"});
+  AddCommonOptions(cmd, o->common, {"text", "json", "prometheus"});
   CLI::Option* inventory =
       cmd->add_option("--inventory", o->inventory,
                       "YAML list of nodes to query concurrently (docs/monitoring.md)")

@@ -5,10 +5,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <functional>
 #include <limits>
 #include <set>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <yaml-cpp/eventhandler.h>
@@ -17,6 +15,7 @@
 #include "common/dirfd.h"
 #include "common/fs.h"
 #include "common/text.h"
+#include "conf/schema.h"
 #include "conf/trust.h"
 #include "conf/validate.h"
 #include "conf/yaml_text.h"
@@ -25,229 +24,21 @@ namespace pgreplica::conf {
 
 namespace {
 
-enum class Type { kString, kInt, kBool, kStringList };
-
-const char* TypeName(Type t) {
-  switch (t) {
-    case Type::kString:
-      return "string";
-    case Type::kInt:
-      return "integer";
-    case Type::kBool:
-      return "boolean";
-    case Type::kStringList:
-      return "list of strings";
-  }
-  return "?";
-}
-
-// A setter validates the value (already converted to the key's type) and
-// stores it; it returns the reason when the value is not acceptable.
-struct Value {
-  std::string text;
-  long long number = 0;
-  bool flag = false;
-  std::vector<std::string> list;
+// The WARNING thresholds and the CRITICAL ones that CheckThresholds judges together.
+struct ThresholdPair {
+  const char* warn_key;
+  int CheckConfig::*warn;
+  const char* crit_key;
+  int CheckConfig::*crit;
 };
-using Setter = std::function<Problem(Config&, const Value&)>;
-
-// How a key is set (validated, then stored), reset to its built-in default, and read.
-struct Access {
-  Setter set;
-  std::function<void(Config&)> reset;
-  std::function<nlohmann::json(const Config&)> get;
+constexpr ThresholdPair kThresholdPairs[] = {
+    {"check.retained_warn_mb", &CheckConfig::retained_warn_mb, "check.retained_crit_mb",
+     &CheckConfig::retained_crit_mb},
+    {"check.lag_warn_mb", &CheckConfig::lag_warn_mb, "check.lag_crit_mb",
+     &CheckConfig::lag_crit_mb},
+    {"check.lag_warn_seconds", &CheckConfig::lag_warn_seconds, "check.lag_crit_seconds",
+     &CheckConfig::lag_crit_seconds},
 };
-
-struct KeyDef {
-  const char* key;
-  Type type;
-  const char* description;
-  Access access;
-};
-
-template <typename Field>
-std::function<void(Config&)> ResetOf(Field field) {
-  return [field](Config& c) {
-    Config defaults;
-    field(c) = field(defaults);
-  };
-}
-
-template <typename Field>
-std::function<nlohmann::json(const Config&)> GetOf(Field field) {
-  return [field](const Config& c) { return nlohmann::json(field(c)); };
-}
-
-template <typename Field>
-Access Str(Field field, std::function<Problem(const std::string&)> check = {},
-           std::function<std::string(const std::string&)> normalize = {}) {
-  return {[field, check, normalize](Config& c, const Value& v) -> Problem {
-            if (check) {
-              if (auto p = check(v.text)) return p;
-            }
-            field(c) = normalize ? normalize(v.text) : v.text;
-            return std::nullopt;
-          },
-          ResetOf(field), GetOf(field)};
-}
-
-template <typename Field>
-Access Int(Field field, long long lo, long long hi) {
-  return {[field, lo, hi](Config& c, const Value& v) -> Problem {
-            if (v.number < lo || v.number > hi)
-              return fmt::format("The value must be an integer from {} to {}.", lo, hi);
-            field(c) = static_cast<int>(v.number);
-            return std::nullopt;
-          },
-          ResetOf(field), GetOf(field)};
-}
-
-template <typename Field>
-Access Bool(Field field) {
-  return {[field](Config& c, const Value& v) -> Problem {
-            field(c) = v.flag;
-            return std::nullopt;
-          },
-          ResetOf(field), GetOf(field)};
-}
-
-template <typename Field>
-Access List(Field field, std::function<Problem(const std::string&)> check = CheckNoControl) {
-  return {[field, check](Config& c, const Value& v) -> Problem {
-            for (const auto& s : v.list)
-              if (auto p = check(s)) return p;
-            field(c) = v.list;
-            return std::nullopt;
-          },
-          ResetOf(field), GetOf(field)};
-}
-
-// clone.verify: builtin, pg_verifybackup, or a boolean (true: builtin; false: off).
-std::string NormalizeVerifyMode(const std::string& v) {
-  static const std::set<std::string> yes = {"true", "yes", "on", "1"};
-  static const std::set<std::string> no = {"false", "no", "off", "0"};
-  if (yes.count(v)) return "builtin";
-  if (no.count(v)) return "off";
-  return v;
-}
-
-Problem CheckVerifyMode(const std::string& v) {
-  std::string n = NormalizeVerifyMode(v);
-  if (n == "builtin" || n == "pg_verifybackup" || n == "off") return std::nullopt;
-  return fmt::format("\"{}\" is not a verifier: use builtin, pg_verifybackup, true or false.",
-                     Printable(v));
-}
-
-// The field of a Config, const or not.
-#define FIELD(expr) \
-  [](auto& c) -> auto& { return c.expr; }
-
-// The schema: every key pgreplica reads, once.
-const std::vector<KeyDef>& Schema() {
-  static const std::vector<KeyDef> schema = {
-      {"primary.host", Type::kString, "host name or address of the primary",
-       Str(FIELD(primary.host), CheckHost)},
-      {"primary.port", Type::kInt, "port of the primary", Int(FIELD(primary.port), 1, 65535)},
-      {"primary.dbname", Type::kString, "database for admin and monitoring queries",
-       Str(FIELD(primary.dbname), CheckIdentifierText)},
-      {"primary.admin_user", Type::kString, "superuser for primary check/setup",
-       Str(FIELD(primary.admin_user), CheckIdentifierText)},
-      {"primary.admin_passfile", Type::kString, "libpq password file for admin_user",
-       Str(FIELD(primary.admin_passfile), CheckOptionalAbsolutePath)},
-      {"replication.user", Type::kString, "replication role",
-       Str(FIELD(replication.user), CheckIdentifierText)},
-      {"replication.password_file", Type::kString, "secrets file holding the replication password",
-       Str(FIELD(replication.password_file), CheckOptionalAbsolutePath)},
-      {"replication.slot", Type::kString, "slot name; empty: node_<short hostname>_slot",
-       Str(FIELD(replication.slot), CheckOptionalSlotName)},
-      {"replication.allowed_address", Type::kString,
-       "address (CIDR) allowed to replicate, for primary setup",
-       Str(FIELD(replication.allowed_address), CheckOptionalCidr, NormalizeCidr)},
-      {"local.os_user", Type::kString, "OS user PostgreSQL runs as",
-       Str(FIELD(local.os_user), CheckOsUserName)},
-      {"local.bindir", Type::kString, "directory of the PostgreSQL programs",
-       Str(FIELD(local.bindir), CheckOptionalDirectory)},
-      {"local.client_bindir", Type::kString,
-       "directory of pg_basebackup and pg_verifybackup; empty: local.bindir",
-       Str(FIELD(local.client_bindir), CheckOptionalDirectory)},
-      {"local.data_directory", Type::kString, "data directory of the local standby",
-       Str(FIELD(local.data_directory), CheckOptionalAbsolutePath)},
-      {"local.port", Type::kInt, "port of the local standby", Int(FIELD(local.port), 1, 65535)},
-      {"local.admin_user", Type::kString,
-       "login for status and check on the local standby; empty: primary.admin_user",
-       Str(FIELD(local.admin_user),
-           [](const std::string& v) { return v.empty() ? Problem() : CheckIdentifierText(v); })},
-      {"local.admin_passfile", Type::kString,
-       "libpq password file for local.admin_user (never the primary's admin_passfile)",
-       Str(FIELD(local.admin_passfile), CheckOptionalAbsolutePath)},
-      {"local.pgpass_file", Type::kString, "password file of the OS user",
-       Str(FIELD(local.pgpass_file), CheckOptionalAbsolutePath)},
-      {"local.tablespace_mapping", Type::kStringList,
-       "OLDDIR=NEWDIR: where a tablespace of the primary goes on this host",
-       List(FIELD(local.tablespace_mapping), CheckTablespaceMapping)},
-      {"local.service.type", Type::kString, "pg_ctl, systemd, service or custom",
-       Str(FIELD(local.service.type), CheckServiceType)},
-      {"local.service.unit", Type::kString, "systemd unit or rc script name",
-       Str(FIELD(local.service.unit), CheckOptionalUnitName)},
-      {"local.service.log_file", Type::kString, "server log file when type is pg_ctl",
-       Str(FIELD(local.service.log_file), CheckOptionalAbsolutePath)},
-      {"local.service.start", Type::kStringList, "argv that starts the server (custom)",
-       List(FIELD(local.service.start))},
-      {"local.service.stop", Type::kStringList, "argv that stops the server (custom)",
-       List(FIELD(local.service.stop))},
-      {"local.service.status", Type::kStringList, "argv that exits 0 when the server runs (custom)",
-       List(FIELD(local.service.status))},
-      {"clone.keep_old", Type::kInt, "old data directories kept after a clone",
-       Int(FIELD(clone.keep_old), 0, 100)},
-      {"clone.verify", Type::kString,
-       "check the copy before the swap: builtin, pg_verifybackup, or false (true: builtin)",
-       Str(FIELD(clone.verify), CheckVerifyMode, NormalizeVerifyMode)},
-      {"clone.max_rate", Type::kString, "pg_basebackup --max-rate (e.g. 100M)",
-       Str(FIELD(clone.max_rate), CheckOptionalRate)},
-      {"clone.compress", Type::kString, "auto, or pg_basebackup --compress (e.g. server-zstd)",
-       Str(FIELD(clone.compress), CheckOptionalCompress)},
-      {"clone.confirm_timeout", Type::kInt, "seconds to wait for streaming after start",
-       Int(FIELD(clone.confirm_timeout), 1, 86400)},
-      {"clone.space_margin_percent", Type::kInt, "free space required beyond the primary's size",
-       Int(FIELD(clone.space_margin_percent), 0, 1000)},
-      {"check.retained_warn_mb", Type::kInt, "WARNING when a slot retains this much WAL (MB)",
-       Int(FIELD(check.retained_warn_mb), 1, 100000000)},
-      {"check.retained_crit_mb", Type::kInt, "CRITICAL when a slot retains this much WAL (MB)",
-       Int(FIELD(check.retained_crit_mb), 1, 100000000)},
-      {"check.lag_warn_mb", Type::kInt, "WARNING when a standby's replay lags this much (MB)",
-       Int(FIELD(check.lag_warn_mb), 0, 100000000)},
-      {"check.lag_crit_mb", Type::kInt, "CRITICAL when a standby's replay lags this much (MB)",
-       Int(FIELD(check.lag_crit_mb), 0, 100000000)},
-      {"check.lag_warn_seconds", Type::kInt, "WARNING when replay lags this many seconds",
-       Int(FIELD(check.lag_warn_seconds), 0, 86400 * 30)},
-      {"check.lag_crit_seconds", Type::kInt, "CRITICAL when replay lags this many seconds",
-       Int(FIELD(check.lag_crit_seconds), 0, 86400 * 30)},
-      {"check.silence_crit_seconds", Type::kInt,
-       "CRITICAL when a WAL receiver heard nothing this long",
-       Int(FIELD(check.silence_crit_seconds), 1, 86400 * 30)},
-      {"check.inactive_slot_critical", Type::kBool,
-       "inactive slots are CRITICAL instead of WARNING", Bool(FIELD(check.inactive_slot_critical))},
-      {"check.expected_standbys", Type::kStringList,
-       "standbys (application or slot names) that must stream",
-       List(FIELD(check.expected_standbys), CheckStandbyName)},
-      {"state_directory", Type::kString, "where job records and logs are kept",
-       Str(FIELD(state_directory), CheckAbsolutePath)},
-      {"connect_timeout", Type::kInt, "seconds to wait for a connection",
-       Int(FIELD(connect_timeout), 1, 3600)},
-      {"network_timeout", Type::kInt,
-       "seconds of silence after which a connection to the primary is given up",
-       Int(FIELD(network_timeout), 1, 3600)},
-  };
-  return schema;
-}
-
-#undef FIELD
-
-const KeyDef* FindKey(const std::string& key) {
-  for (const auto& d : Schema())
-    if (key == d.key) return &d;
-  return nullptr;
-}
 
 bool IsSection(const std::string& prefix) {
   for (const auto& d : Schema())
@@ -602,27 +393,22 @@ Status ApplyOverride(Config& config, const std::string& assignment) {
 }
 
 Status CheckThresholds(const Config& config, ErrorKind kind, const std::string& where) {
-  const CheckConfig& c = config.check;
-  struct Pair {
-    const char* warn_key;
-    int warn;
-    const char* crit_key;
-    int crit;
-  };
-  for (const Pair& p :
-       {Pair{"check.retained_warn_mb", c.retained_warn_mb, "check.retained_crit_mb",
-             c.retained_crit_mb},
-        Pair{"check.lag_warn_mb", c.lag_warn_mb, "check.lag_crit_mb", c.lag_crit_mb},
-        Pair{"check.lag_warn_seconds", c.lag_warn_seconds, "check.lag_crit_seconds",
-             c.lag_crit_seconds}}) {
-    if (p.warn <= p.crit) continue;
+  for (const ThresholdPair& p : kThresholdPairs) {
+    int warn = config.check.*p.warn, crit = config.check.*p.crit;
+    if (warn <= crit) continue;
     return Fail(kind, fmt::format("inconsistent thresholds {}", where),
                 fmt::format("{} ({}) is above {} ({}): a WARNING threshold must not exceed its "
                             "CRITICAL one, or the check would skip WARNING.",
-                            p.warn_key, p.warn, p.crit_key, p.crit),
+                            p.warn_key, warn, p.crit_key, crit),
                 "Lower the WARNING threshold or raise the CRITICAL one.");
   }
   return {};
+}
+
+std::vector<std::string> ThresholdKeys() {
+  std::vector<std::string> out;
+  for (const ThresholdPair& p : kThresholdPairs) out.insert(out.end(), {p.warn_key, p.crit_key});
+  return out;
 }
 
 nlohmann::json EffectiveSettings(const Config& config) {
@@ -637,10 +423,24 @@ nlohmann::json EffectiveSettings(const Config& config) {
   return out;
 }
 
-std::vector<KeyInfo> ConfigKeys() {
-  std::vector<KeyInfo> out;
-  for (const auto& d : Schema()) out.push_back({d.key, TypeName(d.type), d.description});
-  return out;
+const std::vector<KeyInfo>& ConfigKeys() {
+  static const std::vector<KeyInfo> keys = [] {
+    std::vector<KeyInfo> out;
+    for (const auto& d : Schema()) {
+      KeyInfo k{.key = d.key,
+                .type = TypeName(d.type),
+                .help = d.help,
+                .option = d.option.names ? d.option.names : "",
+                .commands = {},
+                .doc_type = d.doc.type,
+                .doc_default = d.doc.default_value,
+                .doc_meaning = d.doc.meaning};
+      for (auto c : d.option.commands) k.commands.emplace_back(c);
+      out.push_back(std::move(k));
+    }
+    return out;
+  }();
+  return keys;
 }
 
 }  // namespace pgreplica::conf

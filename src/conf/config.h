@@ -1,8 +1,9 @@
 #pragma once
 // pgreplica's configuration: one YAML file (default /etc/pgreplica/pgreplica.yaml)
-// plus command-line overrides. Every key is declared once in the schema table
-// (config.cc), which drives parsing, validation, overrides and the key list
-// in `pgreplica doctor`; docs/configuration.md documents each key.
+// plus command-line overrides. Every key is declared once, in the schema table
+// (schema.cc), which drives parsing, validation, --set, the per-command options
+// that set one key each (ConfigKeys) and the tables of keys in
+// docs/configuration.md (conf/config_doc.h).
 
 #include <optional>
 #include <string>
@@ -32,13 +33,13 @@ struct ReplicationConfig {
 };
 
 struct ServiceConfig {
-  std::string type = "pg_ctl";  // pg_ctl | systemd | service | custom
-  std::string unit;             // systemd unit or rc script name
-  std::string log_file;         // pg_ctl log file; empty: <data_directory>/../<name>.log
+  std::string type = "pg_ctl";                   // pg_ctl | systemd | service | custom
+  std::string unit;                              // systemd unit or rc script name
+  std::string log_file;                          // pg_ctl log file; empty: <data_directory>.log
   std::vector<std::string> start, stop, status;  // custom argv
-  // Where the custom argv came from, and why someone other than root could
-  // have written it (conf/trust.h); empty when only root could, or when they
-  // came from the command line. Root refuses to run such commands.
+  // The file that set custom argv (empty when none did: none, or only from the command
+  // line), and why someone other than root could have written it (conf/trust.h; empty when
+  // only root could). Root refuses to run commands that someone else could have written.
   std::string commands_source;
   std::string commands_writable_by;
   std::string commands_fix;  // what must change so that only root could (a hint sentence)
@@ -46,7 +47,9 @@ struct ServiceConfig {
 
 struct LocalConfig {
   std::string os_user = "postgres";
-  std::string bindir;  // empty: PATH, then /usr/lib/postgresql/<major>/bin
+  // Empty: /usr/lib/postgresql/<primary's major>/bin, else pg_ctl's directory in PATH, else
+  // the newest /usr/lib/postgresql/*/bin (pg/binaries.h).
+  std::string bindir;
   // pg_basebackup and pg_verifybackup, which may be newer than the primary; empty: bindir.
   std::string client_bindir;
   std::string data_directory;
@@ -102,9 +105,10 @@ struct Config {
 };
 
 // Loads the file at `path`. When `path` is empty the default path is used if
-// it exists, else the built-in defaults. Errors name the file, the line and
-// the key: kFileAccess (missing/unreadable), kConfigSyntax (not YAML),
-// kConfigInvalid (unknown key, wrong type, bad value).
+// it exists, else the built-in defaults. Errors name the file, and where a
+// line or a key is at fault, those: kFileAccess (missing/unreadable),
+// kInsecureFile (as root, a link someone else could have planted),
+// kConfigSyntax (not YAML), kConfigInvalid (unknown key, wrong type, bad value).
 Result<Config> LoadConfig(const std::string& path);
 
 // Parses YAML text as if read from `source` (for tests and for LoadConfig).
@@ -121,24 +125,33 @@ Status SetKey(Config& config, const std::string& key, const std::string& value,
 // CRITICAL one. An error of `kind` whose message ends with `where` ("in file
 // \"x\"", "on the command line") otherwise.
 Status CheckThresholds(const Config& config, ErrorKind kind, const std::string& where);
+// The keys of those thresholds (check.lag_warn_mb, check.lag_crit_mb, ...).
+std::vector<std::string> ThresholdKeys();
 
 // The value of every key of the schema, nested as in the file ({"primary": {"host": ...}}):
 // strings, integers, booleans and lists of strings. The configuration holds no password (only
 // the paths of the files that do), so neither does this.
 nlohmann::json EffectiveSettings(const Config& config);
 
-// Every key of the schema with its one-line description, in file order.
+// Every key of the schema, in file order: its one-line help, the option that sets it on the
+// command line and the commands that take that option, and its row in docs/configuration.md.
 struct KeyInfo {
   std::string key;
-  std::string type;
-  std::string description;
+  std::string type;  // "string", "integer", "boolean" or "list of strings"
+  std::string help;  // one line; the option's help text
+  // CLI11 names of the option ("--host", "-D,--data-directory"); empty when only --set sets it.
+  std::string option;
+  std::vector<std::string> commands;  // the commands that take the option: "clone", "primary setup"
+  // The key's row in docs/configuration.md (markdown).
+  std::string doc_type, doc_default, doc_meaning;
 };
-std::vector<KeyInfo> ConfigKeys();
+const std::vector<KeyInfo>& ConfigKeys();
 
 // Suggests the valid name closest to `key` (a dotted path): a section or a
-// key within a few edits (transpositions count one), else a key whose last
-// component is the same ("port" -> "primary.port"). With `keys_only`, only
-// keys (for --set, which cannot set a section).
+// key within a few edits (transpositions count one) or that `key` abbreviates
+// ("state_dir"), else a key whose last component is the same ("port" ->
+// "primary.port"). With `keys_only`, only keys (for --set, which cannot set a
+// section).
 std::optional<std::string> SuggestKey(const std::string& key, bool keys_only = false);
 
 }  // namespace pgreplica::conf
