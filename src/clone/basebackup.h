@@ -1,6 +1,7 @@
 #pragma once
-// The copy: pg_basebackup's argv (never a secret in it), its progress lines,
-// and running it as the PostgreSQL OS user.
+// Clone step 4, the copy: pg_basebackup's argv (never a secret in it), its
+// progress lines, running it as the PostgreSQL OS user, and fitting the
+// primary_conninfo it writes to a standby of an older major version.
 
 #include <chrono>
 #include <cstdint>

@@ -82,73 +82,6 @@ class Steps {
   Clock::time_point start_;
 };
 
-// Drops a slot this tool created (the copy slot, or a new host slot). The
-// walsender of a dead pg_basebackup may hold it for a while (its WAL helper
-// notices the lost parent only at its next status interval), so after a few
-// tries that walsender is ended through the admin login, if there is one.
-// Returns the reason when the slot could not be dropped.
-std::optional<std::string> DropOwnSlot(const pg::ConnParams& replication,
-                                       const pg::ConnParams& admin, const std::string& name) {
-  std::string why;
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    auto conn = pg::Connection::Open(replication, "primary");
-    if (!conn) return conn.error().message;
-    auto dropped = DropSlot(*conn, name);
-    if (dropped) return std::nullopt;
-    why = dropped.error().message;
-    if (dropped.error().sqlstate != kObjectInUse) break;
-    if (attempt == 10) {
-      if (auto a = pg::Connection::Open(admin, "primary")) {
-        (void)a->Exec(
-            "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots "
-            "WHERE slot_name = $1 AND active_pid IS NOT NULL",
-            {name});
-      }
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return why;
-}
-
-// Drops the slots this run created unless the run got far enough to keep
-// them. What could not be dropped is reported in `leftovers`.
-class SlotGuard {
- public:
-  SlotGuard(pg::ConnParams params, pg::ConnParams admin, std::vector<std::string>& leftovers)
-      : params_(std::move(params)), admin_(std::move(admin)), leftovers_(leftovers) {}
-  ~SlotGuard() {
-    for (const auto& name : drop_) {
-      if (auto failed = DropOwnSlot(params_, admin_, name))
-        leftovers_.push_back(fmt::format("\"{}\" ({})", name, *failed));
-    }
-  }
-  void DropOnExit(const std::string& name) { drop_.push_back(name); }
-  void Keep(const std::string& name) { std::erase(drop_, name); }
-
- private:
-  pg::ConnParams params_;
-  pg::ConnParams admin_;
-  std::vector<std::string>& leftovers_;
-  std::vector<std::string> drop_;
-};
-
-// Removes the staging directories (the data directory's and each tablespace's) unless they
-// were moved into place. Removal goes through the parents' fds and follows no link.
-class StagingGuard {
- public:
-  StagingGuard(const LocalLayout& layout, const proc::OsUser& owner)
-      : layout_(&layout), owner_(owner) {}
-  ~StagingGuard() {
-    if (layout_ == nullptr) return;
-    (void)RemoveStaging(*layout_, owner_);
-  }
-  void Release() { layout_ = nullptr; }
-
- private:
-  const LocalLayout* layout_;
-  proc::OsUser owner_;
-};
-
 bool Cancelled(const CloneEvents& e) { return e.cancel && e.cancel(); }
 
 Error InterruptedError(const std::string& where) {
@@ -159,23 +92,253 @@ Error InterruptedError(const std::string& where) {
                "Run the clone again when you are ready."};
 }
 
-// `password` is the replication password, for this process's connections (see
-// PreflightResult::replication_password).
-Status PrepareSlots(const conf::Config& cfg, const ClonePlan& plan, const std::string& password,
-                    SlotGuard& guard, Steps& steps) {
+// ---- What a run has created, and how it is rolled back
+
+// The logins that drop the slots a run created: the replication login (which created them),
+// and the admin login (if there is one) to end a walsender that holds one.
+struct SlotLogins {
+  pg::ConnParams replication;
+  pg::ConnParams admin;
+};
+
+// Drops a slot this tool created (the copy slot, or a new host slot). The
+// walsender of a dead pg_basebackup may hold it for a while (its WAL helper
+// notices the lost parent only at its next status interval), so after a few
+// tries that walsender is ended through the admin login, if there is one.
+// Returns the reason when the slot could not be dropped.
+std::optional<std::string> DropOwnSlot(const SlotLogins& logins, const std::string& name) {
+  auto dropped = DropSlotRetrying(
+      [&]() -> Result<bool> {
+        auto conn = pg::Connection::Open(logins.replication, "primary");
+        if (!conn) return std::unexpected(conn.error());
+        if (auto ok = DropSlot(*conn, name); !ok) return std::unexpected(ok.error());
+        return true;
+      },
+      {.on_held = [&](int n) -> Status {
+        if (n != 10) return {};
+        if (auto admin = pg::Connection::Open(logins.admin, "primary"))
+          (void)EndSlotWalsender(*admin, name);
+        return {};
+      }});
+  if (dropped) return std::nullopt;
+  return dropped.error().message;
+}
+
+// What this run has created and still owns: the staging directories (from the moment the copy
+// step creates them) and the slots it created on the primary, in the order it created them.
+// The swap hands the staging (then the data directory) and the host's slot over to the new
+// standby (HandOver).
+//
+// Undoing is explicit and this is the normal path: every failure of the sequence goes through
+// RollBack(), and a successful run ends with DropOwnSlots() (the temporary copy slot). The
+// destructor is only the last resort for an exception or a return that skipped RollBack(): it
+// removes the staging directories (local, through directory fds) and never touches the primary
+// (no network I/O in a destructor); a slot left behind that way is dropped (the copy slot) or
+// reused (the host's slot) by the next clone.
+class Created {
+ public:
+  Created(const LocalLayout& layout, const proc::OsUser& owner, SlotLogins logins)
+      : layout_(layout), owner_(owner), logins_(std::move(logins)) {}
+  ~Created() {
+    if (staging_) (void)RemoveStaging(layout_, owner_);
+  }
+  Created(const Created&) = delete;
+  Created& operator=(const Created&) = delete;
+
+  void AddStaging() { staging_ = true; }
+  void AddSlot(const std::string& name) { slots_.push_back(name); }
+  // The swap succeeded: the copy is the data directory now and the new standby uses `slot`.
+  void HandOver(const std::string& slot) {
+    staging_ = false;
+    std::erase(slots_, slot);
+  }
+  const SlotLogins& logins() const { return logins_; }
+
+  // Removes the staging directories, if this run may have created them.
+  void RemoveOwnStaging() {
+    if (staging_) (void)RemoveStaging(layout_, owner_);
+    staging_ = false;
+  }
+  // Drops the slots this run created and still owns; those that could not be dropped are
+  // appended to `leftovers` as "\"name\" (reason)".
+  void DropOwnSlots(std::vector<std::string>& leftovers) {
+    for (const auto& name : slots_) {
+      if (auto failed = DropOwnSlot(logins_, name))
+        leftovers.push_back(fmt::format("\"{}\" ({})", name, *failed));
+    }
+    slots_.clear();
+  }
+
+ private:
+  const LocalLayout& layout_;
+  proc::OsUser owner_;
+  SlotLogins logins_;
+  bool staging_ = false;
+  std::vector<std::string> slots_;
+};
+
+// Undoes what `made` still owns after the failure `why`, in this order: the staging
+// directories are removed, then the slots this run created are dropped. Slots that cannot be
+// dropped (the primary went away) are listed in result.leftover_slots and in the error.
+// Returns `why` for the sequence to return.
+std::unexpected<Error> RollBack(Created& made, Error why, CloneResult& result) {
+  made.RemoveOwnStaging();
+  made.DropOwnSlots(result.leftover_slots);
+  if (!result.leftover_slots.empty()) {
+    std::string list;
+    for (const auto& s : result.leftover_slots) list += (list.empty() ? "" : ", ") + s;
+    // A detail of program output ends with a line of its own: the sentence gets a new line.
+    const char* sep = why.detail.empty()                           ? ""
+                      : why.detail.find('\n') != std::string::npos ? "\n"
+                                                                   : " ";
+    why.detail += fmt::format(
+        "{}These slots created by this run could not be dropped and keep WAL on the "
+        "primary: {}.",
+        sep, list);
+    why.hint +=
+        " The next clone drops them; or drop them on the primary with pg_drop_replication_slot().";
+  }
+  return std::unexpected(std::move(why));
+}
+
+// ---- Steps 1 and 2: lock and preflight (nothing is created yet)
+
+// This host's side of the clone: the OS user, and the data directory as configured (the
+// preflight adds the tablespaces).
+struct Target {
+  proc::OsUser user;
+  LocalLayout layout;
+};
+
+Result<Target> ResolveTarget(const conf::Config& cfg) {
+  if (auto ok = ValidateCloneConfig(cfg); !ok) return std::unexpected(ok.error());
+  auto user = proc::LookupUser(cfg.local.os_user);
+  if (!user) return std::unexpected(user.error());
+  auto resolved =
+      ResolveLocation(cfg.local.data_directory, {.configured = true, .os_user = user->uid});
+  if (!resolved) return std::unexpected(resolved.error().Context("invalid data directory"));
+  return Target{std::move(*user), LocalLayout{std::move(*resolved), {}, {}, UtcStamp()}};
+}
+
+// Step 1: the data directory's lock. A dry run creates nothing, not even the lock file; it
+// only says whether a run holds it (and returns no lock).
+Result<std::optional<FileLock>> LockDataDirectory(const conf::Config& cfg, const Location& data,
+                                                  bool dry_run, Steps& steps) {
+  const std::string what = fmt::format("data directory \"{}\"", data.real);
+  steps.Begin("lock");
+  if (dry_run) {
+    if (auto free = FileLock::Probe(data, cfg.state_directory, what); !free)
+      return steps.Failed(free.error());
+    steps.End("ok", "not locked (a dry run takes no lock)");
+    return std::nullopt;
+  }
+  auto taken = FileLock::Acquire(data, cfg.state_directory, what);
+  if (!taken) return steps.Failed(taken.error());
+  steps.End("ok", taken->path());
+  return std::optional<FileLock>(std::move(*taken));
+}
+
+// Locks every location the copy will write (the data directory's lock was taken first):
+// each tablespace location, so that two clones never share one.
+Result<std::vector<FileLock>> LockTablespaces(const LocalLayout& layout,
+                                              const std::string& state_directory) {
+  std::vector<FileLock> locks;
+  for (const auto& t : layout.tablespaces) {
+    auto l = FileLock::Acquire(t.local, state_directory,
+                               fmt::format("tablespace location \"{}\"", t.local.real));
+    if (!l) return std::unexpected(l.error());
+    locks.push_back(std::move(*l));
+  }
+  return locks;
+}
+
+// Ends the pg_basebackup processes a killed run left (dry runs only report them).
+std::vector<int> EndLeftovers(const Location& data, const proc::OsUser& user, bool dry_run,
+                              std::vector<int>& still_running) {
+  auto pids = FindLeftoverCopies(data.SiblingPath(kStagingSuffix), user.uid);
+  if (pids.empty() || dry_run) {
+    still_running = pids;
+    return {};
+  }
+  still_running = EndLeftoverCopies(pids, std::chrono::seconds(10));
+  std::erase_if(pids,
+                [&](int p) { return std::ranges::find(still_running, p) != still_running.end(); });
+  return pids;
+}
+
+std::string PreflightSummary(const CheckReport& report, const std::vector<int>& ended) {
+  return fmt::format("{} checks passed, {} warnings{}",
+                     report.items.size() - report.Count(CheckStatus::kWarning),
+                     report.Count(CheckStatus::kWarning),
+                     ended.empty() ? ""
+                                   : fmt::format("; ended {} pg_basebackup process(es) left by an "
+                                                 "interrupted run",
+                                                 ended.size()));
+}
+
+// Step 2: puts back a swap a killed run left half done, ends the copy it left running (a dry
+// run only reports both), runs every check into result.preflight (clone/preflight.h), and
+// locks the tablespace locations the copy will write (a dry run locks none).
+Result<std::vector<FileLock>> Preflight(const conf::Config& cfg, const CloneOptions& options,
+                                        const proc::OsUser& user, LocalLayout& layout,
+                                        CloneResult& result, Steps& steps) {
+  steps.Begin("preflight");
+  // A swap that a killed run left half done is put back before anything else is judged.
+  auto recovered =
+      RecoverInterruptedSwap(cfg.state_directory, layout.data.real, user, options.dry_run);
+  if (!recovered) return steps.Failed(recovered.error());
+  if (!recovered->empty() && !options.dry_run) {
+    auto again =
+        ResolveLocation(cfg.local.data_directory, {.configured = true, .os_user = user.uid});
+    if (!again) return steps.Failed(again.error());
+    layout.data = std::move(*again);
+  }
+  std::vector<int> leftovers;
+  std::vector<int> ended = EndLeftovers(layout.data, user, options.dry_run, leftovers);
+  PreflightInputs inputs{cfg,   user,      result.slot, options.force,  layout,
+                         ended, leftovers, *recovered,  options.dry_run};
+  result.preflight = RunPreflight(inputs);
+  const CheckReport& report = result.preflight->report;
+  if (!report.ok()) {
+    return steps.Failed(Error{
+        ErrorKind::kCheckFailed,
+        fmt::format("preflight failed: {} problem(s) found", report.Count(CheckStatus::kFail)),
+        "Nothing was changed.", "Fix the items marked FAIL and run again."});
+  }
+  std::vector<FileLock> tablespace_locks;
+  if (!options.dry_run) {
+    if (!leftovers.empty()) {
+      return steps.Failed(
+          Error{ErrorKind::kCheckFailed, "could not end a copy left by an interrupted run",
+                fmt::format("pg_basebackup (pid {}) still runs after SIGKILL.", leftovers.front()),
+                "Find out why the process does not end, then run again."});
+    }
+    auto locks = LockTablespaces(layout, cfg.state_directory);
+    if (!locks) return steps.Failed(locks.error());
+    tablespace_locks = std::move(*locks);
+  }
+  steps.End("ok", PreflightSummary(report, ended));
+  return tablespace_locks;
+}
+
+// ---- Step 3: slot
+
+// Step 3: the host's slot is created with WAL reserved (or reused as it is), and when the copy
+// streams through a temporary copy slot, that one is created after a killed run's leftover of
+// it is dropped. What this run creates is recorded in `made`.
+Status CreateSlots(const ClonePlan& plan, Created& made, Steps& steps) {
   steps.Begin("slot");
-  auto conn = pg::Connection::Open(PrimaryReplicationParams(cfg, password, ""), "primary");
+  auto conn = pg::Connection::Open(made.logins().replication, "primary");
   if (!conn) return steps.Failed(conn.error());
   std::string message;
   auto created = CreatePhysicalSlot(*conn, plan.slot);
   if (!created) return steps.Failed(created.error());
-  if (*created) guard.DropOnExit(plan.slot);
+  if (*created) made.AddSlot(plan.slot);
   message = *created ? fmt::format("created slot \"{}\" with WAL reserved", plan.slot)
                      : fmt::format("reusing slot \"{}\"", plan.slot);
   if (plan.copy_slot != plan.slot) {
     // A leftover of a killed run, possibly still held by its walsender.
-    if (auto failed = DropOwnSlot(PrimaryReplicationParams(cfg, password, ""),
-                                  PrimaryAdminParams(cfg), plan.copy_slot)) {
+    if (auto failed = DropOwnSlot(made.logins(), plan.copy_slot)) {
       return steps.Failed(Error{
           ErrorKind::kCheckFailed,
           fmt::format("could not drop the copy slot \"{}\" left by an earlier run", plan.copy_slot),
@@ -183,12 +346,14 @@ Status PrepareSlots(const conf::Config& cfg, const ClonePlan& plan, const std::s
     }
     auto copy = CreatePhysicalSlot(*conn, plan.copy_slot);
     if (!copy) return steps.Failed(copy.error());
-    guard.DropOnExit(plan.copy_slot);
+    made.AddSlot(plan.copy_slot);
     message += fmt::format("; created temporary copy slot \"{}\"", plan.copy_slot);
   }
   steps.End("ok", message);
   return {};
 }
+
+// ---- Step 4: copy into staging
 
 // Creates the staging directories (owned by the OS user, through the parents' fds) and
 // returns the identity of the data directory's, which the swap checks before moving it.
@@ -274,10 +439,16 @@ std::unique_ptr<CopyWatcher> WatchCopy(const conf::Config& cfg, const LocalLayou
   return std::move(*w);
 }
 
-Result<FileId> Copy(const conf::Config& cfg, const ClonePlan& plan, const LocalLayout& layout,
-                    const proc::OsUser& user, const CloneEvents& events, Steps& steps,
-                    PrecomputedSums& sums) {
+// Step 4: pg_basebackup copies into the staging directories (recorded in `made` before they are
+// created), the built-in verifier checksumming files as they are closed (`sums`); then the
+// copy's postgresql.auto.conf is fitted to this standby. Returns the identity of the data
+// staging directory, which the swap checks.
+Result<FileId> CopyIntoStaging(const conf::Config& cfg, const ClonePlan& plan,
+                               const LocalLayout& layout, const proc::OsUser& user,
+                               const CloneEvents& events, Created& made, PrecomputedSums& sums,
+                               Steps& steps) {
   steps.Begin("copy");
+  made.AddStaging();
   auto staged = MakeStaging(layout, user);
   if (!staged) return steps.Failed(staged.error());
   std::deque<Dir> watched;
@@ -313,16 +484,7 @@ Result<FileId> Copy(const conf::Config& cfg, const ClonePlan& plan, const LocalL
   return *staged;
 }
 
-// The staged copy's tablespace links point at the staged tablespace directories (so that
-// pg_verifybackup reads them there); after the swap they must point at the final locations.
-Status PointCopyAtFinalTablespaces(const LocalLayout& layout, const proc::OsUser& user) {
-  if (layout.tablespaces.empty()) return {};
-  std::vector<TablespaceLink> links;
-  for (const auto& t : layout.tablespaces) links.push_back({t.oid, t.local.configured});
-  auto staging = layout.data.parent.OpenDir(layout.data.Sibling(kStagingSuffix));
-  if (!staging) return std::unexpected(staging.error());
-  return Relink(*staging, links, Owner{user.uid, user.gid});
-}
+// ---- Step 5: verify
 
 // Whether the verifiers parse the WAL the copy needs with pg_waldump (pg_verifybackup without
 // -n; the built-in verifier's WAL check): only with programs of the primary's major version.
@@ -420,67 +582,50 @@ Status Verify(const conf::Config& cfg, const ClonePlan& plan, const LocalLayout&
   return VerifyBuiltin(plan, layout, user, sums, events, steps);
 }
 
-}  // namespace
+// ---- Step 6: swap
 
-WalCheck ChooseWalCheck(int verifier_major, int primary_major) {
-  // Unknown versions: pg_verifybackup's full check, as before the version rule.
-  if (verifier_major == primary_major || verifier_major <= 0 || primary_major <= 0)
-    return {true, ""};
-  return {false,
-          fmt::format(
-              "pg_verifybackup and pg_waldump {} read only PostgreSQL {}'s WAL, the primary runs "
-              "PostgreSQL {}: the standby checks the WAL as it replays it",
-              verifier_major, verifier_major, primary_major)};
+// The staged copy's tablespace links point at the staged tablespace directories (so that
+// pg_verifybackup reads them there); after the swap they must point at the final locations.
+Status PointCopyAtFinalTablespaces(const LocalLayout& layout, const proc::OsUser& user) {
+  if (layout.tablespaces.empty()) return {};
+  std::vector<TablespaceLink> links;
+  for (const auto& t : layout.tablespaces) links.push_back({t.oid, t.local.configured});
+  auto staging = layout.data.parent.OpenDir(layout.data.Sibling(kStagingSuffix));
+  if (!staging) return std::unexpected(staging.error());
+  return Relink(*staging, links, Owner{user.uid, user.gid});
 }
 
-std::string ResolveSlotName(const conf::Config& config) {
-  return config.replication.slot.empty() ? DefaultSlotName(ShortHostname())
-                                         : config.replication.slot;
+// Step 6: points the copy's tablespace links at their final locations and swaps it in
+// (clone/swap.h: on failure the old data directory is back in place, running if it ran);
+// records the old directory and the downtime in `result`.
+Result<SwapOutcome> Swap(const conf::Config& cfg, const ClonePlan& plan, const LocalLayout& layout,
+                         const proc::OsUser& user, const FileId& staged, CloneResult& result,
+                         Steps& steps) {
+  steps.Begin("swap");
+  if (auto ok = PointCopyAtFinalTablespaces(layout, user); !ok) return steps.Failed(ok.error());
+  auto service = MakeService(cfg.local.service, {plan.bindir, layout.data.configured, user,
+                                                 cfg.local.port, cfg.clone.confirm_timeout});
+  if (!service) return steps.Failed(service.error());
+  auto journal = JournalFile::Open(cfg.state_directory, layout.data.real, /*create=*/true);
+  if (!journal) return steps.Failed(journal.error());
+  auto swapped = SwapIn(
+      {.layout = layout, .staged_data = staged, .os_user = user, .journal = &*journal}, **service);
+  if (!swapped) return steps.Failed(swapped.error());
+  result.old_directory = swapped->old_directory;
+  result.downtime_seconds = swapped->downtime_seconds;
+  result.start_seconds = swapped->start_seconds;
+  steps.End("ok", swapped->was_running
+                      ? fmt::format("stopped the old standby and started the new one with {}: "
+                                    "unavailable for {:.1f} s, {:.1f} s of it the start",
+                                    (*service)->Describe(), swapped->downtime_seconds,
+                                    swapped->start_seconds)
+                      : fmt::format("started with {} in {:.1f} s", (*service)->Describe(),
+                                    swapped->start_seconds));
+  return swapped;
 }
 
-nlohmann::json ConfirmFacts::ToJson() const {
-  nlohmann::json j = {{"verified", verified},
-                      {"receiver_status", receiver_status},
-                      {"sender", sender},
-                      {"receiver_slot", receiver_slot},
-                      {"walsender_state", walsender_state}};
-  j["in_recovery"] = in_recovery ? nlohmann::json(*in_recovery) : nlohmann::json();
-  j["slot_active"] = slot_active ? nlohmann::json(*slot_active) : nlohmann::json();
-  j["replay_lag_bytes"] = replay_lag_bytes ? nlohmann::json(*replay_lag_bytes) : nlohmann::json();
-  j["replay_lag_seconds"] =
-      replay_lag_seconds ? nlohmann::json(*replay_lag_seconds) : nlohmann::json();
-  return j;
-}
+// ---- Step 7: confirm
 
-nlohmann::json CloneResult::ToJson() const {
-  nlohmann::json steps_json = nlohmann::json::array();
-  for (const auto& s : steps)
-    steps_json.push_back(
-        {{"name", s.name}, {"status", s.status}, {"seconds", s.seconds}, {"message", s.message}});
-  nlohmann::json j = {{"ok", !error.has_value()},   {"dry_run", dry_run},
-                      {"completed", completed},     {"slot", slot},
-                      {"steps", steps_json},        {"confirm", confirm.ToJson()},
-                      {"removed_old", removed_old}, {"leftover_slots", leftover_slots}};
-  j["already_streaming"] = already_streaming;
-  j["swap"] = {{"downtime_seconds", downtime_seconds}, {"start_seconds", start_seconds}};
-  j["old_directory"] = old_directory.empty() ? nlohmann::json() : nlohmann::json(old_directory);
-  if (preflight) {
-    j["preflight"] = pgreplica::ToJson(preflight->report);
-    j["plan"] = preflight->plan.ToJson();
-  }
-  if (error) {
-    j["error"] = {{"kind", KindName(error->kind)},
-                  {"exit_code", ExitCode(error->kind)},
-                  {"message", error->message}};
-    if (!error->detail.empty()) j["error"]["detail"] = error->detail;
-    if (!error->hint.empty()) j["error"]["hint"] = error->hint;
-  }
-  return j;
-}
-
-namespace {
-
-// Asks the new standby and the primary whether it streams through its slot.
 // Whether this host's standby streams from the primary through its slot, without connecting to
 // the local server: the PostgreSQL OS user runs it (and could run anything on its port), so no
 // credential of root's is ever sent there. Locally the files say what runs and how it is
@@ -537,6 +682,8 @@ bool Streaming(const ConfirmFacts& f, const std::string& slot) {
   return f.verified && local_ok && primary_ok;
 }
 
+// Step 7: waits up to clone.confirm_timeout until the new standby streams through its slot
+// (result.confirm holds what was seen last). Skipped when neither side can be asked.
 Status Confirm(const conf::Config& cfg, const ClonePlan& plan, const CloneEvents& events,
                CloneResult& result, Steps& steps) {
   steps.Begin("confirm");
@@ -582,52 +729,6 @@ Status Confirm(const conf::Config& cfg, const ClonePlan& plan, const CloneEvents
   return {};
 }
 
-}  // namespace
-
-Status ValidateCloneConfig(const conf::Config& cfg) {
-  if (cfg.local.data_directory.empty()) {
-    return Fail(ErrorKind::kConfigInvalid, "no data directory given",
-                "local.data_directory is not set and --data-directory was not given.",
-                "Set local.data_directory to the standby's data directory.");
-  }
-  if (cfg.primary.host.empty()) {
-    return Fail(ErrorKind::kConfigInvalid, "no primary host given",
-                "primary.host is not set in the configuration and --host was not given.",
-                "Set primary.host in the configuration file, or pass --host.");
-  }
-  return {};
-}
-
-namespace {
-
-// Locks every location the copy will write (the data directory's lock was taken first):
-// each tablespace location, so that two clones never share one.
-Result<std::vector<FileLock>> LockTablespaces(const LocalLayout& layout,
-                                              const std::string& state_directory) {
-  std::vector<FileLock> locks;
-  for (const auto& t : layout.tablespaces) {
-    auto l = FileLock::Acquire(t.local, state_directory,
-                               fmt::format("tablespace location \"{}\"", t.local.real));
-    if (!l) return std::unexpected(l.error());
-    locks.push_back(std::move(*l));
-  }
-  return locks;
-}
-
-// Ends the pg_basebackup processes a killed run left (dry runs only report them).
-std::vector<int> EndLeftovers(const Location& data, const proc::OsUser& user, bool dry_run,
-                              std::vector<int>& still_running) {
-  auto pids = FindLeftoverCopies(data.SiblingPath(kStagingSuffix), user.uid);
-  if (pids.empty() || dry_run) {
-    still_running = pids;
-    return {};
-  }
-  still_running = EndLeftoverCopies(pids, std::chrono::seconds(10));
-  std::erase_if(pids,
-                [&](int p) { return std::ranges::find(still_running, p) != still_running.end(); });
-  return pids;
-}
-
 // --if-needed: sets result.already_streaming (and result.confirm) when the standby in
 // `data_real` streams from the configured primary through result.slot; an error when a
 // standby runs there and the primary cannot be asked.
@@ -650,128 +751,22 @@ Status AskIfNeeded(const conf::Config& cfg, const std::string& data_real, CloneR
   return {};
 }
 
-Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEvents& events,
-           CloneResult& result, Steps& steps) {
-  if (auto ok = ValidateCloneConfig(cfg); !ok) return ok;
-  auto user = proc::LookupUser(cfg.local.os_user);
-  if (!user) return std::unexpected(user.error());
-  auto resolved =
-      ResolveLocation(cfg.local.data_directory, {.configured = true, .os_user = user->uid});
-  if (!resolved) return std::unexpected(resolved.error().Context("invalid data directory"));
-  LocalLayout layout{std::move(*resolved), {}, {}, UtcStamp()};
-  if (options.if_needed) {
-    if (auto ok = AskIfNeeded(cfg, layout.data.real, result); !ok || result.already_streaming)
-      return ok;
-  }
-  if (auto ok = proc::CanActAs(*user); !ok) return ok;
-  const std::string what = fmt::format("data directory \"{}\"", layout.data.real);
-  steps.Begin("lock");
-  std::optional<FileLock> lock;
-  if (options.dry_run) {
-    // A dry run creates nothing, not even the lock file; it only says whether a run holds it.
-    if (auto free = FileLock::Probe(layout.data, cfg.state_directory, what); !free)
-      return steps.Failed(free.error());
-    steps.End("ok", "not locked (a dry run takes no lock)");
-  } else {
-    auto taken = FileLock::Acquire(layout.data, cfg.state_directory, what);
-    if (!taken) return steps.Failed(taken.error());
-    lock = std::move(*taken);
-    steps.End("ok", lock->path());
-  }
+// ---- Step 8: clean up
 
-  steps.Begin("preflight");
-  // A swap that a killed run left half done is put back before anything else is judged.
-  auto recovered =
-      RecoverInterruptedSwap(cfg.state_directory, layout.data.real, *user, options.dry_run);
-  if (!recovered) return steps.Failed(recovered.error());
-  if (!recovered->empty() && !options.dry_run) {
-    auto again =
-        ResolveLocation(cfg.local.data_directory, {.configured = true, .os_user = user->uid});
-    if (!again) return steps.Failed(again.error());
-    layout.data = std::move(*again);
-  }
-  std::vector<int> leftovers;
-  std::vector<int> ended = EndLeftovers(layout.data, *user, options.dry_run, leftovers);
-  PreflightInputs inputs{cfg,   *user,     result.slot, options.force,  layout,
-                         ended, leftovers, *recovered,  options.dry_run};
-  result.preflight = RunPreflight(inputs);
-  const ClonePlan& plan = result.preflight->plan;
-  const CheckReport& report = result.preflight->report;
-  if (!report.ok()) {
-    return steps.Failed(Error{
-        ErrorKind::kCheckFailed,
-        fmt::format("preflight failed: {} problem(s) found", report.Count(CheckStatus::kFail)),
-        "Nothing was changed.", "Fix the items marked FAIL and run again."});
-  }
-  std::vector<FileLock> tablespace_locks;
-  if (!options.dry_run) {
-    if (!leftovers.empty()) {
-      return steps.Failed(
-          Error{ErrorKind::kCheckFailed, "could not end a copy left by an interrupted run",
-                fmt::format("pg_basebackup (pid {}) still runs after SIGKILL.", leftovers.front()),
-                "Find out why the process does not end, then run again."});
-    }
-    auto locks = LockTablespaces(layout, cfg.state_directory);
-    if (!locks) return steps.Failed(locks.error());
-    tablespace_locks = std::move(*locks);
-  }
-  steps.End("ok", fmt::format("{} checks passed, {} warnings{}",
-                              report.items.size() - report.Count(CheckStatus::kWarning),
-                              report.Count(CheckStatus::kWarning),
-                              ended.empty() ? ""
-                                            : fmt::format("; ended {} pg_basebackup process(es) "
-                                                          "left by an interrupted run",
-                                                          ended.size())));
-  if (options.dry_run) return {};
-  if (Cancelled(events)) return std::unexpected(InterruptedError("before the copy"));
-
-  if (auto ok = RemoveStaging(layout, *user); !ok)
-    return std::unexpected(ok.error().Context("could not remove a staging directory left behind"));
-  const std::string& password = result.preflight->replication_password;
-  SlotGuard slots(PrimaryReplicationParams(cfg, password, ""), PrimaryAdminParams(cfg),
-                  result.leftover_slots);
-  if (auto ok = PrepareSlots(cfg, plan, password, slots, steps); !ok) return ok;
-  StagingGuard staging(layout, *user);
-  PrecomputedSums sums;
-  auto staged = Copy(cfg, plan, layout, *user, events, steps, sums);
-  if (!staged) return std::unexpected(staged.error());
-  if (auto ok = Verify(cfg, plan, layout, *user, sums, events, steps); !ok) return ok;
-  if (Cancelled(events)) return std::unexpected(InterruptedError("before the swap"));
-
-  steps.Begin("swap");
-  if (auto ok = PointCopyAtFinalTablespaces(layout, *user); !ok) return steps.Failed(ok.error());
-  auto service = MakeService(cfg.local.service, {plan.bindir, layout.data.configured, *user,
-                                                 cfg.local.port, cfg.clone.confirm_timeout});
-  if (!service) return steps.Failed(service.error());
-  auto journal = JournalFile::Open(cfg.state_directory, layout.data.real, /*create=*/true);
-  if (!journal) return steps.Failed(journal.error());
-  auto swapped =
-      SwapIn({.layout = layout, .staged_data = *staged, .os_user = *user, .journal = &*journal},
-             **service);
-  if (!swapped) return steps.Failed(swapped.error());
-  staging.Release();
-  slots.Keep(plan.slot);  // from here on the new standby uses it
-  result.old_directory = swapped->old_directory;
-  result.downtime_seconds = swapped->downtime_seconds;
-  result.start_seconds = swapped->start_seconds;
-  steps.End("ok", swapped->was_running
-                      ? fmt::format("stopped the old standby and started the new one with {}: "
-                                    "unavailable for {:.1f} s, {:.1f} s of it the start",
-                                    (*service)->Describe(), swapped->downtime_seconds,
-                                    swapped->start_seconds)
-                      : fmt::format("started with {} in {:.1f} s", (*service)->Describe(),
-                                    swapped->start_seconds));
-
-  if (auto ok = Confirm(cfg, plan, events, result, steps); !ok) return ok;
+// Step 8: removes what the swap moved aside when it was empty, and old copies beyond
+// clone.keep_old (result.removed_old). Problems only make the step a warning.
+void CleanUp(const conf::Config& cfg, const ClonePlan& plan, const LocalLayout& layout,
+             const proc::OsUser& user, const SwapOutcome& swapped, CloneResult& result,
+             Steps& steps) {
   steps.Begin("cleanup");
-  auto empty = RemoveEmptyMoved(layout.data, swapped->moved);
+  auto empty = RemoveEmptyMoved(layout.data, swapped.moved);
   if (std::ranges::find(empty, result.old_directory) != empty.end()) result.old_directory.clear();
   std::vector<std::string> problems;
   std::vector<std::string> trusted_parents;
   for (const auto& t : layout.tablespaces)
     if (t.mapped) trusted_parents.push_back(t.local.parent.path());
   result.removed_old =
-      PruneOldCopies(layout.data, cfg.clone.keep_old, *user, trusted_parents, &problems);
+      PruneOldCopies(layout.data, cfg.clone.keep_old, user, trusted_parents, &problems);
   if (cfg.clone.keep_old == 0) result.old_directory.clear();
   std::string notes;
   for (const auto& p : problems) notes += "; could not remove " + p;
@@ -785,11 +780,102 @@ Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEven
                                                  others, others == 1 ? "y" : "ies")
                                    : "",
                         plan.copy_slot != plan.slot ? "; temporary copy slot dropped" : "", notes));
+}
+
+// ---- The sequence
+
+// The clone, top to bottom: lock, preflight, slot, copy into staging, verify, swap, confirm,
+// clean up (RunClone's caller records the job). Each step is one call, and a failure returns
+// at once:
+// - before the slot step nothing has been created, and nothing is undone;
+// - from the slot step on, what the run creates is listed in `made`, and every failure goes
+//   through RollBack(): staging is removed, then the slots this run created are dropped. The
+//   data directory has not changed before the swap; a failing swap itself puts the old data
+//   directory back first (SwapIn);
+// - after the swap the new standby stays: only the temporary copy slot is dropped.
+// An interruption (events.cancel) stops the copy or the verification with an error like any
+// other and is rolled back the same way; once the swap has begun it is finished first.
+// The locks are released when Run returns, after the rollback.
+Status Run(const conf::Config& cfg, const CloneOptions& options, const CloneEvents& events,
+           CloneResult& result, Steps& steps) {
+  auto target = ResolveTarget(cfg);
+  if (!target) return std::unexpected(target.error());
+  const proc::OsUser& user = target->user;
+  LocalLayout& layout = target->layout;
+  if (options.if_needed) {
+    if (auto ok = AskIfNeeded(cfg, layout.data.real, result); !ok || result.already_streaming)
+      return ok;
+  }
+  if (auto ok = proc::CanActAs(user); !ok) return ok;
+
+  // Lock and preflight: nothing is created yet.
+  auto lock = LockDataDirectory(cfg, layout.data, options.dry_run, steps);
+  if (!lock) return std::unexpected(lock.error());
+  auto tablespace_locks = Preflight(cfg, options, user, layout, result, steps);
+  if (!tablespace_locks) return std::unexpected(tablespace_locks.error());
+  if (options.dry_run) return {};
+  if (Cancelled(events)) return std::unexpected(InterruptedError("before the copy"));
+  if (auto ok = RemoveStaging(layout, user); !ok)
+    return std::unexpected(ok.error().Context("could not remove a staging directory left behind"));
+
+  // Slot, copy, verify: what they create goes into `made`; any failure rolls it back.
+  const ClonePlan& plan = result.preflight->plan;
+  Created made(layout, user,
+               {PrimaryReplicationParams(cfg, result.preflight->replication_password, ""),
+                PrimaryAdminParams(cfg)});
+  if (auto ok = CreateSlots(plan, made, steps); !ok) return RollBack(made, ok.error(), result);
+  PrecomputedSums sums;
+  auto staged = CopyIntoStaging(cfg, plan, layout, user, events, made, sums, steps);
+  if (!staged) return RollBack(made, staged.error(), result);
+  if (auto ok = Verify(cfg, plan, layout, user, sums, events, steps); !ok)
+    return RollBack(made, ok.error(), result);
+  if (Cancelled(events)) return RollBack(made, InterruptedError("before the swap"), result);
+
+  // Swap: a failure has put the old data directory back; staging and the slots are rolled back.
+  auto swapped = Swap(cfg, plan, layout, user, *staged, result, steps);
+  if (!swapped) return RollBack(made, swapped.error(), result);
+  made.HandOver(plan.slot);
+
+  // Confirm and clean up: the new standby stays whatever happens; the copy slot is dropped.
+  if (auto ok = Confirm(cfg, plan, events, result, steps); !ok)
+    return RollBack(made, ok.error(), result);
+  CleanUp(cfg, plan, layout, user, *swapped, result, steps);
+  made.DropOwnSlots(result.leftover_slots);  // the temporary copy slot, if there was one
   result.completed = true;
   return {};
 }
 
 }  // namespace
+
+Status ValidateCloneConfig(const conf::Config& cfg) {
+  if (cfg.local.data_directory.empty()) {
+    return Fail(ErrorKind::kConfigInvalid, "no data directory given",
+                "local.data_directory is not set and --data-directory was not given.",
+                "Set local.data_directory to the standby's data directory.");
+  }
+  if (cfg.primary.host.empty()) {
+    return Fail(ErrorKind::kConfigInvalid, "no primary host given",
+                "primary.host is not set in the configuration and --host was not given.",
+                "Set primary.host in the configuration file, or pass --host.");
+  }
+  return {};
+}
+
+WalCheck ChooseWalCheck(int verifier_major, int primary_major) {
+  // Unknown versions: pg_verifybackup's full check, as before the version rule.
+  if (verifier_major == primary_major || verifier_major <= 0 || primary_major <= 0)
+    return {true, ""};
+  return {false,
+          fmt::format(
+              "pg_verifybackup and pg_waldump {} read only PostgreSQL {}'s WAL, the primary runs "
+              "PostgreSQL {}: the standby checks the WAL as it replays it",
+              verifier_major, verifier_major, primary_major)};
+}
+
+std::string ResolveSlotName(const conf::Config& config) {
+  return config.replication.slot.empty() ? DefaultSlotName(ShortHostname())
+                                         : config.replication.slot;
+}
 
 CloneResult RunClone(const conf::Config& config, const CloneOptions& options,
                      const CloneEvents& events, JobRecord* job, const JobStore* store) {
@@ -798,19 +884,6 @@ CloneResult RunClone(const conf::Config& config, const CloneOptions& options,
   result.slot = ResolveSlotName(config);
   Steps steps(result, events, job, store);
   if (auto ok = Run(config, options, events, result, steps); !ok) result.error = ok.error();
-  if (result.error && !result.leftover_slots.empty()) {
-    std::string list;
-    for (const auto& s : result.leftover_slots) list += (list.empty() ? "" : ", ") + s;
-    // A detail of program output ends with a line of its own: the sentence gets a new line.
-    const std::string& d = result.error->detail;
-    const char* sep = d.empty() ? "" : d.find('\n') != std::string::npos ? "\n" : " ";
-    result.error->detail += fmt::format(
-        "{}These slots created by this run could not be dropped and keep WAL on the "
-        "primary: {}.",
-        sep, list);
-    result.error->hint +=
-        " The next clone drops them; or drop them on the primary with pg_drop_replication_slot().";
-  }
   return result;
 }
 
@@ -818,17 +891,51 @@ CloneResult CheckIfNeeded(const conf::Config& config, bool dry_run) {
   CloneResult result;
   result.dry_run = dry_run;
   result.slot = ResolveSlotName(config);
-  auto check = [&]() -> Status {
-    if (auto ok = ValidateCloneConfig(config); !ok) return ok;
-    auto user = proc::LookupUser(config.local.os_user);
-    if (!user) return std::unexpected(user.error());
-    auto resolved =
-        ResolveLocation(config.local.data_directory, {.configured = true, .os_user = user->uid});
-    if (!resolved) return std::unexpected(resolved.error().Context("invalid data directory"));
-    return AskIfNeeded(config, resolved->real, result);
-  };
-  if (auto ok = check(); !ok) result.error = ok.error();
+  auto target = ResolveTarget(config);
+  Status ok = target ? AskIfNeeded(config, target->layout.data.real, result)
+                     : Status(std::unexpected(target.error()));
+  if (!ok) result.error = ok.error();
   return result;
+}
+
+nlohmann::json ConfirmFacts::ToJson() const {
+  nlohmann::json j = {{"verified", verified},
+                      {"receiver_status", receiver_status},
+                      {"sender", sender},
+                      {"receiver_slot", receiver_slot},
+                      {"walsender_state", walsender_state}};
+  j["in_recovery"] = in_recovery ? nlohmann::json(*in_recovery) : nlohmann::json();
+  j["slot_active"] = slot_active ? nlohmann::json(*slot_active) : nlohmann::json();
+  j["replay_lag_bytes"] = replay_lag_bytes ? nlohmann::json(*replay_lag_bytes) : nlohmann::json();
+  j["replay_lag_seconds"] =
+      replay_lag_seconds ? nlohmann::json(*replay_lag_seconds) : nlohmann::json();
+  return j;
+}
+
+nlohmann::json CloneResult::ToJson() const {
+  nlohmann::json steps_json = nlohmann::json::array();
+  for (const auto& s : steps)
+    steps_json.push_back(
+        {{"name", s.name}, {"status", s.status}, {"seconds", s.seconds}, {"message", s.message}});
+  nlohmann::json j = {{"ok", !error.has_value()},   {"dry_run", dry_run},
+                      {"completed", completed},     {"slot", slot},
+                      {"steps", steps_json},        {"confirm", confirm.ToJson()},
+                      {"removed_old", removed_old}, {"leftover_slots", leftover_slots}};
+  j["already_streaming"] = already_streaming;
+  j["swap"] = {{"downtime_seconds", downtime_seconds}, {"start_seconds", start_seconds}};
+  j["old_directory"] = old_directory.empty() ? nlohmann::json() : nlohmann::json(old_directory);
+  if (preflight) {
+    j["preflight"] = pgreplica::ToJson(preflight->report);
+    j["plan"] = preflight->plan.ToJson();
+  }
+  if (error) {
+    j["error"] = {{"kind", KindName(error->kind)},
+                  {"exit_code", ExitCode(error->kind)},
+                  {"message", error->message}};
+    if (!error->detail.empty()) j["error"]["detail"] = error->detail;
+    if (!error->hint.empty()) j["error"]["hint"] = error->hint;
+  }
+  return j;
 }
 
 }  // namespace pgreplica::replica

@@ -1,10 +1,15 @@
 #pragma once
-// `pgreplica clone`: turn this host into a streaming hot standby of the
-// primary, following the sequence in DESIGN.md: lock, preflight, slot,
-// copy into staging, verify, swap, confirm, record. Nothing in the data
-// directory changes before the swap; a failure before it removes staging
-// and the slots this run created and leaves the old standby as it was; a
-// failure at the swap puts the old data directory back.
+// `pgreplica clone`: turn this host into a streaming hot standby of the primary (docs/clone.md,
+// "The sequence"): lock, preflight, slot, copy into staging, verify, swap, confirm, clean up,
+// every step recorded in the job. The promises:
+// - nothing in the data directory changes before the swap, which begins only once the copy
+//   is verified (unless clone.verify is off);
+// - a failure or an interruption before the swap removes staging and the slots this run
+//   created, and leaves the old standby as it was (running, if it ran); an interruption once
+//   the swap has begun is honoured after it;
+// - a failure at the swap puts the old data directory back (and starts it if it ran);
+// - a failure after the swap (confirm) leaves the new standby in place and says where the old
+//   data directory is kept.
 
 #include <functional>
 #include <optional>
@@ -49,6 +54,12 @@ struct ConfirmFacts {
   nlohmann::json ToJson() const;
 };
 
+// What a clone did, also when it failed. A failed clone's result travels with its error
+// because the CLI shows both: it prints the preflight report of a failed preflight, and the
+// --output json document and the job record (JobRecord::result) keep the steps, the preflight,
+// the slots that could not be dropped and the confirmation of the failed run. So `error` is the
+// one place a clone's failure is carried (set by RunClone and CheckIfNeeded from the Status of
+// the run; nothing else in the clone fails by it); success is !error.
 struct CloneResult {
   std::string slot;
   std::optional<PreflightResult> preflight;
@@ -56,7 +67,7 @@ struct CloneResult {
   bool completed = false;
   bool already_streaming = false;  // with if_needed: nothing to do
   std::vector<JobStep> steps;
-  std::optional<Error> error;
+  std::optional<Error> error;               // why the clone failed (see above); empty on success
   std::string old_directory;                // where the previous data directory is kept, if any
   std::vector<std::string> removed_old;     // older copies removed after success
   std::vector<std::string> leftover_slots;  // slots this run created but could not drop
@@ -69,7 +80,8 @@ struct CloneResult {
 };
 
 // Runs the clone. `job` (may be null) is updated after every step and its
-// log receives the steps and the programs' output.
+// log receives the steps and the programs' output. Never fails as a whole: the result's error
+// says why the clone failed, with what it had done before.
 CloneResult RunClone(const conf::Config& config, const CloneOptions& options,
                      const CloneEvents& events, JobRecord* job, const JobStore* store);
 

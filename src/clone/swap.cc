@@ -113,6 +113,8 @@ Error RollBack(const SwapInputs& in, Service& service, const SwapOutcome& out, c
   const LocalLayout& layout = in.layout;
   const Location& data = layout.data;
   Owner owner{in.os_user.uid, in.os_user.gid};
+  // Not StopServer: the new copy may be half up whatever the service's status says, so it is
+  // asked to stop in any case, and a failing stop must not skip the check that none runs.
   (void)service.Stop();
   Error e = why;
   if (int pid = WaitForNoPostmaster(data.real, in.stop_grace); pid != 0) {
@@ -200,16 +202,14 @@ Result<SwapOutcome> SwapIn(const SwapInputs& in, Service& service) {
     auto running = service.IsRunning();
     if (!running) return std::unexpected(running.error());
     out.was_running = *running;
-    if (out.was_running) {
-      if (auto ok = service.Stop(); !ok)
-        return std::unexpected(ok.error().Context("could not stop the old standby"));
-    }
     // Whatever the service says, no server may run in the directory that is moved away.
-    if (int pid = WaitForNoPostmaster(data.real, in.stop_grace); pid != 0) {
+    auto pid = StopServer(service, out.was_running, data.real, in.stop_grace);
+    if (!pid) return std::unexpected(pid.error().Context("could not stop the old standby"));
+    if (*pid != 0) {
       return Fail(ErrorKind::kChildFailed, "could not stop the old standby",
                   fmt::format("A server (pid {}) still runs in \"{}\" after {} {}. Nothing was "
                               "moved.",
-                              pid, data.real, service.Describe(),
+                              *pid, data.real, service.Describe(),
                               out.was_running ? "stopped it" : "said it was not running"),
                   "Set local.service to what starts and stops this server.");
     }

@@ -1,11 +1,12 @@
 #pragma once
 // Clone step 6: the few seconds in which the standby is down. Stop the old
-// server, move its data directory and its tablespace directories aside
-// together (<name>.old-<stamp>, local/layout.h), move the verified copy and
-// its staged tablespaces into place, start. If the new copy does not start, it
-// is moved to <name>.failed-<stamp> for study and the old directories are put
-// back (and started if they ran before). Every change goes through the
-// directory fds of the layout; the parents are fsynced after the renames.
+// server and make sure none runs in the data directory any more (StopServer;
+// otherwise nothing is moved), write the swap journal (local/journal.h), move
+// its data directory and its tablespace directories aside together (<name>.old-<stamp>,
+// local/layout.h), move the verified copy and its staged tablespaces into place, start. If the new
+// copy does not start, it is moved to <name>.failed-<stamp> for study and the old directories are
+// put back (and started if they ran before). Every change goes through the directory fds of the
+// layout; the parents are fsynced after the renames.
 
 #include <sys/types.h>
 

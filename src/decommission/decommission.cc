@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -56,6 +55,14 @@ nlohmann::json DecommissionResult::ToJson() const {
 
 namespace {
 
+// One try at dropping `slot` through SQL: true when dropped, false when there was none.
+Result<bool> DropSlotSql(pg::Connection& conn, const std::string& slot) {
+  auto dropped = conn.Exec("SELECT pg_drop_replication_slot($1)", {slot});
+  if (dropped) return true;
+  if (dropped.error().sqlstate == kUndefinedObject) return false;
+  return std::unexpected(dropped.error());
+}
+
 Status DropSlotOnPrimary(const conf::Config& cfg, const DecommissionOptions& o,
                          DecommissionResult& r) {
   auto conn = pg::Connection::Open(PrimaryAdminParams(cfg), "primary");
@@ -100,33 +107,33 @@ Status DropSlotOnPrimary(const conf::Config& cfg, const DecommissionOptions& o,
     r.actions.push_back("would " + what);
     return {};
   }
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    if (r.slot_was_active && attempt % 10 == 0) {
-      auto t = conn->Exec(
-          "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 "
-          "AND active",
-          {o.slot});
-      if (!t) return std::unexpected(t.error());
-      r.terminated_pid = pid;
-    }
-    auto dropped = conn->Exec("SELECT pg_drop_replication_slot($1)", {o.slot});
-    if (dropped) {
-      r.slot_dropped = true;
-      if (r.terminated_pid) r.actions.push_back(fmt::format("ended walsender pid {}", pid));
-      r.actions.push_back(what);
-      return {};
-    }
-    if (dropped.error().sqlstate == kUndefinedObject) {  // dropped meanwhile by someone else
-      r.actions.push_back(
-          fmt::format("slot \"{}\" disappeared meanwhile: nothing to drop", o.slot));
-      return {};
-    }
-    if (dropped.error().sqlstate != kObjectInUse) return std::unexpected(dropped.error());
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto end_walsender = [&]() -> Status {
+    if (auto ok = EndSlotWalsender(*conn, o.slot); !ok) return ok;
+    r.terminated_pid = pid;
+    return {};
+  };
+  if (r.slot_was_active) {
+    if (auto ok = end_walsender(); !ok) return ok;
   }
-  return Fail(ErrorKind::kCheckFailed, fmt::format("slot \"{}\" stayed active", o.slot),
-              "Its client reconnected at once after its walsender was ended.",
-              "Stop that standby, then run decommission again.");
+  // A standby whose walsender was ended may reconnect at once: it is ended again every 10 tries.
+  auto dropped = DropSlotRetrying(
+      [&] { return DropSlotSql(*conn, o.slot); }, {.on_held = [&](int n) -> Status {
+        return r.slot_was_active && (n + 1) % 10 == 0 ? end_walsender() : Status{};
+      }});
+  if (!dropped && dropped.error().sqlstate == kObjectInUse) {
+    return Fail(ErrorKind::kCheckFailed, fmt::format("slot \"{}\" stayed active", o.slot),
+                "Its client reconnected at once after its walsender was ended.",
+                "Stop that standby, then run decommission again.");
+  }
+  if (!dropped) return std::unexpected(dropped.error());
+  if (!*dropped) {  // dropped meanwhile by someone else
+    r.actions.push_back(fmt::format("slot \"{}\" disappeared meanwhile: nothing to drop", o.slot));
+    return {};
+  }
+  r.slot_dropped = true;
+  if (r.terminated_pid) r.actions.push_back(fmt::format("ended walsender pid {}", pid));
+  r.actions.push_back(what);
+  return {};
 }
 
 // The temporary slot a clone of this replica copies through (CloneSlotName): left behind by a
@@ -136,27 +143,28 @@ Status DropCopySlot(const conf::Config& cfg, const DecommissionOptions& o, Decom
   const std::string copy = CloneSlotName(o.slot);
   auto conn = pg::Connection::Open(PrimaryAdminParams(cfg), "primary");
   if (!conn) return std::unexpected(conn.error());
-  const int attempts = r.ended_copy_pid != 0 ? 50 : 1;
-  for (int attempt = 0; attempt < attempts; ++attempt) {
-    auto info = conn->Exec("SELECT active FROM pg_replication_slots WHERE slot_name = $1", {copy});
-    if (!info) return std::unexpected(info.error());
-    if (info->rows() == 0) return {};
-    if (info->Get(0, 0) != "t") {
-      if (o.dry_run) {
-        r.actions.push_back(fmt::format("would drop the copy slot \"{}\" left by a clone", copy));
-        return {};
-      }
-      auto dropped = conn->Exec("SELECT pg_drop_replication_slot($1)", {copy});
-      if (dropped) {
-        r.actions.push_back(fmt::format("dropped the copy slot \"{}\" left by a clone", copy));
-        return {};
-      }
-      if (dropped.error().sqlstate == kUndefinedObject) return {};
-      if (dropped.error().sqlstate != kObjectInUse) return std::unexpected(dropped.error());
-    }
-    // A walsender of a copy just ended may hold it a moment longer.
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // A walsender of a copy just ended may hold it a moment longer; otherwise an active copy slot
+  // belongs to a clone that runs now.
+  auto dropped = DropSlotRetrying(
+      [&]() -> Result<bool> {
+        auto info =
+            conn->Exec("SELECT active FROM pg_replication_slots WHERE slot_name = $1", {copy});
+        if (!info) return std::unexpected(info.error());
+        if (info->rows() == 0) return false;
+        if (info->Get(0, 0) == "t")
+          return std::unexpected(Error{.kind = ErrorKind::kQuery,
+                                       .message = "the copy slot is active",
+                                       .sqlstate = kObjectInUse});
+        return o.dry_run ? Result<bool>(true) : DropSlotSql(*conn, copy);
+      },
+      {.tries = r.ended_copy_pid != 0 ? 50 : 1});
+  if (dropped) {
+    if (*dropped)
+      r.actions.push_back(fmt::format("{} the copy slot \"{}\" left by a clone",
+                                      o.dry_run ? "would drop" : "dropped", copy));
+    return {};
   }
+  if (dropped.error().sqlstate != kObjectInUse) return std::unexpected(dropped.error());
   r.actions.push_back(fmt::format(
       "the copy slot \"{}\" is active: a clone of this replica is running; it was left alone",
       copy));
@@ -334,26 +342,26 @@ Status StopLocal(const conf::Config& cfg, const DecommissionOptions& o, const Lo
   if (!service) return std::unexpected(service.error());
   auto running = (*service)->IsRunning();
   if (!running) return std::unexpected(running.error());
-  if (*running) {
-    if (o.dry_run) {
+  if (!*running) r.actions.push_back("the local standby is not running");
+  if (o.dry_run) {
+    if (*running) {
       r.actions.push_back(fmt::format("would stop the local standby ({})", (*service)->Describe()));
       r.would_stop = true;
-    } else {
-      if (auto ok = (*service)->Stop(); !ok) return ok;
+    }
+  } else {
+    // Whatever the service says, the slot is dropped and the data moved only once no server
+    // runs in the data directory.
+    auto pid = StopServer(**service, *running, data.real, std::chrono::seconds(10));
+    if (!pid) return std::unexpected(pid.error());
+    if (*running) {
       r.stopped = true;
       r.actions.push_back(fmt::format("stopped the local standby ({})", (*service)->Describe()));
     }
-  } else {
-    r.actions.push_back("the local standby is not running");
-  }
-  // Whatever the service says, the slot is dropped and the data moved only once no server
-  // runs in the data directory.
-  if (!o.dry_run) {
-    if (int pid = WaitForNoPostmaster(data.real, std::chrono::seconds(10))) {
+    if (*pid != 0) {
       return Fail(ErrorKind::kChildFailed, "the local standby still runs",
                   fmt::format("A server (pid {}) runs in \"{}\" although {} {}. Nothing was "
                               "moved and no slot was dropped.",
-                              pid, data.real, (*service)->Describe(),
+                              *pid, data.real, (*service)->Describe(),
                               *running ? "stopped it" : "reports it stopped"),
                   "Set local.service to what starts and stops this server, or stop it yourself "
                   "and run decommission again.");

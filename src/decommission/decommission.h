@@ -1,7 +1,12 @@
 #pragma once
 // `pgreplica decommission`: retire a replica so that it cannot forget its
-// slot: drop the slot on the primary (refusing while it is active unless
-// forced), optionally stop the local standby and move its data aside.
+// slot. With --stop (once the primary is known to answer, and under the same
+// data-directory lock as clone): put back or remove what a killed clone left,
+// stop the local standby and make sure no server runs in its data directory
+// (StopServer), and with --remove-data move the data directory and its
+// tablespace directories aside. Then drop the slot on the primary (refusing
+// while it is active unless forced) and a clone's leftover copy slot, both
+// through the one retry loop of primary/slot.h.
 
 #include <cstdint>
 #include <optional>

@@ -1,7 +1,9 @@
 #pragma once
-// Job records: every mutating run (clone, decommission) writes a durable
-// JSON record in <state_directory>/jobs/<id>.json, updated after each step,
-// and a log in <id>.log. Unlike Salt's job cache they do not expire.
+// Job records: every mutating run (clone, decommission; not their dry runs)
+// writes a durable JSON record in <state_directory>/jobs/<id>.json when it
+// starts and updates it as it goes (clone after each step, decommission when
+// it ends), with a log in <id>.log. Unlike Salt's job cache they do not
+// expire.
 
 #include <cstdint>
 #include <optional>

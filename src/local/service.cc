@@ -98,6 +98,14 @@ class CommandService : public Service {
 
 }  // namespace
 
+Result<int> StopServer(Service& service, bool service_says_running, const std::string& data_real,
+                       std::chrono::milliseconds grace) {
+  if (service_says_running) {
+    if (auto ok = service.Stop(); !ok) return std::unexpected(ok.error());
+  }
+  return WaitForNoPostmaster(data_real, grace);
+}
+
 std::string ServiceLogFile(const conf::ServiceConfig& config, const std::string& data_directory) {
   return config.log_file.empty() ? data_directory + ".log" : config.log_file;
 }

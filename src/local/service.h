@@ -1,8 +1,13 @@
 #pragma once
 // Starting, stopping and asking about the local PostgreSQL server, the way
 // this host does it: pg_ctl, systemd, an rc script (`service`, as on
-// FreeBSD) or custom argv vectors from the configuration.
+// FreeBSD) or custom argv vectors from the configuration (MakeService); and
+// the one way to make sure the server is down before its data directory is
+// touched (StopServer). Commands run as argv vectors, pg_ctl as the OS user;
+// root runs custom commands only from a file that only root can change
+// (CheckCommandsTrusted).
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +30,14 @@ class Service {
   // "pg_ctl", "systemd unit postgresql@15-main", ...
   virtual std::string Describe() const = 0;
 };
+
+// Makes sure no server runs in the real directory `data_real` before anything there is moved:
+// has the service stop the server when `service_says_running` (what its IsRunning() answered),
+// then waits up to `grace` until no postmaster runs there, whatever the service said (rc
+// scripts and systemd can return a moment early, or control another server). Returns the pid
+// of a server that still runs there, 0 when none; an error only when the service's stop fails.
+Result<int> StopServer(Service& service, bool service_says_running, const std::string& data_real,
+                       std::chrono::milliseconds grace);
 
 struct ServiceContext {
   std::string bindir;

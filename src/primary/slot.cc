@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <functional>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -94,6 +95,26 @@ Status DropSlot(pg::Connection& replication, const std::string& name) {
   if (r || HasSqlState(r.error(), kUndefinedObject)) return {};
   return std::unexpected(
       r.error().Context(fmt::format("could not drop replication slot \"{}\"", name)));
+}
+
+Status EndSlotWalsender(pg::Connection& sql, const std::string& name) {
+  auto r = sql.Exec(
+      "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots "
+      "WHERE slot_name = $1 AND active_pid IS NOT NULL",
+      {name});
+  if (!r) return std::unexpected(r.error());
+  return {};
+}
+
+Result<bool> DropSlotRetrying(const SlotDropTry& try_drop, const SlotDropRetry& retry) {
+  for (int n = 0;; ++n) {
+    auto dropped = try_drop();
+    if (dropped || dropped.error().sqlstate != kObjectInUse || n + 1 >= retry.tries) return dropped;
+    if (retry.on_held) {
+      if (auto ok = retry.on_held(n); !ok) return std::unexpected(ok.error());
+    }
+    std::this_thread::sleep_for(retry.pause);
+  }
 }
 
 }  // namespace pgreplica::replica

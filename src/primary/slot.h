@@ -1,7 +1,10 @@
 #pragma once
-// Physical replication slots: the name a host's slot gets, and creating,
-// reading and dropping slots on the primary.
+// Physical replication slots: the name a host's slot gets (DefaultSlotName, CloneSlotName), and
+// creating, reading and dropping slots on the primary, including the one retry loop for a slot
+// that a walsender still holds (DropSlotRetrying).
 
+#include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,5 +52,28 @@ Result<bool> CreatePhysicalSlot(pg::Connection& replication, const std::string& 
 // Drops a slot through a replication connection; absent is fine; an active
 // slot is an error (SQLSTATE 55006).
 Status DropSlot(pg::Connection& replication, const std::string& name);
+
+// Ends the walsender that holds slot `name` (pg_terminate_backend of its active_pid), through
+// an SQL connection of a role allowed to (superuser, or pg_signal_backend). Nothing to end is
+// fine.
+Status EndSlotWalsender(pg::Connection& sql, const std::string& name);
+
+// One try at dropping a slot: true when it was dropped, false when there was none to drop, an
+// error with SQLSTATE kObjectInUse while a walsender holds it (any other error ends the tries).
+using SlotDropTry = std::function<Result<bool>()>;
+
+struct SlotDropRetry {
+  int tries = 50;
+  std::chrono::milliseconds pause{200};
+  // Called after try `n` (from 0) found the slot held, before the pause; may end the walsender
+  // (EndSlotWalsender). An error ends the tries with it. May be empty.
+  std::function<Status(int n)> on_held;
+};
+
+// The one retry loop for dropping a slot that a walsender may hold a moment longer (the
+// walsender of a pg_basebackup that just ended, a standby that reconnects): runs `try_drop`
+// until it does not fail with kObjectInUse, at most `retry.tries` times, `retry.pause` apart.
+// Returns what the last try returned (kObjectInUse when the slot stayed held throughout).
+Result<bool> DropSlotRetrying(const SlotDropTry& try_drop, const SlotDropRetry& retry = {});
 
 }  // namespace pgreplica::replica

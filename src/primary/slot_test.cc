@@ -39,6 +39,69 @@ TEST(SlotName, CopySlotIsDeterministicAndValid) {
   EXPECT_FALSE(conf::CheckSlotName(CloneSlotName(std::string(63, 'z'))));
 }
 
+Error HeldError() { return Error{.message = "slot is active", .sqlstate = kObjectInUse}; }
+
+TEST(SlotDrop, RetriesOnlyWhileTheSlotIsHeld) {
+  int tries = 0;
+  std::vector<int> held;
+  auto dropped = DropSlotRetrying(
+      [&]() -> Result<bool> {
+        if (++tries < 3) return std::unexpected(HeldError());
+        return true;
+      },
+      {.pause = std::chrono::milliseconds(0), .on_held = [&](int n) -> Status {
+         held.push_back(n);
+         return {};
+       }});
+  ASSERT_TRUE(dropped);
+  EXPECT_TRUE(*dropped);
+  EXPECT_EQ(tries, 3);
+  EXPECT_EQ(held, (std::vector<int>{0, 1}));
+
+  tries = 0;
+  auto other = DropSlotRetrying([&]() -> Result<bool> {
+    ++tries;
+    return std::unexpected(Error{.message = "connection refused"});
+  });
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().message, "connection refused");
+  EXPECT_EQ(tries, 1);
+
+  auto absent = DropSlotRetrying([] { return Result<bool>(false); });
+  ASSERT_TRUE(absent);
+  EXPECT_FALSE(*absent);
+}
+
+TEST(SlotDrop, GivesUpAfterTheTriesWithTheHeldError) {
+  int tries = 0;
+  std::vector<int> held;
+  auto dropped = DropSlotRetrying(
+      [&]() -> Result<bool> {
+        ++tries;
+        return std::unexpected(HeldError());
+      },
+      {.tries = 4, .pause = std::chrono::milliseconds(0), .on_held = [&](int n) -> Status {
+         held.push_back(n);
+         return {};
+       }});
+  ASSERT_FALSE(dropped);
+  EXPECT_EQ(dropped.error().sqlstate, kObjectInUse);
+  EXPECT_EQ(tries, 4);
+  EXPECT_EQ(held, (std::vector<int>{0, 1, 2}));  // not after the last try
+
+  tries = 0;
+  auto stopped = DropSlotRetrying(
+      [&]() -> Result<bool> {
+        ++tries;
+        return std::unexpected(HeldError());
+      },
+      {.pause = std::chrono::milliseconds(0),
+       .on_held = [](int) -> Status { return Fail(ErrorKind::kQuery, "could not end it"); }});
+  ASSERT_FALSE(stopped);
+  EXPECT_EQ(stopped.error().message, "could not end it");
+  EXPECT_EQ(tries, 1);
+}
+
 TEST(DataDir, ReadsTheLastSetting) {
   std::string conf =
       "# primary_slot_name = 'commented'\n"
