@@ -1,6 +1,7 @@
 #include "clone/copy_watch.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -8,15 +9,39 @@
 #include <fstream>
 #include <thread>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "clone/verify.h"
 #include "common/fs.h"
+#include "support/wait.h"
 
 namespace pgreplica::replica {
 namespace {
 
 namespace fs = std::filesystem;
+
+// Whether an inotify instance of this process watches directory `dir`: the kernel lists each
+// watch of an instance in its /proc/self/fdinfo entry ("inotify wd:2 ino:1a2b sdev:...").
+bool Watched(const std::string& dir) {
+  struct stat st {};
+  if (stat(dir.c_str(), &st) != 0) return false;
+  std::string needle = fmt::format(" ino:{:x} ", st.st_ino);
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc/self/fd", ec)) {
+    std::error_code link_ec;
+    if (fs::read_symlink(e.path(), link_ec) != "anon_inode:inotify") continue;
+    auto info = ReadFile("/proc/self/fdinfo/" + e.path().filename().string());
+    if (info && info->find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// How long the tests let the watcher sum what was written before they call Finish(). A fixed
+// time on purpose: the sums are the watcher's only sign of progress, and Finish() ends it (a
+// file it had no time for is left to the verifier, correct but not what these tests look at).
+// Summing a few MB takes milliseconds; a second leaves room for a loaded machine.
+constexpr std::chrono::milliseconds kSumTime{1000};
 
 class CopyWatcherTest : public ::testing::Test {
  protected:
@@ -50,9 +75,10 @@ TEST_F(CopyWatcherTest, SumsFilesClosedInTheTreeAndInNewDirectories) {
   std::string big(3 << 20, 'b');
   Write("PG_VERSION", "15\n");
   fs::create_directories(root_ + "/base/1");  // watched once the watcher sees it
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(testing::WaitUntil([&] { return Watched(root_ + "/base/1"); },
+                                 std::chrono::seconds(10), "the watcher to watch base/1"));
   Write("base/1/1259", big);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  std::this_thread::sleep_for(kSumTime);
   PrecomputedSums sums = (*w)->Finish();
   EXPECT_EQ(Reusable(sums, "PG_VERSION"), Crc("15\n"));
   EXPECT_EQ(Reusable(sums, "base/1/1259"), Crc(big));
@@ -65,7 +91,7 @@ TEST_F(CopyWatcherTest, AFileChangedAfterItsSumIsNotVouchedFor) {
   ASSERT_TRUE(w);
   Write("a", std::string(100000, 'a'));
   Write("b", std::string(100000, 'b'));
-  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  std::this_thread::sleep_for(kSumTime);
   PrecomputedSums sums = (*w)->Finish();
   ASSERT_TRUE(Reusable(sums, "a"));
   ASSERT_TRUE(Reusable(sums, "b"));
@@ -90,7 +116,7 @@ TEST_F(CopyWatcherTest, TheVerifierUsesTheSumsAndStillCatchesALaterFlip) {
   std::string data(1 << 20, 'd');
   Write("f1", data);
   Write("f2", data);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  std::this_thread::sleep_for(kSumTime);
   PrecomputedSums sums = (*w)->Finish();
   std::string manifest_files =
       "{\"Path\": \"f1\", \"Size\": 1048576, \"Checksum-Algorithm\": \"CRC32C\", \"Checksum\": \"" +

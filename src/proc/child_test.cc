@@ -4,25 +4,33 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <sstream>
 
 #include <gtest/gtest.h>
 
 #include "common/fs.h"
+#include "support/wait.h"
 
 namespace pgreplica::proc {
 
+namespace {
+
 // Gone, or a zombie waiting for init to reap it.
-bool Dead(pid_t pid) {
-  for (int i = 0; i < 50; ++i) {
-    auto stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
-    if (!stat) return true;
-    auto close_paren = stat->rfind(')');
-    if (close_paren != std::string::npos && stat->substr(close_paren + 2, 1) == "Z") return true;
-    usleep(20 * 1000);
-  }
-  return false;
+bool Ended(pid_t pid) {
+  auto stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return true;
+  auto close_paren = stat->rfind(')');
+  return close_paren != std::string::npos && stat->substr(close_paren + 2, 1) == "Z";
 }
+
+::testing::AssertionResult Dead(pid_t pid) {
+  return testing::WaitUntil([&] { return Ended(pid); }, std::chrono::seconds(10),
+                            "process " + std::to_string(pid) + " to end",
+                            std::chrono::milliseconds(20));
+}
+
+}  // namespace
 
 TEST(Child, CapturesOutputAndExitCode) {
   auto r = proc::Run({.argv = {"sh", "-c", "echo one; echo two >&2; exit 3"}});

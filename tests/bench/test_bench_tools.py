@@ -4,7 +4,8 @@ The benchmarks themselves print numbers and assert nothing; these check that
 the pieces that shape those numbers do what the docs say: the delay proxy
 really delays and passes bytes through unchanged, a benchmark rewriting
 its section of docs/benchmarks.md keeps everything else, bench/clone's CPU
-meter counts a walsender's time even after it exited, and (as root)
+meter counts a walsender's time even after it exited, bench/clone
+--max-read-gap fails exactly when pgreplica's median read gap is too long, and (as root)
 bench/clone --link's two network hosts give a clone with pgreplica's defaults
 that compresses with zstd and streams.
 """
@@ -115,9 +116,6 @@ class DelayProxyTest(unittest.TestCase):
             self.assertEqual(conn.recv(1), b"")
 
 
-if __name__ == "__main__":
-    unittest.main()
-
 
 def _load_bench_clone():
     import importlib.machinery
@@ -217,3 +215,101 @@ class LinkCloneTest(unittest.TestCase):
         finally:
             bench.close(failed)
             self.assertFalse([n for n in bench.nethosts.namespaces(bench.prefix)])
+
+
+class MaxReadGapTest(unittest.TestCase):
+    """bench/clone --max-read-gap: the decision alone, on made-up results (no servers, no
+    root). Exceeding means more than the limit, per pgreplica method, on the median of its
+    runs; the other tools are not held to it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.mod = _load_bench_clone()
+
+    @staticmethod
+    def runs(*gaps):
+        return [{"gap": g, "streaming": 10.0} for g in gaps]
+
+    def test_within_the_limit_passes(self):
+        results = {"floor": self.runs(None, None), "pgreplica": self.runs(0.52, 0.51, 0.6)}
+        self.assertEqual(self.mod.read_gap_failures(results, 2.0), [])
+
+    def test_exactly_the_limit_passes(self):
+        self.assertEqual(self.mod.read_gap_failures({"pgreplica": self.runs(2.0)}, 2.0), [])
+
+    def test_a_longer_median_fails_and_names_method_and_figures(self):
+        failures = self.mod.read_gap_failures({"pgreplica": self.runs(2.5, 3.0, 0.4)}, 2.0)
+        self.assertEqual(len(failures), 1)
+        self.assertIn("pgreplica clone:", failures[0])
+        self.assertIn("median longest read gap 2.50 s exceeds --max-read-gap 2 s", failures[0])
+        self.assertIn("2.50 s, 3.00 s, 0.40 s", failures[0])
+
+    def test_the_median_decides_not_one_slow_run(self):
+        self.assertEqual(self.mod.read_gap_failures({"pgreplica": self.runs(0.4, 3.0, 0.5)}, 2.0), [])
+
+    def test_every_pgreplica_method_is_held_to_it_and_no_other(self):
+        results = {"floor": self.runs(None), "article": self.runs(180.0), "repmgr": self.runs(270.0),
+                   "pgreplica": self.runs(0.5), "pgreplica-noverify": self.runs(2.2)}
+        failures = self.mod.read_gap_failures(results, 2.0)
+        self.assertEqual(len(failures), 1, failures)
+        self.assertTrue(failures[0].startswith("pgreplica clone --no-verify:"), failures)
+
+    def test_the_link_methods_count_too(self):
+        failures = self.mod.read_gap_failures({"floor": self.runs(None),
+                                               "pgreplica-zstd": self.runs(2.1)}, 2.0)
+        self.assertEqual(len(failures), 1, failures)
+        self.assertTrue(failures[0].startswith("pgreplica clone --compress server-zstd:"), failures)
+
+    def test_a_rebuild_without_a_measured_gap_fails(self):
+        failures = self.mod.read_gap_failures({"pgreplica": self.runs(0.5, None)}, 2.0)
+        self.assertEqual(len(failures), 1, failures)
+        self.assertIn("no read gap measured in 1 of 2 run(s)", failures[0])
+
+    def test_nothing_measured_fails(self):
+        self.assertEqual(len(self.mod.read_gap_failures({"floor": self.runs(None)}, 2.0)), 1)
+
+    def check(self, max_gap, results):
+        import argparse
+        import contextlib
+        import io
+
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            code = self.mod.check_read_gap(argparse.Namespace(max_read_gap=max_gap), results)
+        return code, err.getvalue()
+
+    def test_exit_codes(self):
+        slow = {"pgreplica": self.runs(2.5)}
+        self.assertEqual(self.check(None, slow), (0, ""))
+        code, err = self.check(2.0, slow)
+        self.assertEqual(code, self.mod.EXIT_READ_GAP)
+        self.assertNotIn(code, (0, 1, 2))  # neither success, a failed benchmark nor a usage error
+        self.assertIn("read gap too long: pgreplica clone: median longest read gap 2.50 s", err)
+        code, err = self.check(3.0, slow)
+        self.assertEqual(code, 0)
+        self.assertIn("within 3 s", err)
+
+    def parse(self, *argv):
+        import contextlib
+        import io
+
+        saved = sys.argv
+        sys.argv = ["bench/clone", *argv]
+        try:
+            with contextlib.redirect_stderr(io.StringIO()):
+                return self.mod.parse_args()
+        finally:
+            sys.argv = saved
+
+    def test_the_option_needs_a_pgreplica_method_and_a_positive_limit(self):
+        self.assertEqual(self.parse("--max-read-gap", "2").max_read_gap, 2.0)
+        self.assertIsNone(self.parse().max_read_gap)
+        for argv in (["--max-read-gap", "2", "--methods", "floor,repmgr"],
+                     ["--max-read-gap", "0"], ["--max-read-gap", "nan"]):
+            with self.assertRaises(SystemExit) as raised:
+                self.parse(*argv)
+            self.assertEqual(raised.exception.code, 2, argv)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -21,6 +21,7 @@
 #include "support/clone_fixture.h"
 #include "support/cluster.h"
 #include "support/snapshot.h"
+#include "support/wait.h"
 
 namespace pgreplica::testing {
 namespace {
@@ -131,10 +132,16 @@ TEST_F(CloneTest, RecloneKeepsTheOldStandbyAnsweringDuringTheCopy) {
   auto clone = StartSlowClone();
   ASSERT_NE(WaitForCopy(), 0);
   int during_copy_before = answered;
-  std::this_thread::sleep_for(std::chrono::seconds(2));
-  EXPECT_GT(answered - during_copy_before, 5) << "the old standby must answer while the copy runs";
+  // More than 5 answers within 2 s (the probe asks every 0.1 s), and the copy still runs after
+  // them.
+  EXPECT_TRUE(WaitUntil([&] { return answered - during_copy_before > 5; }, std::chrono::seconds(2),
+                        "the old standby to answer while the copy runs"));
+  EXPECT_NE(FindProcess({"pg_basebackup", Staging()}), 0) << "the copy ended meanwhile";
   auto status = clone.Wait({.timeout = std::chrono::minutes(5)});
-  std::this_thread::sleep_for(std::chrono::seconds(1));
+  // The probe's first answer from the new standby closes the last gap.
+  int after_clone = answered;
+  EXPECT_TRUE(WaitUntil([&] { return answered > after_clone; }, std::chrono::seconds(60),
+                        "the new standby to answer the probe"));
   stop = true;
   probe.join();
   EXPECT_TRUE(status.ok()) << clone.TailText();
@@ -144,7 +151,8 @@ TEST_F(CloneTest, RecloneKeepsTheOldStandbyAnsweringDuringTheCopy) {
   for (const auto& e : fs::directory_iterator(fs::path(data_).parent_path()))
     kept |= e.path().filename().string().rfind(old, 0) == 0;
   EXPECT_TRUE(kept) << "the previous data directory is kept";
-  // Reported, not asserted: how long reads failed around the swap.
+  // Reported, not asserted: how long reads failed around the swap. A test on a shared machine
+  // cannot hold it to a figure; bench/clone --max-read-gap does (docs/benchmarks.md).
   std::cout << "[ measure ] longest read-unavailability window during re-clone: " << longest_gap
             << " s" << std::endl;
   RecordProperty("read_unavailable_seconds", std::to_string(longest_gap));
@@ -166,6 +174,7 @@ TEST_F(CloneTest, PasswordNeverAppearsInArgvEnvironLogOrJson) {
   auto clone = StartSlowClone({"--output", "json"});
   ASSERT_NE(WaitForCopy(), 0);
   std::string where;
+  // Looked at ten times over about 2 s of the copy, not once: the sleep spaces the looks out.
   for (int i = 0; i < 10; ++i) {
     EXPECT_FALSE(AnyProcessShows(Cluster::kReplicationPassword, &where)) << where;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));

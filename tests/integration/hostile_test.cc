@@ -13,6 +13,7 @@
 
 #include "support/clone_fixture.h"
 #include "support/root_config.h"
+#include "support/wait.h"
 
 namespace pgreplica::testing {
 namespace {
@@ -326,11 +327,13 @@ TEST_F(HostileTest, ThePrimarysAdminPasswordIsNeverSentToTheLocalPort) {
   text.erase(last, text.find('\n', last) - last + 1);
   std::string config = WriteConfigFile(ws_, "no-local-login.yaml", text);
   std::string log = ws_.path() + "/fake-server.log";
+  std::string listening = ws_.path() + "/fake-server.listening";
   // A server on the standby's port, run by the OS user, that asks for a clear-text password.
   std::string script = fmt::format(R"PY(
 import socket, struct
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", {})); s.listen(8)
+open("{}", "w").close()
 while True:
     c, _ = s.accept()
     try:
@@ -347,12 +350,14 @@ while True:
         pass
     c.close()
 )PY",
-                                   port_, log);
+                                   port_, listening, log);
   auto fake = proc::Child::Start({.argv = {"/usr/bin/python3", "-c", script},
                                   .run_as = TestEnv::Get().os_user,
                                   .die_with_parent = true});
   ASSERT_TRUE(fake) << fake.error().message;
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_TRUE(WaitUntil([&] { return fs::exists(listening) || !fake->Poll(); },
+                        std::chrono::seconds(30), "the fake server to listen"));
+  ASSERT_TRUE(fs::exists(listening)) << "the fake server ended before it listened";
   auto c = RunPgreplica(ws_, {"clone", "--config", config, "--if-needed", "--dry-run"});
   auto st = RunPgreplica(ws_, {"status", "--config", config});
   auto ck = RunPgreplica(ws_, {"check", "--config", config});

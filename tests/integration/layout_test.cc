@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "support/clone_fixture.h"
+#include "support/wait.h"
 
 namespace pgreplica::testing {
 namespace {
@@ -293,14 +294,16 @@ TEST_F(LayoutTest, DecommissionTakesTheCloneLockAndRefusesAPrimary) {
 TEST_F(LayoutTest, ARunKilledDuringAFirstCloneIsCleanedUpByTheNext) {
   ASSERT_TRUE(primary_->PgbenchInit(5));
   auto clone = StartSlowClone();
-  ASSERT_NE(WaitForCopy(), 0);
+  int basebackup = WaitForCopy();
+  ASSERT_NE(basebackup, 0);
   kill(clone.pid(), SIGKILL);
   clone.Wait({.timeout = std::chrono::minutes(1)});
   // pg_basebackup dies with pgreplica, but the WAL streamer it forked may live on and hold the
   // new slot until it next looks at its pipe to the dead parent: what the next run must deal
   // with. How long it lives depends on timing (under load it can be gone at once), so its
   // presence is reported, not required; the next run must work either way.
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_TRUE(WaitUntil([&] { return ProcessEnded(basebackup); }, std::chrono::seconds(30),
+                        "pg_basebackup to die with pgreplica"));
   if (FindProcess({"pg_basebackup", Staging()}) == 0)
     std::cerr << "note: the WAL streamer had already exited; the next run finds only its slot\n";
   EXPECT_FALSE(fs::exists(data_));
@@ -515,10 +518,13 @@ TEST_F(LayoutTest, DecommissionCleansUpAfterAKilledClone) {
   MapTablespaces({ts1});
   ASSERT_EQ(Clone().code, 0);
   auto clone = StartSlowClone();
-  ASSERT_NE(WaitForCopy(), 0);
+  int basebackup = WaitForCopy();
+  ASSERT_NE(basebackup, 0);
   kill(clone.pid(), SIGKILL);
   clone.Wait({.timeout = std::chrono::minutes(1)});
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // pg_basebackup dies with pgreplica; what is left running is the WAL streamer it forked.
+  ASSERT_TRUE(WaitUntil([&] { return ProcessEnded(basebackup); }, std::chrono::seconds(30),
+                        "pg_basebackup to die with pgreplica"));
   ASSERT_NE(FindProcess({"pg_basebackup", Staging()}), 0) << "the WAL streamer is left behind";
   ASSERT_NE(Slots().find("pgreplica_copy_"), std::string::npos) << Slots();
   auto d = RunPgreplica(

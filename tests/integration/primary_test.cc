@@ -113,17 +113,19 @@ TEST_F(PrimaryTest, AMissingDatabaseOrPasswordFileIsNamed) {
   auto db = RunPgreplica(ws_, {"primary", "check", "--config", cfg.path, "--dbname", "nosuchdb"});
   EXPECT_EQ(db.code, 7) << db.output;
   EXPECT_NE(db.output.find("database \"nosuchdb\" does not exist"), std::string::npos) << db.output;
-  EXPECT_NE(db.output.find("pgreplica: hint: The database \"nosuchdb\" does not exist on that server. Set "
-                           "primary.dbname (--dbname)"),
+  EXPECT_NE(db.output.find(
+                "pgreplica: hint: The database \"nosuchdb\" does not exist on that server. Set "
+                "primary.dbname (--dbname)"),
             std::string::npos)
       << db.output;
   EXPECT_EQ(db.output.find("3D000"), std::string::npos) << "the default message: " << db.output;
   auto pass = RunPgreplica(ws_, {"primary", "check", "--config", cfg.path, "--admin-passfile",
                                  "/nonexistent/admin.pgpass"});
   EXPECT_EQ(pass.code, 8) << pass.output;
-  EXPECT_NE(pass.output.find("pgreplica: hint: The password file \"/nonexistent/admin.pgpass\" given for "
-                             "this connection does not exist."),
-            std::string::npos)
+  EXPECT_NE(
+      pass.output.find("pgreplica: hint: The password file \"/nonexistent/admin.pgpass\" given for "
+                       "this connection does not exist."),
+      std::string::npos)
       << pass.output;
   // Still an authentication error when the password is wrong.
   std::string bad = ws_.WriteFile("bad2.pgpass", "*:*:*:postgres:wrong\n");

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -21,6 +22,7 @@
 #include "support/cli.h"
 #include "support/cluster.h"
 #include "support/snapshot.h"
+#include "support/wait.h"
 
 namespace pgreplica::testing {
 
@@ -58,17 +60,37 @@ class CloneFixture : public ::testing::Test {
     return std::move(*c);
   }
 
-  // Waits until pg_basebackup copies into staging; returns its pid (0 on timeout).
+  // Waits until the copy is under way: pg_basebackup runs and has written kMidCopyBytes of the
+  // main data directory into staging (the server sends the tablespaces before it). Returns
+  // pg_basebackup's pid, or 0 after a failure that says what was missing.
+  static constexpr std::uintmax_t kMidCopyBytes = 4u << 20;
   int WaitForCopy() {
-    for (int i = 0; i < 300; ++i) {
-      int pid = FindProcess({"pg_basebackup", Staging()});
-      if (pid != 0 && std::filesystem::exists(Staging() + "/base")) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-        return pid;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    int pid = 0;
+    auto under_way = [&] {
+      pid = FindProcess({"pg_basebackup", Staging()});
+      return pid != 0 && BytesBelow(Staging() + "/base") >= kMidCopyBytes;
+    };
+    if (auto waited = WaitUntil(under_way, std::chrono::seconds(60),
+                                "pg_basebackup to copy 4 MB into " + Staging() + "/base");
+        !waited) {
+      ADD_FAILURE() << waited.message();
+      return 0;
     }
-    return 0;
+    return pid;
+  }
+  // The size of the regular files below `dir` (0 when it does not exist).
+  static std::uintmax_t BytesBelow(const std::string& dir) {
+    std::uintmax_t total = 0;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      std::error_code gone;  // a file removed meanwhile counts nothing
+      if (it->is_regular_file(gone)) {
+        std::uintmax_t size = it->file_size(gone);
+        if (!gone) total += size;
+      }
+    }
+    return total;
   }
 
   // A bindir like the real one (links to its programs) whose pg_basebackup runs the real

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -471,13 +472,21 @@ void SweepStrays() {
     if (path.rfind(kRootPrefix, 0) != 0) continue;
     pid_t owner = std::atoi(path.c_str() + std::string(kRootPrefix).size());
     if (owner <= 0 || owner == getpid() || kill(owner, 0) == 0) continue;
-    // The test process that made it is gone: stop its servers and remove it.
+    // The test process that made it is gone: stop its servers and remove it once they have
+    // exited (up to 10 s; they are not our children, so kill(pid, 0) fails once reaped).
+    std::vector<pid_t> postmasters;
     for (const auto& sub : fs::recursive_directory_iterator(path, ec)) {
       if (sub.path().filename() == "postmaster.pid") {
-        if (auto pid = PostmasterPid(sub.path().parent_path().string())) kill(*pid, SIGQUIT);
+        if (auto pid = PostmasterPid(sub.path().parent_path().string());
+            pid && kill(*pid, SIGQUIT) == 0)
+          postmasters.push_back(*pid);
       }
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline &&
+           std::any_of(postmasters.begin(), postmasters.end(),
+                       [](pid_t pid) { return kill(pid, 0) == 0; }))
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     fs::remove_all(path, ec);
   }
 }

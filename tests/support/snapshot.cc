@@ -129,4 +129,11 @@ int FindProcess(const std::vector<std::string>& parts) {
   return found;
 }
 
+bool ProcessEnded(int pid) {
+  std::string stat = SlurpProcFile("/proc/" + std::to_string(pid) + "/stat");
+  // "pid (comm) S ...": the state follows the last ')'; comm may hold anything.
+  auto close_paren = stat.rfind(')');
+  return close_paren == std::string::npos || stat.compare(close_paren + 1, 3, " Z ") == 0;
+}
+
 }  // namespace pgreplica::testing

@@ -29,4 +29,8 @@ bool AnyProcessShows(const std::string& needle, std::string* where = nullptr);
 // The pid of a running process whose command line contains all of `parts`, or 0.
 int FindProcess(const std::vector<std::string>& parts);
 
+// Whether process `pid` has ended: it is gone, or a zombie that its (new) parent has not
+// reaped yet. Not for a child of the test process that nobody waits for: it stays a zombie.
+bool ProcessEnded(int pid);
+
 }  // namespace pgreplica::testing
