@@ -159,14 +159,6 @@ void Printer::Json(const nlohmann::json& doc) const {
             << std::flush;
 }
 
-nlohmann::json ErrorJson(const Error& e) {
-  nlohmann::json err = {
-      {"kind", KindName(e.kind)}, {"exit_code", ExitCode(e.kind)}, {"message", e.message}};
-  if (!e.detail.empty()) err["detail"] = e.detail;
-  if (!e.hint.empty()) err["hint"] = e.hint;
-  return err;
-}
-
 void Printer::PrintError(const Error& e) const {
   if (json_) {
     Json({{"ok", false}, {"error", ErrorJson(e)}});

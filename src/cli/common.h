@@ -97,9 +97,6 @@ class Printer {
   Terminal err_;
 };
 
-// An error as the "error" member of a JSON document: kind, exit_code, message, detail, hint.
-nlohmann::json ErrorJson(const Error& error);
-
 // The exit code of a command's outcome; prints the error, if any, in the
 // printer's format.
 int Finish(const Printer& printer, const Result<int>& outcome);

@@ -34,11 +34,8 @@ Result<int> RunPgpass(const PgpassOptions& o, const Printer& printer) {
   }
   auto config = LoadEffectiveConfig(o.common);
   if (!config) return std::unexpected(config.error());
-  if (config->primary.host.empty()) {
-    return Fail(ErrorKind::kConfigInvalid, "no primary host given",
-                "The entry is written for primary.host, which is not set.",
-                "Set primary.host in the configuration file, or pass --host.");
-  }
+  if (auto ok = conf::RequirePrimaryHost(*config, "The entry is written for"); !ok)
+    return std::unexpected(ok.error());
   auto user = proc::LookupUser(config->local.os_user);
   if (!user) return std::unexpected(user.error());
   if (auto ok = proc::CanActAs(*user); !ok) return std::unexpected(ok.error());

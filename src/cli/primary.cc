@@ -21,13 +21,6 @@ struct PrimaryOptions {
   bool reset_password = false;
 };
 
-Status RequireHost(const conf::Config& c) {
-  if (!c.primary.host.empty()) return {};
-  return Fail(ErrorKind::kConfigInvalid, "no primary host given",
-              "primary.host is not set in the configuration and --host was not given.",
-              "Set primary.host in the configuration file, or pass --host.");
-}
-
 // The replication connection for checks: the password from the secrets file
 // or stdin when given, else the OS user's password file.
 Result<replica::PrimaryTarget> Target(const conf::Config& c, const std::string& password) {
@@ -48,7 +41,7 @@ Result<replica::PrimaryTarget> Target(const conf::Config& c, const std::string& 
 Result<int> RunCheck(const PrimaryOptions& o, const Printer& printer) {
   auto config = LoadEffectiveConfig(o.common);
   if (!config) return std::unexpected(config.error());
-  if (auto ok = RequireHost(*config); !ok) return std::unexpected(ok.error());
+  if (auto ok = conf::RequirePrimaryHost(*config); !ok) return std::unexpected(ok.error());
   auto password = ReadReplicationPassword(*config, o.password_stdin);
   if (!password) return std::unexpected(password.error());
   auto target = Target(*config, *password);
@@ -104,7 +97,7 @@ void PrintSetup(const Printer& printer, const conf::Config& config,
 Result<int> RunSetup(const PrimaryOptions& o, const Printer& printer) {
   auto config = LoadEffectiveConfig(o.common);
   if (!config) return std::unexpected(config.error());
-  if (auto ok = RequireHost(*config); !ok) return std::unexpected(ok.error());
+  if (auto ok = conf::RequirePrimaryHost(*config); !ok) return std::unexpected(ok.error());
   auto password = ReadReplicationPassword(*config, o.password_stdin);
   if (!password) return std::unexpected(password.error());
   if (password->empty()) {

@@ -853,12 +853,7 @@ Status ValidateCloneConfig(const conf::Config& cfg) {
                 "local.data_directory is not set and --data-directory was not given.",
                 "Set local.data_directory to the standby's data directory.");
   }
-  if (cfg.primary.host.empty()) {
-    return Fail(ErrorKind::kConfigInvalid, "no primary host given",
-                "primary.host is not set in the configuration and --host was not given.",
-                "Set primary.host in the configuration file, or pass --host.");
-  }
-  return {};
+  return conf::RequirePrimaryHost(cfg);
 }
 
 WalCheck ChooseWalCheck(int verifier_major, int primary_major) {
@@ -928,13 +923,7 @@ nlohmann::json CloneResult::ToJson() const {
     j["preflight"] = pgreplica::ToJson(preflight->report);
     j["plan"] = preflight->plan.ToJson();
   }
-  if (error) {
-    j["error"] = {{"kind", KindName(error->kind)},
-                  {"exit_code", ExitCode(error->kind)},
-                  {"message", error->message}};
-    if (!error->detail.empty()) j["error"]["detail"] = error->detail;
-    if (!error->hint.empty()) j["error"]["hint"] = error->hint;
-  }
+  if (error) j["error"] = ErrorJson(*error);
   return j;
 }
 

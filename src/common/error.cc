@@ -83,4 +83,12 @@ std::span<const ErrorKindInfo> ErrorKinds() { return kKinds; }
 int ExitCode(ErrorKind kind) { return Info(kind).exit_code; }
 std::string_view KindName(ErrorKind kind) { return Info(kind).name; }
 
+nlohmann::json ErrorJson(const Error& e) {
+  nlohmann::json err = {
+      {"kind", KindName(e.kind)}, {"exit_code", ExitCode(e.kind)}, {"message", e.message}};
+  if (!e.detail.empty()) err["detail"] = e.detail;
+  if (!e.hint.empty()) err["hint"] = e.hint;
+  return err;
+}
+
 }  // namespace pgreplica

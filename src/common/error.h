@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 namespace pgreplica {
 
 enum class ErrorKind {
@@ -57,6 +59,10 @@ Error ErrnoError(int errnum, std::string message);
 int ExitCode(ErrorKind kind);
 // Stable machine name of the kind, as used in JSON output ("config_invalid").
 std::string_view KindName(ErrorKind kind);
+
+// An error as the "error" member of a JSON document (command output, job records): kind,
+// exit_code, message, and detail and hint when they are not empty.
+nlohmann::json ErrorJson(const Error& error);
 
 // One row of the table of error kinds.
 struct ErrorKindInfo {

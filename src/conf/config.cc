@@ -443,4 +443,13 @@ const std::vector<KeyInfo>& ConfigKeys() {
   return keys;
 }
 
+Status RequirePrimaryHost(const Config& config, std::string_view needed_for) {
+  if (!config.primary.host.empty()) return {};
+  return Fail(ErrorKind::kConfigInvalid, "no primary host given",
+              needed_for.empty()
+                  ? "primary.host is not set in the configuration and --host was not given."
+                  : fmt::format("{} primary.host, which is not set.", needed_for),
+              "Set primary.host in the configuration file, or pass --host.");
+}
+
 }  // namespace pgreplica::conf

@@ -385,12 +385,7 @@ Status ValidateDecommission(const conf::Config& cfg, const DecommissionOptions& 
                 "--stop acts on the local standby.",
                 "Set local.data_directory (or --data-directory).");
   }
-  if (cfg.primary.host.empty()) {
-    return Fail(ErrorKind::kConfigInvalid, "no primary host given",
-                "The slot is dropped on primary.host, which is not set.",
-                "Set primary.host, or pass --host.");
-  }
-  return {};
+  return conf::RequirePrimaryHost(cfg, "The slot is dropped on");
 }
 
 Result<DecommissionResult> Decommission(const conf::Config& cfg, const DecommissionOptions& o) {
