@@ -28,12 +28,6 @@ namespace pgreplica::replica {
 
 namespace {
 
-CheckItem Item(std::string name, CheckStatus status, std::string value, std::string message,
-               std::string fix = {}) {
-  if (status == CheckStatus::kOk) fix.clear();
-  return {std::move(name), status, std::move(value), std::move(message), std::move(fix)};
-}
-
 struct Context {
   PreflightInputs& in;
   PreflightResult& out;
@@ -51,9 +45,9 @@ void CheckPasswordFile(Context& c) {
   const std::string& path = c.out.plan.pgpass_file;
   auto st = StatPath(path);
   if (!st || !*st) {
-    c.out.report.Add(
-        Item("pgpass_file", CheckStatus::kFail, path, "the OS user's password file does not exist",
-             "Run \"pgreplica pgpass\" first: the standby reads its password from there."));
+    c.out.report.Add(CheckItem::Fail(
+        "pgpass_file", path, "the OS user's password file does not exist",
+        "Run \"pgreplica pgpass\" first: the standby reads its password from there."));
     return;
   }
   auto password = conf::ReadPgpassPassword(path, c.in.os_user.uid, cfg.primary.host,
@@ -61,30 +55,32 @@ void CheckPasswordFile(Context& c) {
                                            cfg.replication.user);
   if (!password) {
     c.out.report.Add(
-        Item("pgpass_file", CheckStatus::kFail, path, password.error().message,
-             password.error().hint.empty()
-                 ? fmt::format("chown {0} {1} && chmod 600 {1}", c.in.os_user.name, path)
-                 : password.error().hint));
+        CheckItem::Fail("pgpass_file", path, password.error().message,
+                        password.error().hint.empty()
+                            ? fmt::format("chown {0} {1} && chmod 600 {1}", c.in.os_user.name, path)
+                            : password.error().hint));
     return;
   }
   if (password->empty()) {
-    c.out.report.Add(Item("pgpass_file", CheckStatus::kFail, path,
-                          fmt::format("the password file has no entry for {}:{}:replication:{}",
-                                      cfg.primary.host, cfg.primary.port, cfg.replication.user),
-                          "Run \"pgreplica pgpass\"."));
+    c.out.report.Add(
+        CheckItem::Fail("pgpass_file", path,
+                        fmt::format("the password file has no entry for {}:{}:replication:{}",
+                                    cfg.primary.host, cfg.primary.port, cfg.replication.user),
+                        "Run \"pgreplica pgpass\"."));
     return;
   }
   c.out.replication_password = std::move(*password);
-  c.out.report.Add(Item("pgpass_file", CheckStatus::kOk, path,
-                        "the standby's password file is private to the OS user and has an entry "
-                        "for the primary"));
+  c.out.report.Add(
+      CheckItem::Ok("pgpass_file", path,
+                    "the standby's password file is private to the OS user and has an entry "
+                    "for the primary"));
 }
 
-void CheckPrimary(Context& c) {
+void CheckPrimaryOverReplication(Context& c) {
   const auto& cfg = c.in.config;
   if (c.out.replication_password.empty()) {
-    c.out.report.Add(Item("replication_connection", CheckStatus::kSkipped, "",
-                          "not tried: there is no usable password file entry"));
+    c.out.report.Add(CheckItem::Skip("replication_connection", "",
+                                     "not tried: there is no usable password file entry"));
     return;
   }
   auto params = PrimaryReplicationParams(cfg, c.out.replication_password, "");
@@ -92,21 +88,20 @@ void CheckPrimary(Context& c) {
   auto conn = pg::Connection::Open(params, "primary");
   if (!conn) {
     const Error& e = conn.error();
-    c.out.report.Add(Item("replication_connection", CheckStatus::kFail,
-                          std::string(KindName(e.kind)),
-                          e.message + (e.detail.empty() ? "" : ": " + e.detail), e.hint));
+    c.out.report.Add(CheckItem::Fail("replication_connection", std::string(KindName(e.kind)),
+                                     e.message + (e.detail.empty() ? "" : ": " + e.detail),
+                                     e.hint));
     return;
   }
   auto id = conn->ExecSimple("IDENTIFY_SYSTEM");
   if (!id) {
-    c.out.report.Add(Item("replication_connection", CheckStatus::kFail, "", id.error().message));
+    c.out.report.Add(CheckItem::Fail("replication_connection", "", id.error().message));
     return;
   }
   c.out.facts.system_identifier = id->Get(0, 0);
   c.out.report.Add(
-      Item("replication_connection", CheckStatus::kOk,
-           "system identifier " + c.out.facts.system_identifier,
-           fmt::format("replication connection as \"{}\" works", cfg.replication.user)));
+      CheckItem::Ok("replication_connection", "system identifier " + c.out.facts.system_identifier,
+                    fmt::format("replication connection as \"{}\" works", cfg.replication.user)));
   auto show = [&](const char* name) -> std::string {
     auto r = conn->ExecSimple(fmt::format("SHOW {}", name));
     return r && r->rows() > 0 ? r->Get(0, 0) : "";
@@ -114,10 +109,9 @@ void CheckPrimary(Context& c) {
   c.out.facts.primary_version = std::atoi(show("server_version_num").c_str());
   std::string wal_level = show("wal_level");
   c.out.report.Add(
-      Item("wal_level",
-           wal_level == "replica" || wal_level == "logical" ? CheckStatus::kOk : CheckStatus::kFail,
-           wal_level, "the primary writes enough WAL for a standby",
-           "Run \"pgreplica primary setup\" on the primary and restart it."));
+      CheckItem::OkOrFail(wal_level == "replica" || wal_level == "logical", "wal_level", wal_level,
+                          "the primary writes enough WAL for a standby",
+                          "Run \"pgreplica primary setup\" on the primary and restart it."));
   c.replication = std::move(*conn);
 }
 
@@ -126,8 +120,8 @@ void CheckLocalPrograms(Context& c) {
   std::optional<int> want = major > 0 ? std::optional<int>(major) : std::nullopt;
   auto bindir = pg::ChooseBindir(c.in.config.local.bindir, want);
   if (!bindir) {
-    c.out.report.Add(Item("local_programs", CheckStatus::kFail, "", bindir.error().message,
-                          bindir.error().hint));
+    c.out.report.Add(
+        CheckItem::Fail("local_programs", "", bindir.error().message, bindir.error().hint));
     return;
   }
   c.out.plan.bindir = *bindir;
@@ -141,8 +135,8 @@ void CheckLocalPrograms(Context& c) {
             ? *bindir
             : fmt::format("{}, client programs {}", *bindir, c.out.plan.client_bindir);
     const Error& e = tools.error();
-    c.out.report.Add(Item("local_programs", CheckStatus::kFail, dirs, e.message,
-                          e.detail.empty() ? e.hint : e.detail + " " + e.hint));
+    c.out.report.Add(CheckItem::Fail("local_programs", dirs, e.message,
+                                     e.detail.empty() ? e.hint : e.detail + " " + e.hint));
     return;
   }
   c.out.plan.primary_major = major;
@@ -158,15 +152,14 @@ void CheckLocalPrograms(Context& c) {
                 verifier.empty() ? std::string()
                                  : fmt::format(" and {} {}", verifier, tools->verifier_major),
                 tools->client_bindir);
-  c.out.report.Add(
-      Item("local_programs", CheckStatus::kOk, tools->programs.front().version_text, message));
+  c.out.report.Add(CheckItem::Ok("local_programs", tools->programs.front().version_text, message));
 }
 
 void CheckCatalog(Context& c) {
   auto conn = pg::Connection::Open(PrimaryAdminParams(c.in.config), "primary");
   if (!conn) {
-    c.out.report.Add(Item(
-        "primary_catalog", CheckStatus::kWarning, conn.error().message,
+    c.out.report.Add(CheckItem::Warn(
+        "primary_catalog", conn.error().message,
         "could not query the primary's catalog, so free WAL senders, free slots, whether the slot "
         "is active elsewhere and the primary's size are not checked",
         "Give pgreplica a monitoring or superuser login (primary.admin_user, "
@@ -191,23 +184,23 @@ void CheckCatalog(Context& c) {
       "2 * (SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size')",
       {own_walsender});
   if (!r) {
-    c.out.report.Add(Item("primary_catalog", CheckStatus::kWarning, "", r.error().message));
+    c.out.report.Add(CheckItem::Warn("primary_catalog", "", r.error().message));
     return;
   }
   auto senders = ParseInt(r->Get(0, 0));
   auto slots = ParseInt(r->Get(0, 1));
   auto size = ParseUint64(r->Get(0, 2));
   if (!senders || !slots || !size) {
-    c.out.report.Add(Item("primary_catalog", CheckStatus::kWarning, "",
-                          "the primary's answer about WAL senders, slots and size did not parse"));
+    c.out.report.Add(
+        CheckItem::Warn("primary_catalog", "",
+                        "the primary's answer about WAL senders, slots and size did not parse"));
     return;
   }
   int free_senders = *senders;
   int free_slots = *slots;
   c.out.facts.primary_size_bytes = *size;
-  c.out.report.Add(Item(
-      "wal_senders", free_senders >= kSendersPerClone ? CheckStatus::kOk : CheckStatus::kFail,
-      std::to_string(free_senders),
+  c.out.report.Add(CheckItem::OkOrFail(
+      free_senders >= kSendersPerClone, "wal_senders", std::to_string(free_senders),
       fmt::format("the copy needs {} free WAL senders", kSendersPerClone),
       "Raise max_wal_senders on the primary (restart needed), or wait for other copies to end."));
   auto slot = ReadSlot(*conn, c.in.slot);
@@ -218,16 +211,15 @@ void CheckCatalog(Context& c) {
     for (const auto& t : *ts) c.out.facts.tablespaces_bytes += t.size_bytes;
     c.primary_tablespaces = std::move(*ts);
   } else {
-    c.out.report.Add(Item("tablespace", CheckStatus::kFail, "", ts.error().message,
-                          "Give the admin login the right to read pg_tablespace."));
+    c.out.report.Add(CheckItem::Fail("tablespace", "", ts.error().message,
+                                     "Give the admin login the right to read pg_tablespace."));
   }
   int needed = 1;  // the host's slot when it is new, else the temporary copy slot
-  c.out.report.Add(Item("replication_slots",
-                        free_slots >= needed ? CheckStatus::kOk : CheckStatus::kFail,
-                        std::to_string(free_slots),
-                        fmt::format("the clone needs {} free replication slot(s)", needed),
-                        "Drop unused slots (pgreplica decommission), or raise "
-                        "max_replication_slots on the primary."));
+  c.out.report.Add(
+      CheckItem::OkOrFail(free_slots >= needed, "replication_slots", std::to_string(free_slots),
+                          fmt::format("the clone needs {} free replication slot(s)", needed),
+                          "Drop unused slots (pgreplica decommission), or raise "
+                          "max_replication_slots on the primary."));
   c.catalog = std::move(*conn);
 }
 
@@ -237,62 +229,80 @@ void CheckOldTablespaces(Context& c) {
                       TablespacesOfOtherServers(c.in.layout.data.real), c.in.layout, c.out.report);
 }
 
-// The data directory: its layout (link, mount point, owner) and what is in it.
-void CheckLocalDirectory(Context& c) {
-  const auto& cfg = c.in.config;
-  auto& plan = c.out.plan;
+// Refusals of the data directory's path, before its contents are read: a mount point cannot be
+// swapped, and pg_ctl and pg_verifybackup hand the path to /bin/sh inside double quotes. False
+// when one was reported.
+bool DataDirectoryPathUsable(Context& c) {
   const Location& d = c.in.layout.data;
   if (d.mount_point) {
-    c.out.report.Add(Item(
-        "data_directory", CheckStatus::kFail, d.real,
+    c.out.report.Add(CheckItem::Fail(
+        "data_directory", d.real,
         "is the root of a mounted filesystem; the swap renames the data directory, which cannot "
         "be done to a mount point",
         fmt::format("Make the data directory a subdirectory of the mounted filesystem (for "
                     "example {}/data, as PostgreSQL recommends), or mount the filesystem on the "
                     "parent directory. See \"Layouts\" in docs/clone.md.",
                     d.real)));
-    return;
+    return false;
   }
-  // pg_ctl and pg_verifybackup hand the data directory to /bin/sh inside double quotes.
   for (const std::string& path : {d.configured, d.real}) {
     if (path.find_first_of("\"$`\\\n\r") != std::string::npos) {
-      c.out.report.Add(Item(
-          "data_directory", CheckStatus::kFail, path,
+      c.out.report.Add(CheckItem::Fail(
+          "data_directory", path,
           "contains a character (\", $, `, \\ or a line break) that pg_ctl and pg_verifybackup "
           "would pass through the shell",
           "Rename the directory (or the link's target) to a path without those characters."));
-      return;
+      return false;
     }
   }
+  return true;
+}
+
+// Reads what is in the data directory into facts.local; a data directory (or a link's target)
+// must belong to the OS user. False when a failure was reported.
+bool InspectLocalData(Context& c, const std::string& shown) {
+  const Location& d = c.in.layout.data;
   auto state = InspectDataDir(d);
   if (!state) {
-    c.out.report.Add(Item("data_directory", CheckStatus::kFail, d.real, state.error().message,
-                          state.error().hint));
-    return;
+    c.out.report.Add(
+        CheckItem::Fail("data_directory", d.real, state.error().message, state.error().hint));
+    return false;
   }
   c.out.facts.local = *state;
   const auto& s = *state;
-  std::string shown = d.is_link() ? fmt::format("{} -> {}", d.configured, d.real) : d.real;
   if (s.exists && s.owner != c.in.os_user.uid && (d.is_link() || s.is_pgdata)) {
-    c.out.report.Add(Item("data_directory", CheckStatus::kFail, shown,
-                          fmt::format("belongs to {}, not to the PostgreSQL OS user \"{}\"",
-                                      UserLabel(s.owner), c.in.os_user.name),
-                          fmt::format("chown {} {} (if it really is this standby's data directory)",
-                                      c.in.os_user.name, d.real)));
-    return;
+    c.out.report.Add(
+        CheckItem::Fail("data_directory", shown,
+                        fmt::format("belongs to {}, not to the PostgreSQL OS user \"{}\"",
+                                    UserLabel(s.owner), c.in.os_user.name),
+                        fmt::format("chown {} {} (if it really is this standby's data directory)",
+                                    c.in.os_user.name, d.real)));
+    return false;
   }
+  return true;
+}
+
+// The local service (plan.service) and whether a server runs in the data directory: its
+// postmaster.pid, or what the service reports when it can be asked; where the two disagree, it
+// is reported. nullopt when the service cannot be built (reported).
+std::optional<bool> LocalServerRuns(Context& c) {
+  const auto& cfg = c.in.config;
+  auto& plan = c.out.plan;
+  const Location& d = c.in.layout.data;
+  const DataDirState& s = c.out.facts.local;
   ServiceContext sc{plan.bindir.empty() ? cfg.local.bindir : plan.bindir, d.configured,
                     c.in.os_user, cfg.local.port, cfg.clone.confirm_timeout};
   auto service = MakeService(cfg.local.service, sc);
   if (!service) {
-    c.out.report.Add(Item("service", CheckStatus::kFail, cfg.local.service.type,
-                          service.error().message, service.error().hint));
-    return;
+    c.out.report.Add(CheckItem::Fail("service", cfg.local.service.type, service.error().message,
+                                     service.error().hint));
+    return std::nullopt;
   }
   plan.service = (*service)->Describe();
   if (auto fits = CheckServiceFits(cfg.local.service, d.real); !fits) {
-    c.out.report.Add(Item("service", CheckStatus::kFail, cfg.local.service.type,
-                          fits.error().message + ". " + fits.error().detail, fits.error().hint));
+    c.out.report.Add(CheckItem::Fail("service", cfg.local.service.type,
+                                     fits.error().message + ". " + fits.error().detail,
+                                     fits.error().hint));
   }
   bool running = s.postmaster_pid != 0;
   if (s.is_pgdata && !plan.bindir.empty()) {
@@ -300,93 +310,121 @@ void CheckLocalDirectory(Context& c) {
     if (r && !*r && s.postmaster_pid != 0) {
       // The swap stops the old server through the service; one it does not know would keep
       // running while its directory is moved away.
-      c.out.report.Add(
-          Item("service", CheckStatus::kFail, plan.service,
-               fmt::format("a server runs in the data directory (pid {}), but the service ({}) "
-                           "reports it stopped; the swap could not stop it",
-                           s.postmaster_pid, plan.service),
-               "Set local.service to what started this server, or stop it and start it that way."));
+      c.out.report.Add(CheckItem::Fail(
+          "service", plan.service,
+          fmt::format("a server runs in the data directory (pid {}), but the service ({}) "
+                      "reports it stopped; the swap could not stop it",
+                      s.postmaster_pid, plan.service),
+          "Set local.service to what started this server, or stop it and start it that way."));
     } else if (r && *r && s.postmaster_pid == 0) {
-      c.out.report.Add(Item("service", CheckStatus::kWarning, plan.service,
-                            fmt::format("the service ({}) reports a running server, but none "
-                                        "runs in the data directory; it may control another one",
-                                        plan.service)));
+      c.out.report.Add(
+          CheckItem::Warn("service", plan.service,
+                          fmt::format("the service ({}) reports a running server, but none "
+                                      "runs in the data directory; it may control another one",
+                                      plan.service)));
     } else if (r) {
       running = *r;
     }
   }
-  c.out.facts.local_running = running && s.is_pgdata;
-  plan.replace_existing = s.exists;
-  plan.stop_running = c.out.facts.local_running;
-  plan.old_directory = d.SiblingPath(std::string(kOldInfix) + c.in.layout.stamp);
+  return running;
+}
+
+// A running server that is not a standby: the primary itself is refused always; a promoted
+// standby of this primary, or another primary, only without --force.
+void JudgeRunningPrimary(Context& c, const std::string& shown) {
+  const DataDirState& s = c.out.facts.local;
+  const std::string& old_directory = c.out.plan.old_directory;
+  bool same_system =
+      s.system_identifier && std::to_string(*s.system_identifier) == c.out.facts.system_identifier;
+  // The same system identifier is the primary itself, or a standby of it that was promoted.
+  // Only the primary's own data directory on this host is the former; without the admin login
+  // that cannot be told, and the primary is never risked.
+  bool promoted_copy = same_system && !c.primary_data_directory.empty() &&
+                       !(IsLocalHost(c.in.config.primary.host) &&
+                         NormalPath(c.primary_data_directory) == c.in.layout.data.real);
+  if (same_system && !promoted_copy) {
+    c.out.report.Add(CheckItem::Fail(
+        "data_directory", shown,
+        c.primary_data_directory.empty()
+            ? "is the primary itself, or a standby of it that was promoted (same system "
+              "identifier, running, not in recovery); without the admin login this cannot be "
+              "told apart"
+            : "is the primary itself (same system identifier and data directory, running, not "
+              "in recovery)",
+        c.primary_data_directory.empty()
+            ? "Give pgreplica the admin login (primary.admin_user, primary.admin_passfile), or "
+              "stop the promoted server yourself and run again."
+            : "Run clone on the standby host, with local.data_directory set to the standby's "
+              "data."));
+  } else if (promoted_copy) {
+    c.out.report.Add(CheckItem::Of(
+        c.in.force ? CheckStatus::kWarning : CheckStatus::kFail, "data_directory", shown,
+        fmt::format("is a standby of this primary that was promoted (same system identifier, "
+                    "not in recovery); the clone would stop it and move its data to {}",
+                    old_directory),
+        c.in.force ? ""
+                   : "If it is to be a standby again, run again with --force (its changes since "
+                     "the promotion are kept only in the old copy)."));
+  } else {
+    c.out.report.Add(CheckItem::Of(
+        c.in.force ? CheckStatus::kWarning : CheckStatus::kFail, "data_directory", shown,
+        fmt::format("is a running primary (PostgreSQL {}); the clone would stop it and move its "
+                    "data to {}",
+                    s.major, old_directory),
+        c.in.force ? "" : "If this server really is to become a standby, run again with --force."));
+  }
+}
+
+// What the data directory holds, and what the clone does with it.
+void JudgeDataDirectoryContents(Context& c, const std::string& shown) {
+  const Location& d = c.in.layout.data;
+  const DataDirState& s = c.out.facts.local;
+  const bool running = c.out.facts.local_running;
   std::string link_note =
       d.is_link() ? fmt::format(" (\"{}\" is a link to it and stays one)", d.configured) : "";
   if (!s.exists || s.empty) {
-    c.out.report.Add(Item("data_directory", CheckStatus::kOk, shown,
-                          (s.exists ? "empty: the new standby goes here"
-                                    : "does not exist yet: the new standby goes here") +
-                              link_note));
+    c.out.report.Add(CheckItem::Ok("data_directory", shown,
+                                   (s.exists ? "empty: the new standby goes here"
+                                             : "does not exist yet: the new standby goes here") +
+                                       link_note));
   } else if (!s.is_pgdata) {
-    c.out.report.Add(
-        Item("data_directory", CheckStatus::kFail, shown,
-             "is not empty and is not a PostgreSQL data directory",
-             "Point local.data_directory at the standby's data directory, or empty it."));
-  } else if (!s.is_standby && c.out.facts.local_running) {
-    bool same_system = s.system_identifier &&
-                       std::to_string(*s.system_identifier) == c.out.facts.system_identifier;
-    // The same system identifier is the primary itself, or a standby of it that was promoted.
-    // Only the primary's own data directory on this host is the former; without the admin login
-    // that cannot be told, and the primary is never risked.
-    bool promoted_copy =
-        same_system && !c.primary_data_directory.empty() &&
-        !(IsLocalHost(cfg.primary.host) && NormalPath(c.primary_data_directory) == d.real);
-    if (same_system && !promoted_copy) {
-      c.out.report.Add(Item(
-          "data_directory", CheckStatus::kFail, shown,
-          c.primary_data_directory.empty()
-              ? "is the primary itself, or a standby of it that was promoted (same system "
-                "identifier, running, not in recovery); without the admin login this cannot be "
-                "told apart"
-              : "is the primary itself (same system identifier and data directory, running, not "
-                "in recovery)",
-          c.primary_data_directory.empty()
-              ? "Give pgreplica the admin login (primary.admin_user, primary.admin_passfile), or "
-                "stop the promoted server yourself and run again."
-              : "Run clone on the standby host, with local.data_directory set to the standby's "
-                "data."));
-    } else if (promoted_copy) {
-      c.out.report.Add(Item(
-          "data_directory", c.in.force ? CheckStatus::kWarning : CheckStatus::kFail, shown,
-          fmt::format("is a standby of this primary that was promoted (same system identifier, "
-                      "not in recovery); the clone would stop it and move its data to {}",
-                      plan.old_directory),
-          c.in.force ? ""
-                     : "If it is to be a standby again, run again with --force (its changes since "
-                       "the promotion are kept only in the old copy)."));
-    } else {
-      c.out.report.Add(Item(
-          "data_directory", c.in.force ? CheckStatus::kWarning : CheckStatus::kFail, shown,
-          fmt::format("is a running primary (PostgreSQL {}); the clone would stop it and move its "
-                      "data to {}",
-                      s.major, plan.old_directory),
-          c.in.force ? ""
-                     : "If this server really is to become a standby, run again with --force."));
-    }
+    c.out.report.Add(CheckItem::Fail(
+        "data_directory", shown, "is not empty and is not a PostgreSQL data directory",
+        "Point local.data_directory at the standby's data directory, or empty it."));
+  } else if (!s.is_standby && running) {
+    JudgeRunningPrimary(c, shown);
   } else {
-    c.out.report.Add(Item(
-        "data_directory", CheckStatus::kOk, shown,
-        fmt::format("a {} {}; {} moved to {} at the swap{}",
-                    s.is_standby ? "standby" : "server without standby.signal",
-                    c.out.facts.local_running ? "that runs" : "that is stopped",
-                    c.out.facts.local_running ? "it keeps running during the copy and is" : "it is",
-                    plan.old_directory, link_note)));
+    c.out.report.Add(
+        CheckItem::Ok("data_directory", shown,
+                      fmt::format("a {} {}; {} moved to {} at the swap{}",
+                                  s.is_standby ? "standby" : "server without standby.signal",
+                                  running ? "that runs" : "that is stopped",
+                                  running ? "it keeps running during the copy and is" : "it is",
+                                  c.out.plan.old_directory, link_note)));
   }
+}
+
+// The data directory: its layout (link, mount point, owner) and what is in it.
+void CheckLocalDirectory(Context& c) {
+  auto& plan = c.out.plan;
+  const Location& d = c.in.layout.data;
+  if (!DataDirectoryPathUsable(c)) return;
+  std::string shown = d.is_link() ? fmt::format("{} -> {}", d.configured, d.real) : d.real;
+  if (!InspectLocalData(c, shown)) return;
+  auto running = LocalServerRuns(c);
+  if (!running) return;
+  const DataDirState& s = c.out.facts.local;
+  c.out.facts.local_running = *running && s.is_pgdata;
+  plan.replace_existing = s.exists;
+  plan.stop_running = c.out.facts.local_running;
+  plan.old_directory = d.SiblingPath(std::string(kOldInfix) + c.in.layout.stamp);
+  JudgeDataDirectoryContents(c, shown);
   auto leftover = d.parent.Stat(d.Sibling(kStagingSuffix));
   plan.remove_leftover_staging = leftover && *leftover;
   if (plan.remove_leftover_staging) {
     c.out.report.Add(
-        Item("staging", CheckStatus::kOk, plan.staging,
-             "a staging directory left by an interrupted run is removed before the copy"));
+        CheckItem::Ok("staging", plan.staging,
+                      "a staging directory left by an interrupted run is removed before the copy"));
   }
   CheckOldTablespaces(c);
 }
@@ -394,12 +432,11 @@ void CheckLocalDirectory(Context& c) {
 void CheckNotSelf(Context& c) {
   const auto& cfg = c.in.config;
   bool self = IsLocalHost(cfg.primary.host) && cfg.primary.port == cfg.local.port;
-  c.out.report.Add(
-      Item("not_self", self ? CheckStatus::kFail : CheckStatus::kOk,
-           fmt::format("{}:{}", cfg.primary.host, cfg.primary.port),
-           self ? "the primary's address is this host and the standby's own port"
-                : "the primary is not this standby's own address",
-           self ? "Set primary.host to the primary, or local.port to the standby's port." : ""));
+  c.out.report.Add(CheckItem::OkOrFail(
+      !self, "not_self", fmt::format("{}:{}", cfg.primary.host, cfg.primary.port),
+      self ? "the primary's address is this host and the standby's own port"
+           : "the primary is not this standby's own address",
+      "Set primary.host to the primary, or local.port to the standby's port."));
 }
 
 // clone.compress resolved for this primary: "auto" compresses on a primary of 15 or later that
@@ -410,9 +447,9 @@ void CheckCompression(Context& c) {
   auto choice = ChooseCompression(cfg.clone.compress, c.out.facts.primary_version,
                                   IsLocalHost(cfg.primary.host), c.out.facts.server_methods);
   if (!choice) {
-    c.out.report.Add(Item("compression", CheckStatus::kFail, cfg.clone.compress,
-                          choice.error().message + ": " + choice.error().detail,
-                          choice.error().hint));
+    c.out.report.Add(CheckItem::Fail("compression", cfg.clone.compress,
+                                     choice.error().message + ": " + choice.error().detail,
+                                     choice.error().hint));
     return;
   }
   const ServerMethods& m = c.out.facts.server_methods;
@@ -424,8 +461,8 @@ void CheckCompression(Context& c) {
   c.out.plan.verify = c.in.config.clone.verify;
   c.out.plan.compress = choice->compress;
   c.out.plan.compress_note = choice->note;
-  c.out.report.Add(Item("compression", CheckStatus::kOk,
-                        choice->compress.empty() ? "none" : choice->compress, choice->note));
+  c.out.report.Add(CheckItem::Ok(
+      "compression", choice->compress.empty() ? "none" : choice->compress, choice->note));
 }
 
 // The copy never streams through an existing slot of the host: that would
@@ -444,38 +481,37 @@ void CheckSlot(Context& c) {
   if (!c.out.facts.catalog_available) {
     use_copy_slot();
     plan.create_slot = true;  // created if missing; an existing one is left as it is
-    c.out.report.Add(Item("slot", CheckStatus::kWarning, c.in.slot,
-                          "whether the slot exists or is active elsewhere could not be checked"));
+    c.out.report.Add(CheckItem::Warn(
+        "slot", c.in.slot, "whether the slot exists or is active elsewhere could not be checked"));
     return;
   }
   if (s.exists && s.slot_type != "physical") {
-    c.out.report.Add(Item("slot", CheckStatus::kFail, c.in.slot,
-                          fmt::format("is a {} slot", s.slot_type),
-                          "Choose another slot name with --slot."));
+    c.out.report.Add(CheckItem::Fail("slot", c.in.slot, fmt::format("is a {} slot", s.slot_type),
+                                     "Choose another slot name with --slot."));
   } else if (s.active && !ours && !c.in.leftovers.empty()) {
     use_copy_slot();
-    c.out.report.Add(Item(
-        "slot", CheckStatus::kWarning, c.in.slot,
+    c.out.report.Add(CheckItem::Warn(
+        "slot", c.in.slot,
         fmt::format("is active; a pg_basebackup left by an interrupted run (pid {}) may hold it, "
                     "and the clone ends that process before the copy",
                     c.in.leftovers.front())));
   } else if (s.active && !ours) {
-    c.out.report.Add(Item(
-        "slot", CheckStatus::kFail, c.in.slot,
+    c.out.report.Add(CheckItem::Fail(
+        "slot", c.in.slot,
         fmt::format("is active, held by another client (walsender pid {})", s.active_pid),
         "Decommission the replica that uses it (pgreplica decommission), or choose another name "
         "with --slot."));
   } else if (s.exists) {
     use_copy_slot();
-    c.out.report.Add(
-        Item("slot", CheckStatus::kOk, c.in.slot,
-             fmt::format("{}; it is left as it is until the swap, and the copy streams through the "
-                         "temporary slot \"{}\"",
-                         s.active ? "is held by the local standby" : "exists and is inactive",
-                         plan.copy_slot)));
+    c.out.report.Add(CheckItem::Ok(
+        "slot", c.in.slot,
+        fmt::format("{}; it is left as it is until the swap, and the copy streams through the "
+                    "temporary slot \"{}\"",
+                    s.active ? "is held by the local standby" : "exists and is inactive",
+                    plan.copy_slot)));
   } else {
-    c.out.report.Add(Item("slot", CheckStatus::kOk, c.in.slot,
-                          "does not exist: it is created with WAL reserved before the copy"));
+    c.out.report.Add(CheckItem::Ok(
+        "slot", c.in.slot, "does not exist: it is created with WAL reserved before the copy"));
   }
 }
 
@@ -508,14 +544,13 @@ void CheckSpace(Context& c) {
   for (const auto& n : needs) {
     auto free = FreeBytes(*n.dir);
     if (!free) {
-      c.out.report.Add(Item("disk_space", CheckStatus::kFail, n.dir->path(), free.error().message));
+      c.out.report.Add(CheckItem::Fail("disk_space", n.dir->path(), free.error().message));
       continue;
     }
     std::uint64_t need = n.bytes + n.bytes * static_cast<std::uint64_t>(margin) / 100;
     bool ok = *free >= need;
-    c.out.report.Add(Item(
-        "disk_space", ok ? CheckStatus::kOk : CheckStatus::kFail,
-        fmt::format("{} free, {} needed", HumanBytes(*free), HumanBytes(need)),
+    c.out.report.Add(CheckItem::OkOrFail(
+        ok, "disk_space", fmt::format("{} free, {} needed", HumanBytes(*free), HumanBytes(need)),
         fmt::format("the filesystem of {} must hold {} ({}) plus {}%", n.dir->path(),
                     HumanBytes(n.bytes), n.what, margin),
         ok ? "" : fmt::format("Free space in {}, or remove old copies (*.old-*).", n.dir->path())));
@@ -531,10 +566,10 @@ void CheckServiceLog(Context& c) {
   c.out.plan.log_file = log;
   auto can = proc::UserCanWrite(c.in.os_user, log);
   if (!can) {
-    c.out.report.Add(Item("server_log", CheckStatus::kWarning, log, can.error().message));
+    c.out.report.Add(CheckItem::Warn("server_log", log, can.error().message));
   } else if (!*can) {
-    c.out.report.Add(Item(
-        "server_log", CheckStatus::kFail, log,
+    c.out.report.Add(CheckItem::Fail(
+        "server_log", log,
         fmt::format("the OS user \"{}\" cannot write the server log, so pg_ctl could not start "
                     "the new standby",
                     c.in.os_user.name),
@@ -543,8 +578,8 @@ void CheckServiceLog(Context& c) {
                     c.in.os_user.name, log)));
   } else {
     c.out.report.Add(
-        Item("server_log", CheckStatus::kOk, log,
-             fmt::format("pg_ctl can write the server log as \"{}\"", c.in.os_user.name)));
+        CheckItem::Ok("server_log", log,
+                      fmt::format("pg_ctl can write the server log as \"{}\"", c.in.os_user.name)));
   }
 }
 
@@ -557,23 +592,25 @@ void CheckLeftovers(Context& c) {
     return out;
   };
   if (!c.in.ended_leftovers.empty()) {
-    c.out.report.Add(Item("leftover_copy", CheckStatus::kOk, list(c.in.ended_leftovers),
-                          "ended pg_basebackup processes left by an interrupted run"));
+    c.out.report.Add(CheckItem::Ok("leftover_copy", list(c.in.ended_leftovers),
+                                   "ended pg_basebackup processes left by an interrupted run"));
   }
   if (c.in.dry_run && !c.in.recovered.empty()) {
-    c.out.report.Add(Item("interrupted_swap", CheckStatus::kWarning, "",
-                          "the checks below see the directories as the interrupted swap left "
-                          "them; a real run puts them back first"));
+    c.out.report.Add(
+        CheckItem::Warn("interrupted_swap", "",
+                        "the checks below see the directories as the interrupted swap left "
+                        "them; a real run puts them back first"));
   }
   for (const auto& r : c.in.recovered) {
-    c.out.report.Add(
-        Item("interrupted_swap", c.in.dry_run ? CheckStatus::kWarning : CheckStatus::kOk, "", r));
+    c.out.report.Add(CheckItem::Of(c.in.dry_run ? CheckStatus::kWarning : CheckStatus::kOk,
+                                   "interrupted_swap", "", r));
   }
   c.out.plan.leftover_pids = c.in.leftovers;
   if (!c.in.leftovers.empty()) {
-    c.out.report.Add(Item("leftover_copy", CheckStatus::kWarning, list(c.in.leftovers),
-                          "pg_basebackup processes left by an interrupted run still copy into "
-                          "staging; the clone ends them before it copies"));
+    c.out.report.Add(
+        CheckItem::Warn("leftover_copy", list(c.in.leftovers),
+                        "pg_basebackup processes left by an interrupted run still copy into "
+                        "staging; the clone ends them before it copies"));
   }
 }
 
@@ -581,16 +618,16 @@ void CheckTablespaces(Context& c) {
   auto mapping = ParseTablespaceMapping(c.in.config.local.tablespace_mapping);
   if (!mapping) {
     c.out.report.Add(
-        Item("tablespace", CheckStatus::kFail, "", mapping.error().message, mapping.error().hint));
+        CheckItem::Fail("tablespace", "", mapping.error().message, mapping.error().hint));
     return;
   }
   if (!c.primary_tablespaces) {
     if (!mapping->empty() || !c.in.layout.old_tablespaces.empty()) {
-      c.out.report.Add(
-          Item("tablespace", CheckStatus::kWarning, "",
-               "the primary's tablespaces could not be listed (no admin login), so they are not "
-               "mapped: pg_basebackup would write them to the primary's paths",
-               "Give pgreplica an admin login (primary.admin_user, primary.admin_passfile)."));
+      c.out.report.Add(CheckItem::Warn(
+          "tablespace", "",
+          "the primary's tablespaces could not be listed (no admin login), so they are not "
+          "mapped: pg_basebackup would write them to the primary's paths",
+          "Give pgreplica an admin login (primary.admin_user, primary.admin_passfile)."));
     }
     return;
   }
@@ -689,7 +726,7 @@ PreflightResult RunPreflight(PreflightInputs& in) {
   Context c{in, out, std::nullopt, std::nullopt, std::nullopt};
   CheckLeftovers(c);
   CheckPasswordFile(c);
-  CheckPrimary(c);
+  CheckPrimaryOverReplication(c);
   CheckLocalPrograms(c);
   CheckNotSelf(c);
   if (c.replication) CheckCatalog(c);

@@ -1,7 +1,9 @@
 #pragma once
-// Clone step 2: everything is checked before anything is touched, and every
-// check is reported (not only the first failure). The outcome is a report
-// and, when it passed, the plan the clone will follow.
+// Clone step 2 (after the lock): everything is checked before anything is
+// touched, and every check is reported (not only the first failure; a check
+// that cannot go on, such as one without a replication connection, reports
+// why and the later checks that need it are left out). The outcome is a
+// report and, when it passed, the plan the clone will follow.
 
 #include <cstdint>
 #include <optional>
@@ -74,6 +76,9 @@ struct PreflightInputs {
   const conf::Config& config;
   proc::OsUser os_user;
   std::string slot;  // resolved slot name
+  // --force: a running server that is not a standby (another primary, or a promoted standby
+  // of this primary) in the data directory is a warning instead of a failure. The primary
+  // itself is refused always.
   bool force = false;
   // The local directories; the preflight fills in the tablespaces (the primary's, and those of
   // the existing data directory).
@@ -94,7 +99,9 @@ BasebackupSpec BasebackupSpecFor(const conf::Config& config, const ClonePlan& pl
 // created, locked or changed.
 PreflightResult RunPreflight(PreflightInputs& in);
 
-// The local host's addresses for "the primary is this host" checks.
+// Whether `host` is this host, for "the primary is this host" checks: empty or a socket
+// directory, localhost, a loopback address, this host's name, or a name or address that
+// resolves (as libpq would look it up) to one of this host's addresses.
 bool IsLocalHost(const std::string& host);
 
 }  // namespace pgreplica::replica

@@ -43,9 +43,12 @@ void JudgeOldTablespaces(const DataDirState& local, const proc::OsUser& user,
 
 // Resolves where each of the primary's tablespaces goes on this host (`mapping`, else the
 // primary's location) into layout.tablespaces and reports each: the location must be free,
-// empty, or the existing standby's own tablespace; not inside the data directory, not a mount
-// point, not shared with another tablespace. Mapping entries no tablespace uses are warned
-// about. `plan` receives one JSON object per tablespace. Nothing is changed.
+// empty, or the existing standby's own tablespace; it must not overlap the data directory or
+// another tablespace's directory, nor lie in a copy beside the data directory (<name>.old-*,
+// staging and the like), and the swap must be able to move it (WhyUnmovable: the OS user's,
+// not a mount point). A location the primary reports is resolved as the primary's choice, not
+// root's (Origin). Mapping entries no tablespace uses are warned about. `plan` receives one
+// JSON object per tablespace (in-place ones included). Nothing is changed.
 void JudgeNewTablespaces(const std::vector<PrimaryTablespace>& primary,
                          const std::map<std::string, std::string>& mapping,
                          const proc::OsUser& user, LocalLayout& layout, CheckReport& report,

@@ -57,6 +57,69 @@ std::string RandomSuffix() {
   return fmt::format("{:08x}", rd());
 }
 
+// The walk of Dir::Open: the directory reached so far, its status and its real path.
+struct Walk {
+  UniqueFd cur;
+  struct stat cur_st {};
+  std::vector<std::string> real;
+};
+
+// Opens "/" as the start of a walk (again, after an absolute link target).
+Status WalkFromRoot(Walk& w) {
+  w.cur = UniqueFd(open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!w.cur.valid() || fstat(w.cur.get(), &w.cur_st) != 0)
+    return std::unexpected(PathError(errno, "/", "open directory"));
+  w.real.clear();
+  return {};
+}
+
+// "..": the parent of the real path walked so far (not empty), walked again from "/". Not
+// openat(cur, ".."): another user who owns a directory on the way could have moved it
+// elsewhere since it was opened, and ".." would then lead into the directory of their choice.
+Status WalkUp(Walk& w) {
+  w.real.pop_back();
+  UniqueFd up(open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!up.valid()) return std::unexpected(PathError(errno, "/", "open directory"));
+  std::string walked;
+  for (const auto& r : w.real) {
+    walked += "/" + r;
+    UniqueFd next(openat(up.get(), r.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!next.valid()) return std::unexpected(PathError(errno, walked, "open directory"));
+    up = std::move(next);
+  }
+  if (fstat(up.get(), &w.cur_st) != 0)
+    return std::unexpected(PathError(errno, Join(w.real), "stat"));
+  w.cur = std::move(up);
+  return {};
+}
+
+// The symbolic link `c` (lstat `st`, path `here`) in the directory walked so far: followed only
+// where LinkIsTrusted allows, and at most kMaxLinks times in all (`links`). Its target's
+// components go onto `todo`; an absolute target starts the walk again at "/".
+Status FollowLink(Walk& w, const std::string& path, const std::string& c, const std::string& here,
+                  const struct stat& st, int& links, std::vector<std::string>& todo) {
+  if (!LinkIsTrusted(w.cur_st, st)) {
+    return Fail(
+        ErrorKind::kInsecureFile,
+        fmt::format("could not open directory \"{}\": \"{}\" is a symbolic link in a "
+                    "directory that {} can write",
+                    path, here, UserLabel(w.cur_st.st_uid != 0 ? w.cur_st.st_uid : st.st_uid)),
+        "Running as root, pgreplica does not follow symbolic links that another user "
+        "could have planted or replaced.",
+        "Configure the real path (without that link), or move the link into a "
+        "directory that only root can write.");
+  }
+  if (++links > kMaxLinks) return std::unexpected(PathError(ELOOP, path, "open directory"));
+  std::string target(PATH_MAX, '\0');
+  ssize_t n = readlinkat(w.cur.get(), c.c_str(), target.data(), target.size());
+  if (n < 0) return std::unexpected(PathError(errno, here, "read symbolic link"));
+  target.resize(static_cast<size_t>(n));
+  auto parts = Components(target);
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) todo.push_back(*it);
+  if (!target.empty() && target[0] == '/') return WalkFromRoot(w);
+  return {};
+}
+
 }  // namespace
 
 UniqueFd::UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
@@ -112,11 +175,10 @@ std::string LexicalPath(const std::string& path) {
 Result<Dir> Dir::Open(const std::string& path) {
   if (path.empty() || path[0] != '/')
     return Fail(ErrorKind::kInternal, fmt::format("path \"{}\" is not absolute", path));
-  UniqueFd cur(open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!cur.valid()) return std::unexpected(PathError(errno, "/", "open directory"));
-  struct stat cur_st {};
-  if (fstat(cur.get(), &cur_st) != 0) return std::unexpected(PathError(errno, "/", "stat"));
-  std::vector<std::string> real;
+  Walk w;
+  w.cur = UniqueFd(open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!w.cur.valid()) return std::unexpected(PathError(errno, "/", "open directory"));
+  if (fstat(w.cur.get(), &w.cur_st) != 0) return std::unexpected(PathError(errno, "/", "stat"));
   std::vector<std::string> todo = Components(path);
   std::reverse(todo.begin(), todo.end());  // a stack: the next component is at the back
   int links = 0;
@@ -125,57 +187,20 @@ Result<Dir> Dir::Open(const std::string& path) {
     todo.pop_back();
     if (c == ".") continue;
     if (c == "..") {
-      if (real.empty()) continue;
-      // The parent of the real path walked so far, walked again from "/". Not openat(cur,
-      // ".."): another user who owns a directory on the way could have moved it elsewhere
-      // since it was opened, and ".." would then lead into the directory of their choice.
-      real.pop_back();
-      UniqueFd up(open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      if (!up.valid()) return std::unexpected(PathError(errno, "/", "open directory"));
-      std::string walked;
-      for (const auto& r : real) {
-        walked += "/" + r;
-        UniqueFd next(openat(up.get(), r.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-        if (!next.valid()) return std::unexpected(PathError(errno, walked, "open directory"));
-        up = std::move(next);
-      }
-      if (fstat(up.get(), &cur_st) != 0)
-        return std::unexpected(PathError(errno, Join(real), "stat"));
-      cur = std::move(up);
+      if (w.real.empty()) continue;
+      if (auto ok = WalkUp(w); !ok) return std::unexpected(ok.error());
       continue;
     }
     struct stat st {};
-    const std::string here = real.empty() ? "/" + c : Join(real) + "/" + c;
-    if (fstatat(cur.get(), c.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    const std::string here = w.real.empty() ? "/" + c : Join(w.real) + "/" + c;
+    if (fstatat(w.cur.get(), c.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       Error e = PathError(errno, path, "open directory");
       if (errno == ENOENT) e.detail = fmt::format("\"{}\" does not exist.", here);
       return std::unexpected(e);
     }
     if (S_ISLNK(st.st_mode)) {
-      if (!LinkIsTrusted(cur_st, st)) {
-        return Fail(
-            ErrorKind::kInsecureFile,
-            fmt::format("could not open directory \"{}\": \"{}\" is a symbolic link in a "
-                        "directory that {} can write",
-                        path, here, UserLabel(cur_st.st_uid != 0 ? cur_st.st_uid : st.st_uid)),
-            "Running as root, pgreplica does not follow symbolic links that another user "
-            "could have planted or replaced.",
-            "Configure the real path (without that link), or move the link into a "
-            "directory that only root can write.");
-      }
-      if (++links > kMaxLinks) return std::unexpected(PathError(ELOOP, path, "open directory"));
-      std::string target(PATH_MAX, '\0');
-      ssize_t n = readlinkat(cur.get(), c.c_str(), target.data(), target.size());
-      if (n < 0) return std::unexpected(PathError(errno, here, "read symbolic link"));
-      target.resize(static_cast<size_t>(n));
-      auto parts = Components(target);
-      for (auto it = parts.rbegin(); it != parts.rend(); ++it) todo.push_back(*it);
-      if (!target.empty() && target[0] == '/') {
-        cur = UniqueFd(open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-        if (!cur.valid() || fstat(cur.get(), &cur_st) != 0)
-          return std::unexpected(PathError(errno, "/", "open directory"));
-        real.clear();
-      }
+      if (auto ok = FollowLink(w, path, c, here, st, links, todo); !ok)
+        return std::unexpected(ok.error());
       continue;
     }
     if (!S_ISDIR(st.st_mode)) {
@@ -183,13 +208,13 @@ Result<Dir> Dir::Open(const std::string& path) {
       e.detail = fmt::format("\"{}\" is not a directory.", here);
       return std::unexpected(e);
     }
-    UniqueFd next(openat(cur.get(), c.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!next.valid() || fstat(next.get(), &cur_st) != 0)
+    UniqueFd next(openat(w.cur.get(), c.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!next.valid() || fstat(next.get(), &w.cur_st) != 0)
       return std::unexpected(PathError(errno, here, "open directory"));
-    real.push_back(std::move(c));
-    cur = std::move(next);
+    w.real.push_back(std::move(c));
+    w.cur = std::move(next);
   }
-  return Dir(std::move(cur), Join(real), cur_st);
+  return Dir(std::move(w.cur), Join(w.real), w.cur_st);
 }
 
 Result<std::string> ReadFileByTrustedPath(const std::string& path, size_t max_bytes) {

@@ -1,8 +1,41 @@
 #include "common/report.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace pgreplica {
+
+CheckItem CheckItem::Of(CheckStatus status, std::string name, std::string value,
+                        std::string message, std::string fix) {
+  if (status == CheckStatus::kOk) fix.clear();
+  return {std::move(name), status, std::move(value), std::move(message), std::move(fix)};
+}
+
+CheckItem CheckItem::Ok(std::string name, std::string value, std::string message) {
+  return Of(CheckStatus::kOk, std::move(name), std::move(value), std::move(message));
+}
+
+CheckItem CheckItem::Warn(std::string name, std::string value, std::string message,
+                          std::string fix) {
+  return Of(CheckStatus::kWarning, std::move(name), std::move(value), std::move(message),
+            std::move(fix));
+}
+
+CheckItem CheckItem::Fail(std::string name, std::string value, std::string message,
+                          std::string fix) {
+  return Of(CheckStatus::kFail, std::move(name), std::move(value), std::move(message),
+            std::move(fix));
+}
+
+CheckItem CheckItem::Skip(std::string name, std::string value, std::string message) {
+  return Of(CheckStatus::kSkipped, std::move(name), std::move(value), std::move(message));
+}
+
+CheckItem CheckItem::OkOrFail(bool ok, std::string name, std::string value, std::string message,
+                              std::string fix) {
+  return Of(ok ? CheckStatus::kOk : CheckStatus::kFail, std::move(name), std::move(value),
+            std::move(message), std::move(fix));
+}
 
 bool CheckReport::ok() const { return Count(CheckStatus::kFail) == 0; }
 

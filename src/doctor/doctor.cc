@@ -25,19 +25,41 @@ namespace pgreplica::replica {
 
 namespace {
 
+// A standby's data directory runs only with server programs of its own major version.
+void CheckDataDirectoryVersion(const conf::Config& config, const std::string& bindir,
+                               int server_major, CheckReport& r) {
+  if (config.local.data_directory.empty()) return;
+  auto text = ReadFileByTrustedPath(config.local.data_directory + "/PG_VERSION", 64);
+  int data_major = 0;
+  if (text) {
+    std::string_view v(*text);
+    while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.remove_suffix(1);
+    data_major = ParseInt(v).value_or(0);
+  }
+  if (data_major > 0 && data_major != server_major) {
+    r.Add(CheckItem::Fail(
+        "program_versions", fmt::format("{}/PG_VERSION", config.local.data_directory),
+        fmt::format("the data directory is PostgreSQL {}, the server programs in {} are "
+                    "PostgreSQL {}",
+                    data_major, bindir, server_major),
+        fmt::format("Set local.bindir to the programs of PostgreSQL {} (the primary's "
+                    "major version; clone's preflight checks it against the primary).",
+                    data_major)));
+  }
+}
+
 void CheckPrograms(const conf::Config& config, CheckReport& r) {
   auto bindir = pg::ChooseBindir(config.local.bindir, std::nullopt);
   if (!bindir) {
-    r.Add({"bindir", CheckStatus::kFail, "", bindir.error().message, bindir.error().hint});
+    r.Add(CheckItem::Fail("bindir", "", bindir.error().message, bindir.error().hint));
     return;
   }
-  r.Add({"bindir", CheckStatus::kOk, *bindir, "PostgreSQL programs are taken from this directory",
-         ""});
+  r.Add(CheckItem::Ok("bindir", *bindir, "PostgreSQL programs are taken from this directory"));
   const std::string& client_bindir =
       config.local.client_bindir.empty() ? *bindir : config.local.client_bindir;
   if (client_bindir != *bindir) {
-    r.Add({"client_bindir", CheckStatus::kOk, client_bindir,
-           "pg_basebackup and pg_verifybackup are taken from this directory", ""});
+    r.Add(CheckItem::Ok("client_bindir", client_bindir,
+                        "pg_basebackup and pg_verifybackup are taken from this directory"));
   }
   // The version rule of pg/binaries.h, without a primary: the server programs agree with each
   // other, and the client programs are not older than they are.
@@ -53,59 +75,42 @@ void CheckPrograms(const conf::Config& config, CheckReport& r) {
     const std::string& dir = server ? *bindir : client_bindir;
     pg::Program p = pg::InspectProgram(dir, name);
     if (p.path.empty()) {
-      r.Add({name, CheckStatus::kFail, "missing", fmt::format("{} is not in {}", name, dir),
-             server ? "Install the PostgreSQL server package, or set local.bindir."
-                    : "Install the PostgreSQL client programs, or set local.client_bindir."});
+      r.Add(CheckItem::Fail(
+          name, "missing", fmt::format("{} is not in {}", name, dir),
+          server ? "Install the PostgreSQL server package, or set local.bindir."
+                 : "Install the PostgreSQL client programs, or set local.client_bindir."));
     } else if (p.major == 0) {
-      r.Add({name, CheckStatus::kFail, p.path, "it does not report a PostgreSQL version",
-             "Check that this is a PostgreSQL program."});
+      r.Add(CheckItem::Fail(name, p.path, "it does not report a PostgreSQL version",
+                            "Check that this is a PostgreSQL program."));
     } else {
       if (server)
         server_majors.insert(p.major);
       else
         clients.push_back(p);
-      r.Add({name, CheckStatus::kOk, p.version_text, fmt::format("found at {}", p.path), ""});
+      r.Add(CheckItem::Ok(name, p.version_text, fmt::format("found at {}", p.path)));
     }
   }
   if (server_majors.size() > 1) {
-    r.Add({"program_versions", CheckStatus::kFail, "",
-           "the PostgreSQL server programs are of different major versions",
-           "Set local.bindir to one PostgreSQL installation."});
+    r.Add(CheckItem::Fail("program_versions", "",
+                          "the PostgreSQL server programs are of different major versions",
+                          "Set local.bindir to one PostgreSQL installation."));
   } else if (server_majors.size() == 1) {
     const int server_major = *server_majors.begin();
     for (const auto& p : clients) {
       if (p.major < server_major) {
         // Doctor does not ask the primary: the rule is judged against the server programs.
-        r.Add({"program_versions", CheckStatus::kFail, p.version_text,
-               fmt::format("local {} is PostgreSQL {}, older than the server programs' "
-                           "PostgreSQL {} in {}",
-                           p.name, p.major, server_major, *bindir),
-               fmt::format("Install the client programs of PostgreSQL {} or newer and set "
-                           "local.client_bindir to their directory.",
-                           server_major)});
+        r.Add(CheckItem::Fail(
+            "program_versions", p.version_text,
+            fmt::format("local {} is PostgreSQL {}, older than the server programs' "
+                        "PostgreSQL {} in {}",
+                        p.name, p.major, server_major, *bindir),
+            fmt::format("Install the client programs of PostgreSQL {} or newer and set "
+                        "local.client_bindir to their directory.",
+                        server_major)));
         break;
       }
     }
-    // A standby's data directory runs only with server programs of its own major version.
-    if (!config.local.data_directory.empty()) {
-      auto text = ReadFileByTrustedPath(config.local.data_directory + "/PG_VERSION", 64);
-      int data_major = 0;
-      if (text) {
-        std::string_view v(*text);
-        while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.remove_suffix(1);
-        data_major = ParseInt(v).value_or(0);
-      }
-      if (data_major > 0 && data_major != server_major) {
-        r.Add({"program_versions", CheckStatus::kFail,
-               fmt::format("{}/PG_VERSION", config.local.data_directory),
-               fmt::format("the data directory is PostgreSQL {}, the server programs in {} are "
-                           "PostgreSQL {}",
-                           data_major, *bindir, server_major),
-               fmt::format("Set local.bindir to the programs of PostgreSQL {} (the primary's "
-                           "major version; clone's preflight checks it against the primary).",
-                           data_major)});
-      }
-    }
+    CheckDataDirectoryVersion(config, *bindir, server_major, r);
   }
 }
 
@@ -113,29 +118,29 @@ void CheckMode(CheckReport& r, const std::string& name, const std::string& path,
                const std::string& owner_name, mode_t want, bool required) {
   auto st = StatPath(path);
   if (!st || !*st) {
-    r.Add({name, required ? CheckStatus::kFail : CheckStatus::kWarning, path, "does not exist",
-           name == "pgpass_file" ? "Write it with \"pgreplica pgpass\"." : "Create it."});
+    r.Add(CheckItem::Of(
+        required ? CheckStatus::kFail : CheckStatus::kWarning, name, path, "does not exist",
+        name == "pgpass_file" ? "Write it with \"pgreplica pgpass\"." : "Create it."));
     return;
   }
   const struct stat& s = **st;
   mode_t mode = s.st_mode & 07777;
   if (S_ISLNK(s.st_mode)) {
-    r.Add({name, CheckStatus::kFail, path,
-           "is a symbolic link; pgreplica neither reads nor writes through it",
-           name == "pgpass_file"
-               ? fmt::format("rm {} && pgreplica pgpass (it writes a regular file)", path)
-               : fmt::format("Replace {} with the file it points to.", path)});
+    r.Add(CheckItem::Fail(
+        name, path, "is a symbolic link; pgreplica neither reads nor writes through it",
+        name == "pgpass_file"
+            ? fmt::format("rm {} && pgreplica pgpass (it writes a regular file)", path)
+            : fmt::format("Replace {} with the file it points to.", path)));
   } else if (s.st_uid != owner) {
-    r.Add({name, CheckStatus::kFail, path,
-           fmt::format("is owned by {}, not by \"{}\"", UserLabel(s.st_uid), owner_name),
-           fmt::format("chown {} {}", owner_name, path)});
+    r.Add(CheckItem::Fail(
+        name, path, fmt::format("is owned by {}, not by \"{}\"", UserLabel(s.st_uid), owner_name),
+        fmt::format("chown {} {}", owner_name, path)));
   } else if ((mode & ~want) != 0) {
-    r.Add({name, CheckStatus::kFail, path,
-           fmt::format("has mode {:04o}; at most {:04o} is allowed", mode, want),
-           fmt::format("chmod {:o} {}", want, path)});
+    r.Add(CheckItem::Fail(name, path,
+                          fmt::format("has mode {:04o}; at most {:04o} is allowed", mode, want),
+                          fmt::format("chmod {:o} {}", want, path)));
   } else {
-    r.Add({name, CheckStatus::kOk, path,
-           fmt::format("owned by \"{}\", mode {:04o}", owner_name, mode), ""});
+    r.Add(CheckItem::Ok(name, path, fmt::format("owned by \"{}\", mode {:04o}", owner_name, mode)));
   }
 }
 
@@ -146,49 +151,53 @@ void CheckDataDirectory(const conf::Config& config, const proc::OsUser& user, Ch
   auto loc =
       ResolveLocation(config.local.data_directory, {.configured = true, .os_user = user.uid});
   if (!loc) {
-    r.Add({"data_directory", CheckStatus::kFail, config.local.data_directory, loc.error().message,
-           loc.error().hint});
+    r.Add(CheckItem::Fail("data_directory", config.local.data_directory, loc.error().message,
+                          loc.error().hint));
     return;
   }
   if (auto file = JournalFile::Open(config.state_directory, loc->real, /*create=*/false)) {
     if (auto journal = file->Read(); journal && *journal) {
-      r.Add({"interrupted_swap", CheckStatus::kFail, file->path(),
-             fmt::format("a swap of this data directory was interrupted ({}); the old standby may "
-                         "be in \"{}{}{}\"",
-                         (*journal)->stamp, loc->real, kOldInfix, (*journal)->stamp),
-             "Run \"pgreplica clone\" (or \"pgreplica decommission --stop\"): either puts the old "
-             "standby back first."});
+      r.Add(CheckItem::Fail(
+          "interrupted_swap", file->path(),
+          fmt::format("a swap of this data directory was interrupted ({}); the old standby may "
+                      "be in \"{}{}{}\"",
+                      (*journal)->stamp, loc->real, kOldInfix, (*journal)->stamp),
+          "Run \"pgreplica clone\" (or \"pgreplica decommission --stop\"): either puts the old "
+          "standby back first."));
     }
   }
   if (auto st = loc->parent.Stat(loc->Sibling(kStagingSuffix)); st && *st) {
-    r.Add({"leftover_staging", CheckStatus::kWarning, loc->SiblingPath(kStagingSuffix),
-           "a staging directory left by an interrupted clone",
-           "The next clone (or decommission --stop) removes it."});
+    r.Add(CheckItem::Warn("leftover_staging", loc->SiblingPath(kStagingSuffix),
+                          "a staging directory left by an interrupted clone",
+                          "The next clone (or decommission --stop) removes it."));
   }
   if (auto pids = FindLeftoverCopies(loc->SiblingPath(kStagingSuffix), user.uid); !pids.empty()) {
-    r.Add({"leftover_copy", CheckStatus::kWarning, std::to_string(pids.front()),
-           "a pg_basebackup left by an interrupted clone still copies into staging and holds a "
-           "slot on the primary",
-           "The next clone (or decommission --stop) ends it."});
+    r.Add(CheckItem::Warn(
+        "leftover_copy", std::to_string(pids.front()),
+        "a pg_basebackup left by an interrupted clone still copies into staging and holds a "
+        "slot on the primary",
+        "The next clone (or decommission --stop) ends it."));
   }
   if (loc->mount_point) {
-    r.Add({"data_directory", CheckStatus::kFail, loc->real,
-           "is the root of a mounted filesystem, which a clone cannot swap",
-           fmt::format("Use a subdirectory of the mounted filesystem (for example {}/data). See "
-                       "\"Layouts\" in docs/clone.md.",
-                       loc->real)});
+    r.Add(CheckItem::Fail(
+        "data_directory", loc->real,
+        "is the root of a mounted filesystem, which a clone cannot swap",
+        fmt::format("Use a subdirectory of the mounted filesystem (for example {}/data). See "
+                    "\"Layouts\" in docs/clone.md.",
+                    loc->real)));
     return;
   }
   if (!loc->exists()) {
-    r.Add({"data_directory", CheckStatus::kWarning, loc->real,
-           fmt::format("does not exist yet; a clone creates it in {}", loc->parent.path()), ""});
+    r.Add(CheckItem::Warn(
+        "data_directory", loc->real,
+        fmt::format("does not exist yet; a clone creates it in {}", loc->parent.path())));
     return;
   }
   if (loc->is_link()) {
-    r.Add({"data_directory_link", CheckStatus::kOk, loc->configured,
-           fmt::format("is a symbolic link to {}; clones replace the target and keep the link",
-                       loc->real),
-           ""});
+    r.Add(CheckItem::Ok(
+        "data_directory_link", loc->configured,
+        fmt::format("is a symbolic link to {}; clones replace the target and keep the link",
+                    loc->real)));
   }
   CheckMode(r, "data_directory", loc->real, user.uid, user.name, 0750, false);
 }
@@ -211,12 +220,12 @@ void CheckPgpassEntry(const conf::Config& config, const std::string& path, Check
     if (end == std::string::npos) break;
     start = end + 1;
   }
-  r.Add({"pgpass_entry", found ? CheckStatus::kOk : CheckStatus::kFail,
-         fmt::format("{}:{}:replication:{}", config.primary.host, config.primary.port,
-                     config.replication.user),
-         found ? "the password file has an entry for the primary"
-               : "the password file has no entry for the primary",
-         found ? "" : "Run \"pgreplica pgpass\"."});
+  r.Add(CheckItem::OkOrFail(found, "pgpass_entry",
+                            fmt::format("{}:{}:replication:{}", config.primary.host,
+                                        config.primary.port, config.replication.user),
+                            found ? "the password file has an entry for the primary"
+                                  : "the password file has no entry for the primary",
+                            "Run \"pgreplica pgpass\"."));
 }
 
 // The service as clone's preflight judges it: the same trust check of custom commands
@@ -224,28 +233,30 @@ void CheckPgpassEntry(const conf::Config& config, const std::string& path, Check
 void CheckService(const conf::Config& config, CheckReport& r) {
   const conf::ServiceConfig& s = config.local.service;
   if (auto trusted = CheckCommandsTrusted(s); !trusted) {
-    r.Add({"service", CheckStatus::kFail, s.type,
-           trusted.error().message + ". " + trusted.error().detail, trusted.error().hint});
+    r.Add(CheckItem::Fail("service", s.type,
+                          trusted.error().message + ". " + trusted.error().detail,
+                          trusted.error().hint));
     return;
   }
   if (s.type == "custom" && !s.commands_writable_by.empty()) {
     // Not root now; clone and decommission run as root would refuse them.
-    r.Add({"service", CheckStatus::kWarning, s.type,
-           fmt::format("root would refuse to run the custom service commands of \"{}\": {}",
-                       s.commands_source, s.commands_writable_by),
-           s.commands_fix});
+    r.Add(CheckItem::Warn(
+        "service", s.type,
+        fmt::format("root would refuse to run the custom service commands of \"{}\": {}",
+                    s.commands_source, s.commands_writable_by),
+        s.commands_fix));
     return;
   }
   if (config.local.data_directory.empty()) return;
   auto fits = CheckServiceFits(s, config.local.data_directory);
-  r.Add({"service", fits ? CheckStatus::kOk : CheckStatus::kFail, s.type,
-         !fits ? fits.error().message + ". " + fits.error().detail
-         : s.type == "pg_ctl"
-             ? std::string("not a Debian cluster's data directory, so pg_ctl can start it")
-             : "started and stopped through " +
-                   (s.unit.empty() ? "the configured commands" : s.unit) +
-                   " (doctor does not try them)",
-         fits ? "" : fits.error().hint});
+  r.Add(CheckItem::OkOrFail(
+      fits.has_value(), "service", s.type,
+      !fits ? fits.error().message + ". " + fits.error().detail
+      : s.type == "pg_ctl"
+          ? std::string("not a Debian cluster's data directory, so pg_ctl can start it")
+          : "started and stopped through " + (s.unit.empty() ? "the configured commands" : s.unit) +
+                " (doctor does not try them)",
+      fits ? "" : fits.error().hint));
 }
 
 }  // namespace
@@ -253,37 +264,36 @@ void CheckService(const conf::Config& config, CheckReport& r) {
 CheckReport RunDoctor(const conf::Config& config, const std::optional<Error>& config_error) {
   CheckReport r;
   if (config_error) {
-    r.Add({"config", CheckStatus::kFail, "", config_error->message, config_error->hint});
+    r.Add(CheckItem::Fail("config", "", config_error->message, config_error->hint));
   } else {
-    r.Add({"config", CheckStatus::kOk, config.source, "the configuration is valid", ""});
+    r.Add(CheckItem::Ok("config", config.source, "the configuration is valid"));
     // The judgement status and check make: a standby's configuration names its primary.
     if (auto primary = RequirePrimary(config); !primary) {
-      r.Add({"primary", CheckStatus::kFail, "",
-             primary.error().message + ". " + primary.error().detail, primary.error().hint});
+      r.Add(CheckItem::Fail("primary", "", primary.error().message + ". " + primary.error().detail,
+                            primary.error().hint));
     } else {
-      r.Add({"primary", CheckStatus::kOk, config.primary.host,
-             fmt::format("the standby's primary is \"{}\" port {}", config.primary.host,
-                         config.primary.port),
-             ""});
+      r.Add(CheckItem::Ok("primary", config.primary.host,
+                          fmt::format("the standby's primary is \"{}\" port {}",
+                                      config.primary.host, config.primary.port)));
     }
   }
   CheckPrograms(config, r);
   auto user = proc::LookupUser(config.local.os_user);
   if (!user) {
-    r.Add({"os_user", CheckStatus::kFail, config.local.os_user, user.error().message,
-           user.error().hint});
+    r.Add(
+        CheckItem::Fail("os_user", config.local.os_user, user.error().message, user.error().hint));
     return r;
   }
-  r.Add({"os_user", CheckStatus::kOk, config.local.os_user,
-         fmt::format("uid {}, home {}", user->uid, user->home), ""});
+  r.Add(CheckItem::Ok("os_user", config.local.os_user,
+                      fmt::format("uid {}, home {}", user->uid, user->home)));
   auto can = proc::CanActAs(*user);
-  r.Add({"privileges", can ? CheckStatus::kOk : CheckStatus::kFail,
-         proc::RunningAsRoot() ? "root" : "",
-         can ? fmt::format("pgreplica can act as \"{}\"", user->name) : can.error().message,
-         can ? "" : can.error().hint});
+  r.Add(CheckItem::OkOrFail(
+      can.has_value(), "privileges", proc::RunningAsRoot() ? "root" : "",
+      can ? fmt::format("pgreplica can act as \"{}\"", user->name) : can.error().message,
+      can ? "" : can.error().hint));
   if (config.local.data_directory.empty()) {
-    r.Add({"data_directory", CheckStatus::kWarning, "", "local.data_directory is not set",
-           "Set it to the standby's data directory; clone needs it."});
+    r.Add(CheckItem::Warn("data_directory", "", "local.data_directory is not set",
+                          "Set it to the standby's data directory; clone needs it."));
   } else {
     CheckDataDirectory(config, *user, r);
   }
@@ -304,19 +314,18 @@ CheckReport RunDoctor(const conf::Config& config, const std::optional<Error>& co
     // The same privacy rule clone and decommission apply (local/state.h).
     auto priv = OpenStateDir(config.state_directory, "locks", /*create=*/false);
     if (!priv && priv.error().kind != ErrorKind::kNotFound) {
-      r.Add({"state_directory", CheckStatus::kFail, config.state_directory,
-             priv.error().message + ". " + priv.error().detail, priv.error().hint});
+      r.Add(CheckItem::Fail("state_directory", config.state_directory,
+                            priv.error().message + ". " + priv.error().detail, priv.error().hint));
       return r;
     }
   }
-  r.Add({"state_directory", writable ? CheckStatus::kOk : CheckStatus::kWarning,
-         config.state_directory,
-         writable ? "job records are written here"
-         : exists ? "is not writable by this user"
-                  : "does not exist yet",
-         writable
-             ? ""
-             : "It is created by the first clone run as root; or create it and make it writable."});
+  r.Add(CheckItem::Of(
+      writable ? CheckStatus::kOk : CheckStatus::kWarning, "state_directory",
+      config.state_directory,
+      writable ? "job records are written here"
+      : exists ? "is not writable by this user"
+               : "does not exist yet",
+      "It is created by the first clone run as root; or create it and make it writable."));
   return r;
 }
 

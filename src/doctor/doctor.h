@@ -9,9 +9,15 @@
 
 namespace pgreplica::replica {
 
-// Judges programs, OS user, data directory, password files and the state
-// directory. `config_error` is the error of loading the configuration, if
-// any (the defaults are then judged, and the error is the first item).
+// Judges the configuration (it names a primary), the programs and their
+// versions, the OS user and whether this process can act as it, the data
+// directory (layout, owner and mode, an interrupted swap, leftovers of a killed
+// clone), the service, the password files and the state directory. Changes
+// nothing and connects to no server (it runs the programs with --version).
+// `config_error` is the error of loading the configuration, if any (the
+// defaults are then judged, and the error is the first item). An OS user that
+// does not exist, or a state directory that is not private, ends the report
+// there.
 CheckReport RunDoctor(const conf::Config& config, const std::optional<Error>& config_error);
 
 }  // namespace pgreplica::replica

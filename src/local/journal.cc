@@ -100,17 +100,93 @@ Status JournalFile::Remove() const {
   return dir_.Sync();
 }
 
-Result<std::vector<std::string>> RecoverSwap(const SwapJournal& j, const proc::OsUser& os_user) {
+namespace {
+
+// What RecoverSwap has done so far, one sentence each, and the names the swap used.
+struct Recovery {
+  std::string old_sfx;     // .old-<stamp>
+  std::string failed_sfx;  // .failed-<stamp>
   std::vector<std::string> done;
+
+  // `e` as the error of the recovery, with what was done before it.
+  std::unexpected<Error> Failed(const Error& e) const {
+    Error out = e.Context("could not put back the interrupted swap");
+    std::string so_far;
+    for (const auto& d : done) so_far += " " + d + ".";
+    out.detail = "Done so far:" + (so_far.empty() ? std::string(" nothing.") : so_far);
+    out.hint = fmt::format("Put the directories named *{} back by hand.", old_sfx);
+    return std::unexpected(out);
+  }
+
+  // A copy already moved in, next to an old directory moved aside, goes to .failed-<stamp>.
+  Status SetAside(Place& p) {
+    if (!p.Has(p.name) || !p.Has(p.name + old_sfx)) return {};
+    if (auto ok = p.parent.Rename(p.name, p.name + failed_sfx); !ok) return ok;
+    done.push_back(fmt::format("moved the new copy \"{}\" to \"{}\"", p.real,
+                               p.parent.PathOf(p.name + failed_sfx)));
+    return p.parent.Sync();
+  }
+
+  // An old directory moved aside comes back, unless something is in its place.
+  Status PutBack(Place& p) {
+    if (!p.Has(p.name + old_sfx) || p.Has(p.name)) return {};
+    if (auto ok = p.parent.Rename(p.name + old_sfx, p.name); !ok) return ok;
+    done.push_back(fmt::format("put \"{}\" back", p.real));
+    return p.parent.Sync();
+  }
+};
+
+// Moves the new copies out of the way: the data directory's and its tablespaces' to
+// .failed-<stamp>, except tablespace copies moved in before the data directory was, which go
+// back to staging. `failed_ts` receives the tablespaces whose copy went to .failed-<stamp>.
+Status MoveNewCopiesOut(Recovery& r, Place& data, std::vector<Place>& ts,
+                        std::vector<std::string>& failed_ts) {
+  // Tablespace copies moved in before the data directory was: without their data directory
+  // they are no copy to study; they go back to staging, which the next run removes.
+  const bool data_moved_in = data.Has(data.name) && data.Has(data.name + r.old_sfx);
+  for (auto& p : ts) {
+    bool moved_in = p.Has(p.name) && p.Has(p.name + r.old_sfx);
+    if (moved_in && !data_moved_in && !p.Has(p.name + std::string(kStagingSuffix))) {
+      if (auto ok = p.parent.Rename(p.name, p.name + std::string(kStagingSuffix)); !ok) return ok;
+      r.done.push_back(fmt::format("moved the new tablespace copy \"{}\" back to staging", p.real));
+      continue;
+    }
+    if (auto ok = r.SetAside(p); !ok) return ok;
+    if (moved_in) failed_ts.push_back(p.real);
+  }
+  return r.SetAside(data);
+}
+
+// The old data directory's tablespace links as they were; the failed copy's pointed at its
+// own tablespaces (best effort), not at the old ones.
+Status RestoreLinks(const SwapJournal& j, const Recovery& r, const Place& data,
+                    const std::vector<std::string>& failed_ts, const Owner& owner) {
+  if (!j.old_links.empty() && data.Has(data.name)) {
+    auto dir = data.parent.OpenDir(data.name);
+    if (!dir) return std::unexpected(dir.error());
+    if (auto ok = Relink(*dir, j.old_links, owner); !ok) return ok;
+  }
+  if (!failed_ts.empty() && data.Has(data.name + r.failed_sfx)) {
+    std::vector<TablespaceLink> links;
+    for (const auto& t : j.new_tablespaces) {
+      if (std::ranges::find(failed_ts, t.target) != failed_ts.end())
+        links.push_back({t.oid, t.target + r.failed_sfx});
+    }
+    if (auto dir = data.parent.OpenDir(data.name + r.failed_sfx)) (void)Relink(*dir, links, owner);
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> RecoverSwap(const SwapJournal& j, const proc::OsUser& os_user) {
   if (int pid = RunningPostmaster(j.data_real); pid != 0) {
-    done.push_back(
+    return std::vector<std::string>{
         fmt::format("a server (pid {}) runs in \"{}\": the interrupted swap had "
                     "completed",
-                    pid, j.data_real));
-    return done;
+                    pid, j.data_real)};
   }
-  const std::string old_sfx = std::string(kOldInfix) + j.stamp;
-  const std::string failed_sfx = std::string(kFailedInfix) + j.stamp;
+  Recovery r{std::string(kOldInfix) + j.stamp, std::string(kFailedInfix) + j.stamp, {}};
   auto data = PlaceOf(j.data_real);
   if (!data) return std::unexpected(data.error());
   std::vector<Place> ts;
@@ -119,68 +195,19 @@ Result<std::vector<std::string>> RecoverSwap(const SwapJournal& j, const proc::O
     if (!p) return std::unexpected(p.error());
     ts.push_back(std::move(*p));
   }
-  auto fail = [&](const Error& e) {
-    Error out = e.Context("could not put back the interrupted swap");
-    std::string so_far;
-    for (const auto& d : done) so_far += " " + d + ".";
-    out.detail = "Done so far:" + (so_far.empty() ? std::string(" nothing.") : so_far);
-    out.hint = fmt::format("Put the directories named *{} back by hand.", old_sfx);
-    return std::unexpected(out);
-  };
-  // A copy already moved in, next to an old directory moved aside, goes to .failed-<stamp>.
   std::vector<std::string> failed_ts;
-  auto set_aside = [&](Place& p) -> Status {
-    if (!p.Has(p.name) || !p.Has(p.name + old_sfx)) return {};
-    if (auto ok = p.parent.Rename(p.name, p.name + failed_sfx); !ok) return ok;
-    done.push_back(fmt::format("moved the new copy \"{}\" to \"{}\"", p.real,
-                               p.parent.PathOf(p.name + failed_sfx)));
-    return p.parent.Sync();
-  };
-  // Tablespace copies moved in before the data directory was: without their data directory
-  // they are no copy to study; they go back to staging, which the next run removes.
-  const bool data_moved_in = data->Has(data->name) && data->Has(data->name + old_sfx);
-  for (auto& p : ts) {
-    bool moved_in = p.Has(p.name) && p.Has(p.name + old_sfx);
-    if (moved_in && !data_moved_in && !p.Has(p.name + std::string(kStagingSuffix))) {
-      if (auto ok = p.parent.Rename(p.name, p.name + std::string(kStagingSuffix)); !ok)
-        return fail(ok.error());
-      done.push_back(fmt::format("moved the new tablespace copy \"{}\" back to staging", p.real));
-      continue;
-    }
-    if (auto ok = set_aside(p); !ok) return fail(ok.error());
-    if (moved_in) failed_ts.push_back(p.real);
-  }
-  if (auto ok = set_aside(*data); !ok) return fail(ok.error());
+  if (auto ok = MoveNewCopiesOut(r, *data, ts, failed_ts); !ok) return r.Failed(ok.error());
   // The old directories come back.
-  auto put_back = [&](Place& p) -> Status {
-    if (!p.Has(p.name + old_sfx) || p.Has(p.name)) return {};
-    if (auto ok = p.parent.Rename(p.name + old_sfx, p.name); !ok) return ok;
-    done.push_back(fmt::format("put \"{}\" back", p.real));
-    return p.parent.Sync();
-  };
-  if (auto ok = put_back(*data); !ok) return fail(ok.error());
+  if (auto ok = r.PutBack(*data); !ok) return r.Failed(ok.error());
   for (auto& p : ts) {
-    if (auto ok = put_back(p); !ok) return fail(ok.error());
+    if (auto ok = r.PutBack(p); !ok) return r.Failed(ok.error());
   }
-  Owner owner{os_user.uid, os_user.gid};
-  if (!j.old_links.empty() && data->Has(data->name)) {
-    auto dir = data->parent.OpenDir(data->name);
-    if (!dir) return fail(dir.error());
-    if (auto ok = Relink(*dir, j.old_links, owner); !ok) return fail(ok.error());
-  }
-  // The failed copy's links point at its own tablespaces, not at the old ones.
-  if (!failed_ts.empty() && data->Has(data->name + failed_sfx)) {
-    std::vector<TablespaceLink> links;
-    for (const auto& t : j.new_tablespaces) {
-      if (std::ranges::find(failed_ts, t.target) != failed_ts.end())
-        links.push_back({t.oid, t.target + failed_sfx});
-    }
-    if (auto dir = data->parent.OpenDir(data->name + failed_sfx)) (void)Relink(*dir, links, owner);
-  }
+  if (auto ok = RestoreLinks(j, r, *data, failed_ts, Owner{os_user.uid, os_user.gid}); !ok)
+    return r.Failed(ok.error());
   if (data->Has(data->name))
-    done.push_back(
+    r.done.push_back(
         fmt::format("the old standby is back in \"{}\"; it was not started", j.data_real));
-  return done;
+  return r.done;
 }
 
 Result<std::vector<std::string>> RecoverInterruptedSwap(const std::string& state_directory,

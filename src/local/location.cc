@@ -22,14 +22,18 @@ bool IsMountPoint(const Dir& parent, std::string_view name, const struct stat& s
   return false;
 }
 
-Result<Location> ResolveLocation(const std::string& configured, const Origin& origin) {
-  if (configured.empty() || configured[0] != '/')
-    return Fail(ErrorKind::kConfigInvalid,
-                fmt::format("directory \"{}\" is not an absolute path", configured));
-  std::string lexical = LexicalPath(configured);
-  if (lexical == "/")
-    return Fail(ErrorKind::kConfigInvalid, "the root directory \"/\" cannot be a data directory",
-                "", "Set local.data_directory to the standby's own data directory.");
+namespace {
+
+// The entry a location names: the directory that holds it (opened root-safe), its name in
+// there, and its lstat (nullopt when it does not exist).
+struct Entry {
+  Dir parent;
+  std::string name;
+  std::optional<struct stat> st;
+};
+
+// The parent directory of `lexical`, which must exist.
+Result<Dir> OpenParentOf(const std::string& lexical) {
   auto parent = Dir::Open(DirName(lexical));
   if (!parent) {
     Error e = parent.error();
@@ -39,6 +43,76 @@ Result<Location> ResolveLocation(const std::string& configured, const Origin& or
       e.hint = fmt::format("Create {} (owned by the PostgreSQL OS user) first.", DirName(lexical));
     return std::unexpected(e);
   }
+  return parent;
+}
+
+// The user's layout: the configured path `lexical` is a link (written `link_target`, found in
+// `parent`) to the real directory. Followed once, wherever it is; its target's own path is
+// then opened root-safe. The target must be an existing directory, not another link.
+Result<Entry> FollowLocationLink(const Dir& parent, const std::string& lexical,
+                                 const std::string& link_target) {
+  std::string abs =
+      LexicalPath(link_target.starts_with('/') ? link_target : parent.PathOf(link_target));
+  auto tparent = Dir::Open(DirName(abs));
+  if (!tparent || BaseName(abs) == ".." || abs == "/") {
+    return Fail(ErrorKind::kFileAccess,
+                fmt::format("\"{}\" is a symbolic link to \"{}\", which cannot be used", lexical,
+                            link_target),
+                tparent ? "" : tparent.error().message + ". " + tparent.error().detail,
+                "Point the link at an existing directory owned by the PostgreSQL OS user.");
+  }
+  std::string tname = BaseName(abs);
+  auto tst = tparent->Stat(tname);
+  if (!tst) return std::unexpected(tst.error());
+  if (!*tst || !S_ISDIR((*tst)->st_mode)) {
+    return Fail(ErrorKind::kFileAccess,
+                fmt::format("\"{}\" is a symbolic link to \"{}\", which {}", lexical, link_target,
+                            !*tst                      ? "does not exist"
+                            : S_ISLNK((*tst)->st_mode) ? "is another symbolic link"
+                                                       : "is not a directory"),
+                "A data directory may be a symbolic link to a directory, and only one link deep.",
+                !*tst ? fmt::format("Create the directory \"{}\" (owned by the PostgreSQL OS "
+                                    "user), or configure the real path.",
+                                    abs)
+                      : fmt::format("Point \"{}\" straight at the real directory, or configure "
+                                    "the real directory's path.",
+                                    lexical));
+  }
+  return Entry{std::move(*tparent), tname, *tst};
+}
+
+// As root, a location that root did not choose (see Origin) must be in a directory of the OS
+// user.
+Status CheckChosenPlace(const Entry& e, const Origin& origin, bool chosen_by_root,
+                        const std::string& lexical, const std::string& link_target) {
+  if (chosen_by_root || geteuid() != 0 || e.parent.status().st_uid == origin.os_user) return {};
+  return Fail(ErrorKind::kInsecureFile,
+              fmt::format("\"{}\" is in \"{}\", which belongs to {}", e.parent.PathOf(e.name),
+                          e.parent.path(), UserLabel(e.parent.status().st_uid)),
+              fmt::format("The location {}, so pgreplica, running as root, creates, renames and "
+                          "removes directories only where the PostgreSQL OS user could itself.",
+                          link_target.empty() ? "was not named by root's configuration"
+                                              : "is the target of a link that root does not own"),
+              link_target.empty()
+                  ? "Map it to a location in a directory of the PostgreSQL OS user "
+                    "(local.tablespace_mapping), or give that directory to the OS user."
+                  : fmt::format("Configure the real path \"{}\" instead of the link, or let root "
+                                "own the link (chown -h root \"{}\").",
+                                e.parent.PathOf(e.name), lexical));
+}
+
+}  // namespace
+
+Result<Location> ResolveLocation(const std::string& configured, const Origin& origin) {
+  if (configured.empty() || configured[0] != '/')
+    return Fail(ErrorKind::kConfigInvalid,
+                fmt::format("directory \"{}\" is not an absolute path", configured));
+  std::string lexical = LexicalPath(configured);
+  if (lexical == "/")
+    return Fail(ErrorKind::kConfigInvalid, "the root directory \"/\" cannot be a data directory",
+                "", "Set local.data_directory to the standby's own data directory.");
+  auto parent = OpenParentOf(lexical);
+  if (!parent) return std::unexpected(parent.error());
   std::string name = BaseName(lexical);
   if (name == "..")
     return Fail(ErrorKind::kConfigInvalid,
@@ -46,73 +120,31 @@ Result<Location> ResolveLocation(const std::string& configured, const Origin& or
                 "Spell out the directory's name.");
   auto st = parent->Stat(name);
   if (!st) return std::unexpected(st.error());
+  Entry entry{std::move(*parent), name, *st};
   std::string link_target;
   bool chosen_by_root = origin.configured;
-  if (*st && S_ISLNK((*st)->st_mode)) {
+  if (entry.st && S_ISLNK(entry.st->st_mode)) {
     // A link that root did not make may lead anywhere its owner likes.
-    chosen_by_root = chosen_by_root && (*st)->st_uid == 0;
-    // The user's layout: the configured path is a link to the real directory. Followed once,
-    // wherever it is; its target's own path is then opened root-safe.
-    auto target = parent->ReadLink(name);
+    chosen_by_root = chosen_by_root && entry.st->st_uid == 0;
+    auto target = entry.parent.ReadLink(name);
     if (!target) return std::unexpected(target.error());
     link_target = *target;
-    std::string abs =
-        LexicalPath(link_target.starts_with('/') ? link_target : parent->PathOf(link_target));
-    auto tparent = Dir::Open(DirName(abs));
-    if (!tparent || BaseName(abs) == ".." || abs == "/") {
-      return Fail(ErrorKind::kFileAccess,
-                  fmt::format("\"{}\" is a symbolic link to \"{}\", which cannot be used", lexical,
-                              link_target),
-                  tparent ? "" : tparent.error().message + ". " + tparent.error().detail,
-                  "Point the link at an existing directory owned by the PostgreSQL OS user.");
-    }
-    std::string tname = BaseName(abs);
-    auto tst = tparent->Stat(tname);
-    if (!tst) return std::unexpected(tst.error());
-    if (!*tst || !S_ISDIR((*tst)->st_mode)) {
-      return Fail(ErrorKind::kFileAccess,
-                  fmt::format("\"{}\" is a symbolic link to \"{}\", which {}", lexical, link_target,
-                              !*tst                      ? "does not exist"
-                              : S_ISLNK((*tst)->st_mode) ? "is another symbolic link"
-                                                         : "is not a directory"),
-                  "A data directory may be a symbolic link to a directory, and only one link deep.",
-                  !*tst ? fmt::format("Create the directory \"{}\" (owned by the PostgreSQL OS "
-                                      "user), or configure the real path.",
-                                      abs)
-                        : fmt::format("Point \"{}\" straight at the real directory, or configure "
-                                      "the real directory's path.",
-                                      lexical));
-    }
-    parent = std::move(tparent);
-    name = tname;
-    st = tst;
-  } else if (*st && !S_ISDIR((*st)->st_mode)) {
+    auto followed = FollowLocationLink(entry.parent, lexical, link_target);
+    if (!followed) return std::unexpected(followed.error());
+    entry = std::move(*followed);
+  } else if (entry.st && !S_ISDIR(entry.st->st_mode)) {
     return Fail(ErrorKind::kFileAccess,
-                fmt::format("\"{}\" exists but is not a directory", parent->PathOf(name)), "",
+                fmt::format("\"{}\" exists but is not a directory", entry.parent.PathOf(name)), "",
                 "Point local.data_directory at a directory.");
   }
-  if (!chosen_by_root && geteuid() == 0 && parent->status().st_uid != origin.os_user) {
-    return Fail(
-        ErrorKind::kInsecureFile,
-        fmt::format("\"{}\" is in \"{}\", which belongs to {}", parent->PathOf(name),
-                    parent->path(), UserLabel(parent->status().st_uid)),
-        fmt::format("The location {}, so pgreplica, running as root, creates, renames and "
-                    "removes directories only where the PostgreSQL OS user could itself.",
-                    link_target.empty() ? "was not named by root's configuration"
-                                        : "is the target of a link that root does not own"),
-        link_target.empty()
-            ? "Map it to a location in a directory of the PostgreSQL OS user "
-              "(local.tablespace_mapping), or give that directory to the OS user."
-            : fmt::format("Configure the real path \"{}\" instead of the link, or let root own "
-                          "the link (chown -h root \"{}\").",
-                          parent->PathOf(name), lexical));
-  }
+  if (auto ok = CheckChosenPlace(entry, origin, chosen_by_root, lexical, link_target); !ok)
+    return std::unexpected(ok.error());
   Location loc{.configured = lexical,
                .link_target = link_target,
-               .real = parent->PathOf(name),
-               .name = name,
-               .parent = std::move(*parent),
-               .st = *st,
+               .real = entry.parent.PathOf(entry.name),
+               .name = entry.name,
+               .parent = std::move(entry.parent),
+               .st = entry.st,
                .mount_point = false};
   if (loc.st) loc.mount_point = IsMountPoint(loc.parent, loc.name, *loc.st);
   return loc;

@@ -10,7 +10,8 @@
 
 namespace pgreplica::pg {
 
-// The programs a standby host needs, in the order doctor reports them.
+// The programs every standby host needs, in the order doctor reports them; doctor adds the
+// verifier's program (VerifierProgram) when it is not one of them.
 inline const std::vector<std::string> kRequiredPrograms = {"pg_basebackup", "pg_ctl", "postgres",
                                                            "pg_verifybackup"};
 
@@ -31,11 +32,12 @@ struct Program {
 
 // Chooses the directory holding the PostgreSQL programs: `configured` when
 // set; else /usr/lib/postgresql/<want_major>/bin when want_major is given and
-// exists; else the directory of pg_ctl in PATH; else the highest
-// /usr/lib/postgresql/*/bin. kEnvironment when none is found.
+// exists; else the real directory of pg_ctl in PATH (links resolved); else the
+// highest /usr/lib/postgresql/*/bin. kEnvironment when none is found.
 Result<std::string> ChooseBindir(const std::string& configured, std::optional<int> want_major);
 
-// Locates `name` in `bindir` and asks it for its version (`name --version`).
+// Locates `name` in `bindir` and asks it for its version (`name --version`): path empty when
+// it is not an executable there, major 0 when it reports no version.
 Program InspectProgram(const std::string& bindir, const std::string& name);
 
 // Parses "<name> (PostgreSQL) 15.18 (Debian ...)" into 15; 0 when unknown.

@@ -1,6 +1,7 @@
 #pragma once
 // libpq behind RAII: a Connection owns a PGconn, a QueryResult owns a
-// PGresult. Values travel only as query parameters, never spliced into SQL.
+// PGresult. Values travel as query parameters; the few statements that take
+// none (DDL, ALTER SYSTEM) quote them through libpq (QuoteIdent, QuoteLiteral).
 
 #include <libpq-fe.h>
 
@@ -28,8 +29,10 @@ class QueryResult {
   // outside the result or not a number of that type.
   Result<int> GetInt(int row, int col) const;
   Result<std::int64_t> GetInt64(int row, int col) const;
-  // Value by column name; nullopt when NULL. kInternal-safe: empty for unknown names.
+  // Value by column name; nullopt when NULL, when there is no such column or the row is
+  // outside the result.
   std::optional<std::string> Get(int row, std::string_view column) const;
+  // The column's number; -1 when there is no such column.
   int Column(std::string_view name) const;
 
  private:
@@ -41,14 +44,17 @@ using Params = std::vector<std::optional<std::string>>;
 class Connection {
  public:
   // Connects. `role` names the server in messages ("primary", "standby").
-  // kAuth when the server rejected the credentials or a password was needed
-  // and none was found (the hint names a password file that does not exist);
-  // kConnection otherwise, a database that does not exist (SQLSTATE 3D000)
-  // included, with a hint about the database. Waits at most
-  // params.connect_timeout seconds in all (0: no limit).
+  // kAuth when a password was needed and none was found (the hint names a
+  // password file that does not exist), or a password was sent and the
+  // connection failed; kConnection otherwise: no answer in time, a database
+  // that does not exist (SQLSTATE 3D000, with a hint about the database), any
+  // other refusal. Waits at most params.connect_timeout seconds in all (0: no
+  // limit).
   static Result<Connection> Open(const ConnParams& params, std::string_view role);
 
-  // Runs one statement with parameters ($1, $2, ...) through the extended protocol.
+  // Runs one statement with parameters ($1, $2, ...) through the extended protocol. A
+  // failure is kQuery with the server's message, its DETAIL and HINT first in detail and
+  // hint, and its SQLSTATE in Error::sqlstate.
   Result<QueryResult> Exec(std::string_view sql, const Params& params = {});
   // Runs a statement through the simple protocol: for replication commands
   // (IDENTIFY_SYSTEM), which the extended protocol does not support. No parameters.

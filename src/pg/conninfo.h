@@ -14,7 +14,7 @@ struct ConnParams {
   std::string host;      // empty: libpq default (PGHOST, then the local socket)
   int port = 0;          // 0: libpq default (PGPORT, then 5432)
   std::string user;      // empty: libpq default (PGUSER, then the OS user)
-  std::string dbname;    // empty: libpq default; "replication" for physical replication
+  std::string dbname;    // empty: libpq default; ignored when `replication` ("replication")
   std::string passfile;  // empty: libpq default (PGPASSFILE, then ~/.pgpass)
   std::string password;  // in memory only; empty: from passfile
   int connect_timeout = 10;
@@ -25,7 +25,9 @@ struct ConnParams {
   // answers the probes.
   int network_timeout = 0;
   std::string application_name = "pgreplica";
-  bool replication = false;  // a physical replication connection (replication=true)
+  // A physical replication connection: replication=true, and dbname "replication" (as
+  // pg_basebackup and the WAL receiver use, and as its ~/.pgpass entry matches).
+  bool replication = false;
 };
 
 using Keywords = std::vector<std::pair<std::string, std::string>>;
@@ -41,8 +43,10 @@ struct KeywordArrays {
   std::vector<const char*> keys, values;
 };
 
-// A conninfo string ("host='db1' port='5432' ...") for other programs;
-// never contains the password. `with_replication` adds replication=true.
+// A conninfo string ("host='db1' port='5432' ...") for other programs (pg_basebackup
+// --dbname): the keywords of ToKeywords, each value quoted, without the password and without
+// replication=true (the program opens the kind of connection it needs; dbname is
+// "replication" when params.replication is set).
 std::string ToConninfo(const ConnParams& params);
 
 // Quotes one conninfo value: single quotes, with \ and ' escaped.

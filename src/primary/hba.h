@@ -36,9 +36,10 @@ std::string FormatHbaLine(const HbaRule& rule);
 
 // The first line that applies to replication connections of rule.user from
 // rule.address: a host* line whose database list has "replication", whose
-// user list has the user or "all", and whose address is "all", the same
-// text, or a CIDR block (or address and mask) that contains rule.address.
-// pg_hba.conf is first-match, so this line decides.
+// user list has the user or "all" (a +group, @file or /regex word is not
+// taken to match), and whose address is "all", the same text, or a CIDR block
+// (or address and mask) that contains rule.address. pg_hba.conf is
+// first-match, so this line decides.
 struct HbaMatch {
   int line_number = 0;  // 1-based
   std::string line;

@@ -85,12 +85,6 @@ Result<std::string> TryReplication(const pg::ConnParams& params) {
   return res->Get(0, 0);
 }
 
-CheckItem Judge(std::string name, bool ok, std::string value, std::string message,
-                std::string fix) {
-  return {std::move(name), ok ? CheckStatus::kOk : CheckStatus::kFail, std::move(value),
-          std::move(message), ok ? std::string() : std::move(fix)};
-}
-
 }  // namespace
 
 Result<CheckReport> CheckPrimary(const PrimaryTarget& t) {
@@ -101,59 +95,63 @@ Result<CheckReport> CheckPrimary(const PrimaryTarget& t) {
   if (!facts) return std::unexpected(facts.error());
   const Facts& f = *facts;
   CheckReport r;
-  r.Add(Judge("server_version", f.version >= pg::kMinServerVersion, std::to_string(f.version),
-              fmt::format("PostgreSQL {} (pgreplica needs {} or newer)",
-                          pg::MajorVersion(f.version), pg::MajorVersion(pg::kMinServerVersion)),
-              "Upgrade the primary."));
-  r.Add(Judge("wal_level", f.wal_level == "replica" || f.wal_level == "logical", f.wal_level,
-              "wal_level must be replica or logical for streaming replication",
-              "ALTER SYSTEM SET wal_level = 'replica', then restart the primary "
-              "(or run \"pgreplica primary setup\")."));
+  r.Add(CheckItem::OkOrFail(
+      f.version >= pg::kMinServerVersion, "server_version", std::to_string(f.version),
+      fmt::format("PostgreSQL {} (pgreplica needs {} or newer)", pg::MajorVersion(f.version),
+                  pg::MajorVersion(pg::kMinServerVersion)),
+      "Upgrade the primary."));
+  r.Add(CheckItem::OkOrFail(f.wal_level == "replica" || f.wal_level == "logical", "wal_level",
+                            f.wal_level,
+                            "wal_level must be replica or logical for streaming replication",
+                            "ALTER SYSTEM SET wal_level = 'replica', then restart the primary "
+                            "(or run \"pgreplica primary setup\")."));
   int free_senders = f.max_wal_senders - f.walsenders;
-  r.Add(Judge("max_wal_senders", free_senders >= kSendersPerClone,
-              fmt::format("{} ({} in use)", f.max_wal_senders, f.walsenders),
-              fmt::format("a clone needs {} free WAL senders; {} are free", kSendersPerClone,
-                          std::max(free_senders, 0)),
-              fmt::format("ALTER SYSTEM SET max_wal_senders = {}, then restart the primary.",
-                          std::max(kDefaultMaxWalSenders, f.walsenders + kSendersPerClone))));
+  r.Add(CheckItem::OkOrFail(
+      free_senders >= kSendersPerClone, "max_wal_senders",
+      fmt::format("{} ({} in use)", f.max_wal_senders, f.walsenders),
+      fmt::format("a clone needs {} free WAL senders; {} are free", kSendersPerClone,
+                  std::max(free_senders, 0)),
+      fmt::format("ALTER SYSTEM SET max_wal_senders = {}, then restart the primary.",
+                  std::max(kDefaultMaxWalSenders, f.walsenders + kSendersPerClone))));
   int free_slots = f.max_replication_slots - f.slots;
-  r.Add(Judge(
-      "max_replication_slots", free_slots >= 1,
+  r.Add(CheckItem::OkOrFail(
+      free_slots >= 1, "max_replication_slots",
       fmt::format("{} ({} in use)", f.max_replication_slots, f.slots),
       fmt::format("a standby needs a free replication slot; {} are free", std::max(free_slots, 0)),
       fmt::format("ALTER SYSTEM SET max_replication_slots = {}, then restart the primary, "
                   "or drop unused slots.",
                   std::max(kDefaultMaxReplicationSlots, f.slots + 1))));
-  r.Add(Judge(
-      "replication_role", f.role_exists && f.role_login && f.role_replication,
+  r.Add(CheckItem::OkOrFail(
+      f.role_exists && f.role_login && f.role_replication, "replication_role",
       f.role_exists ? fmt::format("login={} replication={}", f.role_login, f.role_replication)
                     : "missing",
       fmt::format("role \"{}\" must exist with LOGIN and REPLICATION", user),
       "Run \"pgreplica primary setup\", or CREATE ROLE ... WITH LOGIN REPLICATION PASSWORD ..."));
   auto rep = TryReplication(t.replication);
   if (rep) {
-    r.Add({"replication_connection", CheckStatus::kOk, "system identifier " + *rep,
-           fmt::format("a replication connection as \"{}\" succeeds", user), ""});
+    r.Add(CheckItem::Ok("replication_connection", "system identifier " + *rep,
+                        fmt::format("a replication connection as \"{}\" succeeds", user)));
   } else {
-    r.Add({"replication_connection", CheckStatus::kFail, std::string(KindName(rep.error().kind)),
-           rep.error().message + (rep.error().detail.empty() ? "" : ": " + rep.error().detail),
-           fmt::format("Check the password, and that pg_hba.conf has \"host replication {} <this "
-                       "host's address> scram-sha-256\" (\"pgreplica primary setup "
-                       "--allowed-address ...\" adds it).",
-                       user)});
+    r.Add(CheckItem::Fail(
+        "replication_connection", std::string(KindName(rep.error().kind)),
+        rep.error().message + (rep.error().detail.empty() ? "" : ": " + rep.error().detail),
+        fmt::format("Check the password, and that pg_hba.conf has \"host replication {} <this "
+                    "host's address> scram-sha-256\" (\"pgreplica primary setup "
+                    "--allowed-address ...\" adds it).",
+                    user)));
   }
   bool hot = f.hot_standby == "on";
-  r.Add({"hot_standby", hot ? CheckStatus::kOk : CheckStatus::kWarning, f.hot_standby,
-         "hot_standby is copied to standbys; off means they refuse read queries",
-         hot ? "" : "ALTER SYSTEM SET hot_standby = on."});
+  r.Add(CheckItem::Of(hot ? CheckStatus::kOk : CheckStatus::kWarning, "hot_standby", f.hot_standby,
+                      "hot_standby is copied to standbys; off means they refuse read queries",
+                      "ALTER SYSTEM SET hot_standby = on."));
   bool bounded = f.max_slot_wal_keep_size != "-1";
-  r.Add({"max_slot_wal_keep_size", bounded ? CheckStatus::kOk : CheckStatus::kWarning,
-         f.max_slot_wal_keep_size,
-         bounded ? "WAL kept for slots is bounded"
-                 : "WAL kept for slots is unbounded: an abandoned slot can fill the primary's disk",
-         bounded ? ""
-                 : "ALTER SYSTEM SET max_slot_wal_keep_size = '<size>' and reload, and "
-                   "decommission replicas you retire."});
+  r.Add(CheckItem::Of(
+      bounded ? CheckStatus::kOk : CheckStatus::kWarning, "max_slot_wal_keep_size",
+      f.max_slot_wal_keep_size,
+      bounded ? "WAL kept for slots is bounded"
+              : "WAL kept for slots is unbounded: an abandoned slot can fill the primary's disk",
+      "ALTER SYSTEM SET max_slot_wal_keep_size = '<size>' and reload, and "
+      "decommission replicas you retire."));
   return r;
 }
 

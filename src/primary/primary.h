@@ -32,8 +32,11 @@ inline constexpr int kSendersPerClone = 2;
 inline constexpr int kDefaultMaxWalSenders = 10;
 inline constexpr int kDefaultMaxReplicationSlots = 10;
 
-// Connects as the admin user and judges every prerequisite. Fails only when
-// the admin connection itself fails; every other problem is a failed item.
+// Connects as the admin user and judges every prerequisite, a replication
+// connection with target.replication included. Fails only when the admin
+// connection or its query of the server's settings fails; every other problem
+// is an item: failed, or a warning for hot_standby off and an unbounded
+// max_slot_wal_keep_size.
 Result<CheckReport> CheckPrimary(const PrimaryTarget& target);
 
 struct SetupAction {
@@ -84,6 +87,7 @@ struct SetupOptions {
 // options.reset_password; otherwise a mismatch is reported (password_mismatch).
 //
 // Before anything is changed it stops (result.error, no action changed) when:
+// the admin connection fails, or the admin user is not a superuser (kAuth);
 // the replication role is the admin user or a superuser (kConfigInvalid: its
 // password is the admin's, and standbys would log in as a superuser); a
 // pg_hba.conf line would reject the role from the address, or a reject line

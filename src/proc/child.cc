@@ -69,6 +69,73 @@ constexpr const char* kStageNames[] = {"set up the process group", "switch user"
                                        "change directory", "redirect output",
                                        "execute the program"};
 
+// The descriptors a child is started with: its output (a pipe, or output_file opened for
+// appending) and the CLOEXEC pipe that reports a failure before exec.
+struct ChildFds {
+  int out_pipe[2] = {-1, -1};
+  int err_pipe[2] = {-1, -1};
+  int out_file = -1;
+};
+
+// Opens the descriptors of `fds`; on failure, closes what it opened.
+Status OpenChildFds(const ChildSpec& spec, bool switch_user, ChildFds& fds) {
+  if (spec.output_file.empty() && pipe2(fds.out_pipe, O_CLOEXEC) != 0)
+    return std::unexpected(ErrnoError(errno, "could not create a pipe"));
+  if (pipe2(fds.err_pipe, O_CLOEXEC) != 0) {
+    int e = errno;
+    if (fds.out_pipe[0] >= 0) close(fds.out_pipe[0]), close(fds.out_pipe[1]);
+    return std::unexpected(ErrnoError(e, "could not create a pipe"));
+  }
+  if (!spec.output_file.empty()) {
+    // Never through a link: a planted one would make root append to a file of its choice.
+    fds.out_file = open(spec.output_file.c_str(),
+                        O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+    if (fds.out_file < 0) {
+      int e = errno;
+      close(fds.err_pipe[0]), close(fds.err_pipe[1]);
+      return std::unexpected(ErrnoError(e, fmt::format("could not open \"{}\"", spec.output_file)));
+    }
+    if (switch_user && fchown(fds.out_file, spec.run_as->uid, spec.run_as->gid) != 0) {
+      // Not fatal: root can still write it on the child's behalf through the fd.
+    }
+  }
+  return {};
+}
+
+// In the child after fork: its process group or session, its user, its directory and its
+// standard descriptors, then the program. Only async-signal-safe calls.
+[[noreturn]] void ExecChild(const ChildSpec& spec, const char* program, char* const* argv,
+                            char* const* envp, const ChildFds& fds, bool switch_user,
+                            pid_t parent) {
+  const int err = fds.err_pipe[1];
+  close(fds.err_pipe[0]);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD}) signal(s, SIG_DFL);
+  if (spec.new_session ? setsid() < 0 : setpgid(0, 0) != 0) ChildFail(err, 0);
+  if (switch_user) {
+    if (setgroups(spec.run_as->groups.size(), spec.run_as->groups.data()) != 0 ||
+        setgid(spec.run_as->gid) != 0 || setuid(spec.run_as->uid) != 0)
+      ChildFail(err, 1);
+  }
+  // After the credential change, which would clear it.
+  if (spec.die_with_parent) {
+    prctl(PR_SET_PDEATHSIG, SIGQUIT);
+    if (getppid() != parent) _exit(1);
+  }
+  if (!spec.cwd.empty() && chdir(spec.cwd.c_str()) != 0) ChildFail(err, 2);
+  // O_CLOEXEC: the program gets /dev/null as its standard input, not as one more fd.
+  int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  int out = fds.out_file >= 0 ? fds.out_file : fds.out_pipe[1];
+  if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+    ChildFail(err, 3);
+  // dup2 onto the same number keeps FD_CLOEXEC; 0, 1 and 2 must survive exec.
+  for (int fd = 0; fd <= 2; ++fd) fcntl(fd, F_SETFD, 0);
+  execve(program, argv, envp);
+  ChildFail(err, 4);
+}
+
 }  // namespace
 
 std::optional<std::string> FindInPath(const std::string& name) {
@@ -116,82 +183,34 @@ Result<Child> Child::Start(const ChildSpec& spec) {
   auto envp = CStrings(env_s);
   bool switch_user = spec.run_as && geteuid() == 0 && spec.run_as->uid != 0;
 
-  int out_pipe[2] = {-1, -1};
-  int err_pipe[2];
-  if (spec.output_file.empty() && pipe2(out_pipe, O_CLOEXEC) != 0)
-    return std::unexpected(ErrnoError(errno, "could not create a pipe"));
-  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
-    int e = errno;
-    if (out_pipe[0] >= 0) close(out_pipe[0]), close(out_pipe[1]);
-    return std::unexpected(ErrnoError(e, "could not create a pipe"));
-  }
-  int out_file = -1;
-  if (!spec.output_file.empty()) {
-    // Never through a link: a planted one would make root append to a file of its choice.
-    out_file = open(spec.output_file.c_str(),
-                    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
-    if (out_file < 0) {
-      int e = errno;
-      close(err_pipe[0]), close(err_pipe[1]);
-      return std::unexpected(ErrnoError(e, fmt::format("could not open \"{}\"", spec.output_file)));
-    }
-    if (switch_user && fchown(out_file, spec.run_as->uid, spec.run_as->gid) != 0) {
-      // Not fatal: root can still write it on the child's behalf through the fd.
-    }
-  }
+  ChildFds fds;
+  if (auto ok = OpenChildFds(spec, switch_user, fds); !ok) return std::unexpected(ok.error());
   pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     int e = errno;
-    close(err_pipe[0]), close(err_pipe[1]);
-    if (out_pipe[0] >= 0) close(out_pipe[0]), close(out_pipe[1]);
-    if (out_file >= 0) close(out_file);
+    close(fds.err_pipe[0]), close(fds.err_pipe[1]);
+    if (fds.out_pipe[0] >= 0) close(fds.out_pipe[0]), close(fds.out_pipe[1]);
+    if (fds.out_file >= 0) close(fds.out_file);
     return std::unexpected(ErrnoError(e, "could not fork"));
   }
-  if (pid == 0) {
-    // Child: only async-signal-safe calls from here on.
-    close(err_pipe[0]);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD}) signal(s, SIG_DFL);
-    if (spec.new_session ? setsid() < 0 : setpgid(0, 0) != 0) ChildFail(err_pipe[1], 0);
-    if (switch_user) {
-      if (setgroups(spec.run_as->groups.size(), spec.run_as->groups.data()) != 0 ||
-          setgid(spec.run_as->gid) != 0 || setuid(spec.run_as->uid) != 0)
-        ChildFail(err_pipe[1], 1);
-    }
-    // After the credential change, which would clear it.
-    if (spec.die_with_parent) {
-      prctl(PR_SET_PDEATHSIG, SIGQUIT);
-      if (getppid() != parent) _exit(1);
-    }
-    if (!spec.cwd.empty() && chdir(spec.cwd.c_str()) != 0) ChildFail(err_pipe[1], 2);
-    // O_CLOEXEC: the program gets /dev/null as its standard input, not as one more fd.
-    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    int out = out_file >= 0 ? out_file : out_pipe[1];
-    if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
-      ChildFail(err_pipe[1], 3);
-    // dup2 onto the same number keeps FD_CLOEXEC; 0, 1 and 2 must survive exec.
-    for (int fd = 0; fd <= 2; ++fd) fcntl(fd, F_SETFD, 0);
-    execve(program->c_str(), argv.data(), envp.data());
-    ChildFail(err_pipe[1], 4);
-  }
+  if (pid == 0)
+    ExecChild(spec, program->c_str(), argv.data(), envp.data(), fds, switch_user, parent);
   // Parent. Also set the group here to close the race with an early Signal().
   if (!spec.new_session) setpgid(pid, pid);
-  close(err_pipe[1]);
-  if (out_pipe[1] >= 0) close(out_pipe[1]);
-  if (out_file >= 0) close(out_file);
+  close(fds.err_pipe[1]);
+  if (fds.out_pipe[1] >= 0) close(fds.out_pipe[1]);
+  if (fds.out_file >= 0) close(fds.out_file);
   int payload[2] = {0, 0};
   ssize_t n;
   do {
-    n = read(err_pipe[0], payload, sizeof payload);
+    n = read(fds.err_pipe[0], payload, sizeof payload);
   } while (n < 0 && errno == EINTR);
-  close(err_pipe[0]);
+  close(fds.err_pipe[0]);
   Child child;
   child.pid_ = pid;
   child.pgid_ = spec.new_session ? -1 : pid;
-  child.out_fd_ = out_pipe[0];
+  child.out_fd_ = fds.out_pipe[0];
   if (n == static_cast<ssize_t>(sizeof payload)) {
     int status;
     waitpid(pid, &status, 0);
