@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "clone/confirm.h"
 #include "clone/copy_watch.h"
 #include "clone/swap.h"
 #include "clone/verify.h"
@@ -626,62 +627,6 @@ Result<SwapOutcome> Swap(const conf::Config& cfg, const ClonePlan& plan, const L
 
 // ---- Step 7: confirm
 
-// Whether this host's standby streams from the primary through its slot, without connecting to
-// the local server: the PostgreSQL OS user runs it (and could run anything on its port), so no
-// credential of root's is ever sent there. Locally the files say what runs and how it is
-// configured (a postmaster in the data directory, standby.signal, primary_slot_name and
-// primary_conninfo); the primary, reached with the admin login, says whether the slot is held by
-// a walsender that streams.
-ConfirmFacts AskOnce(const conf::Config& cfg, const std::string& data_real,
-                     const std::string& slot) {
-  ConfirmFacts f;
-  auto data = ResolveLocation(data_real);  // as it is now (a swap may have just happened)
-  if (auto local =
-          data ? InspectDataDir(*data) : Result<DataDirState>(std::unexpected(data.error()));
-      local && local->postmaster_pid != 0) {
-    f.in_recovery = local->is_standby;
-    f.receiver_slot = local->primary_slot_name;
-    auto conninfo = pg::ParseConninfo(local->primary_conninfo);
-    if (conninfo.count("host"))
-      f.sender = conninfo["host"] + ":" + (conninfo.count("port") ? conninfo["port"] : "5432");
-  }
-  pg::ConnParams primary = PrimaryAdminParams(cfg);
-  primary.connect_timeout = 3;
-  if (auto conn = pg::Connection::Open(primary, "primary")) {
-    auto r = conn->Exec(
-        "SELECT s.active, coalesce(r.state, ''), pg_wal_lsn_diff(pg_current_wal_lsn(), "
-        "r.replay_lsn)::bigint, "
-        "extract(epoch FROM r.replay_lag)::float8 "
-        "FROM pg_replication_slots s LEFT JOIN pg_stat_replication r ON r.pid = s.active_pid "
-        "WHERE s.slot_name = $1",
-        {slot});
-    if (r && r->rows() == 1) {
-      f.verified = true;
-      f.slot_active = r->Get(0, 0) == "t";
-      f.walsender_state = r->Get(0, 1);
-      if (!r->IsNull(0, 2)) f.replay_lag_bytes = ParseInt64(r->Get(0, 2));
-      if (!r->IsNull(0, 3)) f.replay_lag_seconds = ParseDouble(r->Get(0, 3));
-    } else if (r) {
-      f.verified = true;  // the primary answered: the slot does not exist
-      f.slot_active = false;
-    }
-  }
-  // The local WAL receiver streams when the primary shows this host's slot held by a streaming
-  // walsender while a standby configured for that slot runs here.
-  if (f.in_recovery.value_or(false) && f.slot_active.value_or(false) &&
-      f.walsender_state == "streaming" && f.receiver_slot == slot)
-    f.receiver_status = "streaming";
-  return f;
-}
-
-bool Streaming(const ConfirmFacts& f, const std::string& slot) {
-  bool local_ok = !f.in_recovery ||
-                  (*f.in_recovery && f.receiver_status == "streaming" && f.receiver_slot == slot);
-  bool primary_ok = !f.slot_active || (*f.slot_active && f.walsender_state == "streaming" &&
-                                       f.replay_lag_bytes.has_value());
-  return f.verified && local_ok && primary_ok;
-}
-
 // Step 7: waits up to clone.confirm_timeout until the new standby streams through its slot
 // (result.confirm holds what was seen last). Skipped when neither side can be asked.
 Status Confirm(const conf::Config& cfg, const ClonePlan& plan, const CloneEvents& events,
@@ -690,15 +635,15 @@ Status Confirm(const conf::Config& cfg, const ClonePlan& plan, const CloneEvents
   auto deadline = Clock::now() + std::chrono::seconds(cfg.clone.confirm_timeout);
   ConfirmFacts f;
   while (true) {
-    f = AskOnce(cfg, plan.data_real, plan.slot);
-    if (Streaming(f, plan.slot) || Clock::now() > deadline || Cancelled(events)) break;
+    f = AskWhetherStreaming(cfg, plan.data_real, plan.slot);
+    if (StreamsThroughSlot(f, plan.slot) || Clock::now() > deadline || Cancelled(events)) break;
     // The WAL receiver usually streams within a few hundred milliseconds of the start; a short
     // interval keeps the confirmation from adding up to a whole interval to every clone (one
     // admin login and one query on the primary per poll).
     std::this_thread::sleep_for(kConfirmPollInterval);
   }
   result.confirm = f;
-  if (Cancelled(events) && !Streaming(f, plan.slot)) {
+  if (Cancelled(events) && !StreamsThroughSlot(f, plan.slot)) {
     return steps.Failed(Error{
         ErrorKind::kInterrupted, "clone interrupted after the swap",
         fmt::format("The new standby is in place and was started; streaming was not confirmed. "
@@ -712,7 +657,7 @@ Status Confirm(const conf::Config& cfg, const ClonePlan& plan, const CloneEvents
               "could not connect to the standby or the primary with the admin login to confirm");
     return {};
   }
-  if (!Streaming(f, plan.slot)) {
+  if (!StreamsThroughSlot(f, plan.slot)) {
     return steps.Failed(Error{
         ErrorKind::kCheckFailed, "the new standby runs but does not stream from the primary",
         fmt::format("In recovery: {}; WAL receiver: \"{}\" via slot \"{}\"; slot active on the "
@@ -733,7 +678,7 @@ Status Confirm(const conf::Config& cfg, const ClonePlan& plan, const CloneEvents
 // `data_real` streams from the configured primary through result.slot; an error when a
 // standby runs there and the primary cannot be asked.
 Status AskIfNeeded(const conf::Config& cfg, const std::string& data_real, CloneResult& result) {
-  ConfirmFacts f = AskOnce(cfg, data_real, result.slot);
+  ConfirmFacts f = AskWhetherStreaming(cfg, data_real, result.slot);
   std::string want = fmt::format("{}:{}", cfg.primary.host, cfg.primary.port);
   if (f.in_recovery.value_or(false) && f.receiver_status == "streaming" &&
       f.receiver_slot == result.slot && f.sender == want) {
@@ -891,20 +836,6 @@ CloneResult CheckIfNeeded(const conf::Config& config, bool dry_run) {
                      : Status(std::unexpected(target.error()));
   if (!ok) result.error = ok.error();
   return result;
-}
-
-nlohmann::json ConfirmFacts::ToJson() const {
-  nlohmann::json j = {{"verified", verified},
-                      {"receiver_status", receiver_status},
-                      {"sender", sender},
-                      {"receiver_slot", receiver_slot},
-                      {"walsender_state", walsender_state}};
-  j["in_recovery"] = in_recovery ? nlohmann::json(*in_recovery) : nlohmann::json();
-  j["slot_active"] = slot_active ? nlohmann::json(*slot_active) : nlohmann::json();
-  j["replay_lag_bytes"] = replay_lag_bytes ? nlohmann::json(*replay_lag_bytes) : nlohmann::json();
-  j["replay_lag_seconds"] =
-      replay_lag_seconds ? nlohmann::json(*replay_lag_seconds) : nlohmann::json();
-  return j;
 }
 
 nlohmann::json CloneResult::ToJson() const {

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "clone/basebackup.h"
+#include "clone/confirm.h"
 #include "clone/preflight.h"
 #include "common/error.h"
 #include "conf/config.h"
@@ -39,19 +40,6 @@ struct CloneEvents {
   std::function<void(const CopyProgress&)> on_progress;
   std::function<void(const std::string&)> on_output;  // lines of the programs run
   std::function<bool()> cancel;                       // true: stop as soon as it is safe
-};
-
-struct ConfirmFacts {
-  bool verified = false;  // at least one side could be asked
-  std::optional<bool> in_recovery;
-  std::string receiver_status;  // "streaming", ...
-  std::string sender;           // host:port the WAL receiver streams from
-  std::string receiver_slot;
-  std::optional<bool> slot_active;  // on the primary
-  std::string walsender_state;
-  std::optional<long long> replay_lag_bytes;
-  std::optional<double> replay_lag_seconds;
-  nlohmann::json ToJson() const;
 };
 
 // What a clone did, also when it failed. A failed clone's result travels with its error

@@ -277,21 +277,6 @@ Status CheckReplicationRole(const PrimaryTarget& t, const Facts* f) {
               "replicator; primary setup creates it.");
 }
 
-Result<std::string> ReadAll(int fd, const std::string& path) {
-  std::string out;
-  char buf[8192];
-  while (true) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0)
-      return std::unexpected(ErrnoError(errno, fmt::format("could not read \"{}\"", path)));
-    if (n == 0) return out;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > (16u << 20))
-      return Fail(ErrorKind::kFileAccess, fmt::format("\"{}\" is too large", path));
-  }
-}
-
 // What setup will do with pg_hba.conf, decided before anything is changed.
 struct HbaPlan {
   SetupAction done;        // the action when nothing needs writing
