@@ -43,8 +43,9 @@ struct SwapOutcome {
 
 // Requires: the staged copies are verified and their pg_tblspc links point at the final
 // tablespace locations. On error, the data directory and the tablespace locations hold the
-// old data again when there was any (the message says where everything is) and the old
-// server runs again if it ran.
+// old data again when it could be moved back; when it could not, the error's hint says which
+// directory to rename by hand. When the old data is back, the old server is started again if
+// it ran (a start that fails is not reported here: the server's log says why).
 Result<SwapOutcome> SwapIn(const SwapInputs& in, Service& service);
 
 }  // namespace pgreplica::replica

@@ -121,14 +121,14 @@ Status ApplyOverride(Config& config, const std::string& assignment);
 Status SetKey(Config& config, const std::string& key, const std::string& value,
               const std::string& option);
 
-// Whether the check thresholds agree: a WARNING threshold at most its
-// CRITICAL one. An error of `kind` whose message ends with `where` ("in file
-// \"x\"", "on the command line") otherwise.
 // Whether primary.host is set (from the file or --host). The kConfigInvalid error "no primary
 // host given" otherwise, whose detail says what needs the host: `needed_for` ("The slot is
 // dropped on"), or that it was set nowhere when `needed_for` is empty.
 Status RequirePrimaryHost(const Config& config, std::string_view needed_for = {});
 
+// Whether the check thresholds agree: a WARNING threshold at most its
+// CRITICAL one. An error of `kind` whose message ends with `where` ("in file
+// \"x\"", "on the command line") otherwise.
 Status CheckThresholds(const Config& config, ErrorKind kind, const std::string& where);
 // The keys of those thresholds (check.lag_warn_mb, check.lag_crit_mb, ...).
 std::vector<std::string> ThresholdKeys();

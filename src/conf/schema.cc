@@ -95,7 +95,8 @@ Problem CheckOptionalIdentifierText(const std::string& v) {
 
 // The schema: every key pgreplica reads, once, in file order. A new key is a field of Config
 // (config.h), its row here, and its test; the commands named in its option get the option,
-// and docs/configuration.md its row (pgreplica-gendoc --configuration-table).
+// and docs/configuration.md its row (build/pgreplica-gendoc --configuration-table
+// docs/configuration.md; the unit test ConfigDoc.TheTablesOfKeysAreTheSchemas fails until then).
 const KeyDef kSchema[] = {
     {.key = "primary.host",
      .type = Type::kString,

@@ -45,7 +45,9 @@ Status RequirePrimary(const conf::Config& config) {
 ConfigJudgement JudgeConfig(const conf::Config& config, bool local_only) {
   ConfigJudgement out;
   if (auto ok = RequirePrimary(config); !ok && !local_only) {
-    // What clone and check say for the same configuration; the hint is for a file.
+    // What status, check and doctor say for the same configuration (RequirePrimary); the
+    // hint is for a file. clone, decommission, primary and pgpass, which need the host to act,
+    // say "no primary host given" (conf::RequirePrimaryHost).
     Error e = ok.error();
     e.hint =
         "Set primary.host to the primary's host name or address; a file for a host that "

@@ -6,8 +6,9 @@
 // (local/state.h): every spelling of one directory takes the same lock, and
 // it lives where only pgreplica's user can write, never beside the data
 // directory where the PostgreSQL OS user could remove it.
-// The file is removed when the lock is released, so no run leaves one behind;
-// a run that locked a file just removed by the previous holder notices (the
+// The file is removed when the lock is released, so a run that ends leaves none
+// behind; a killed run leaves the file but not the lock, and the next run takes
+// it. A run that locked a file just removed by the previous holder notices (the
 // name no longer leads to its file) and tries again.
 
 #include <string>
