@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
-#include "cli/job.h"
 #include "cli/progress.h"
 #include "clone/clone.h"
 #include "common/dirfd.h"
@@ -201,7 +200,7 @@ Result<int> RunCloneCommand(const CloneCliOptions& o, const Printer& printer) {
       replica::RunClone(*config, {.dry_run = o.dry_run, .force = o.force, .if_needed = o.if_needed},
                         events, job ? &*job : nullptr, &store);
   progress.Finish();
-  if (job) FinishJob(store, *job, result.error, result.ToJson());
+  if (job) replica::FinishJob(store, *job, result.error, result.ToJson());
   return Render(printer, result, job ? &*job : nullptr, *config);
 }
 

@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
-#include "cli/job.h"
 #include "clone/clone.h"
 #include "decommission/decommission.h"
 #include "jobs/jobs.h"
@@ -87,8 +86,8 @@ void RecordOutcome(const replica::JobStore& store, replica::JobRecord& job,
     (void)store.AppendLog(job, "error: " + result.error().message);
   }
   (void)store.AppendLog(job, fmt::format("step decommission: {}", step.status));
-  FinishJob(store, job, result ? std::nullopt : std::optional<Error>(result.error()),
-            result ? result->ToJson() : nlohmann::json());
+  replica::FinishJob(store, job, result ? std::nullopt : std::optional<Error>(result.error()),
+                     result ? result->ToJson() : nlohmann::json());
 }
 
 void PrintResult(const Printer& printer, const DecommissionCliOptions& o,

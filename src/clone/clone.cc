@@ -140,9 +140,7 @@ class Created {
  public:
   Created(const LocalLayout& layout, const proc::OsUser& owner, SlotLogins logins)
       : layout_(layout), owner_(owner), logins_(std::move(logins)) {}
-  ~Created() {
-    if (staging_) (void)RemoveStaging(layout_, owner_);
-  }
+  ~Created() { RemoveOwnStaging(); }
   Created(const Created&) = delete;
   Created& operator=(const Created&) = delete;
 

@@ -204,7 +204,7 @@ class Loader {
 
   Status SetFromNode(const KeyDef& def, const YAML::Node& v, Config& config) {
     Value value;
-    if (def.type == Type::kStringList) {
+    if (def.access.type == Type::kStringList) {
       if (!v.IsSequence())
         return Invalid(def.key, v,
                        fmt::format("Expected a list of strings, found {}.", NodeKind(v)));
@@ -214,13 +214,14 @@ class Loader {
                          fmt::format("Expected a string, found {}.", NodeKind(item)));
         value.list.push_back(item.Scalar());
       }
-    } else if (v.IsNull() && def.type == Type::kString) {
+    } else if (v.IsNull() && def.access.type == Type::kString) {
       value.text.clear();
     } else if (!v.IsScalar()) {
-      return Invalid(def.key, v,
-                     fmt::format("Expected {} {}, found {}.", def.type == Type::kInt ? "an" : "a",
-                                 TypeName(def.type), NodeKind(v)));
-    } else if (auto p = Convert(def.type, v.Scalar(), value)) {
+      return Invalid(
+          def.key, v,
+          fmt::format("Expected {} {}, found {}.", def.access.type == Type::kInt ? "an" : "a",
+                      TypeName(def.access.type), NodeKind(v)));
+    } else if (auto p = Convert(def.access.type, v.Scalar(), value)) {
       return Invalid(def.key, v, *p);
     }
     if (auto p = def.access.set(config, value)) return Invalid(def.key, v, *p);
@@ -353,7 +354,7 @@ Status SetKey(Config& config, const std::string& key, const std::string& text,
     return Fail(ErrorKind::kUsage, fmt::format("invalid value for {}: \"{}\"", option, text), why);
   };
   Value value;
-  if (def->type == Type::kStringList) {
+  if (def->access.type == Type::kStringList) {
     auto n = LoadYamlDocument(text, {.what = fmt::format("the value of {}", option)});
     if (!n) {
       const Error& y = n.error();
@@ -367,7 +368,7 @@ Status SetKey(Config& config, const std::string& key, const std::string& text,
     } catch (const YAML::Exception& e) {
       return bad(fmt::format("Expected a list such as [\"a\", \"b\"]: {}.", e.msg));
     }
-  } else if (auto p = Convert(def->type, text, value)) {
+  } else if (auto p = Convert(def->access.type, text, value)) {
     return bad(*p);
   }
   if (auto p = def->access.set(config, value)) return bad(*p);
@@ -428,7 +429,7 @@ const std::vector<KeyInfo>& ConfigKeys() {
     std::vector<KeyInfo> out;
     for (const auto& d : Schema()) {
       KeyInfo k{.key = d.key,
-                .type = TypeName(d.type),
+                .type = TypeName(d.access.type),
                 .help = d.help,
                 .option = d.option.names ? d.option.names : "",
                 .commands = {},

@@ -28,7 +28,8 @@ std::function<nlohmann::json(const Config&)> GetOf(Field field) {
 template <typename Field>
 Access Str(Field field, std::function<Problem(const std::string&)> check = {},
            std::function<std::string(const std::string&)> normalize = {}) {
-  return {[field, check, normalize](Config& c, const Value& v) -> Problem {
+  return {Type::kString,
+          [field, check, normalize](Config& c, const Value& v) -> Problem {
             if (check) {
               if (auto p = check(v.text)) return p;
             }
@@ -40,7 +41,8 @@ Access Str(Field field, std::function<Problem(const std::string&)> check = {},
 
 template <typename Field>
 Access Int(Field field, long long lo, long long hi) {
-  return {[field, lo, hi](Config& c, const Value& v) -> Problem {
+  return {Type::kInt,
+          [field, lo, hi](Config& c, const Value& v) -> Problem {
             if (v.number < lo || v.number > hi)
               return fmt::format("The value must be an integer from {} to {}.", lo, hi);
             field(c) = static_cast<int>(v.number);
@@ -51,7 +53,8 @@ Access Int(Field field, long long lo, long long hi) {
 
 template <typename Field>
 Access Bool(Field field) {
-  return {[field](Config& c, const Value& v) -> Problem {
+  return {Type::kBool,
+          [field](Config& c, const Value& v) -> Problem {
             field(c) = v.flag;
             return std::nullopt;
           },
@@ -60,7 +63,8 @@ Access Bool(Field field) {
 
 template <typename Field>
 Access List(Field field, std::function<Problem(const std::string&)> check = CheckNoControl) {
-  return {[field, check](Config& c, const Value& v) -> Problem {
+  return {Type::kStringList,
+          [field, check](Config& c, const Value& v) -> Problem {
             for (const auto& s : v.list)
               if (auto p = check(s)) return p;
             field(c) = v.list;
@@ -99,7 +103,6 @@ Problem CheckOptionalIdentifierText(const std::string& v) {
 // docs/configuration.md; the unit test ConfigDoc.TheTablesOfKeysAreTheSchemas fails until then).
 const KeyDef kSchema[] = {
     {.key = "primary.host",
-     .type = Type::kString,
      .access = Str(FIELD(primary.host), CheckHost),
      .help = "primary host name or address",
      .option = {"--host",
@@ -110,7 +113,6 @@ const KeyDef kSchema[] = {
              "Letters, digits, `.`, `-`, `_`, `:` only. Required by every command that reaches "
              "the primary."}},
     {.key = "primary.port",
-     .type = Type::kInt,
      .access = Int(FIELD(primary.port), 1, 65535),
      .help = "primary port",
      .option = {"--port",
@@ -118,14 +120,12 @@ const KeyDef kSchema[] = {
                  "primary setup"}},
      .doc = {"integer 1-65535", "5432", "Port of the primary."}},
     {.key = "primary.dbname",
-     .type = Type::kString,
      .access = Str(FIELD(primary.dbname), CheckIdentifierText),
      .help = "database for admin queries on the primary",
      .option = {"--dbname",
                 {"clone", "status", "check", "decommission", "primary check", "primary setup"}},
      .doc = {"string", "postgres", "Database used for admin and monitoring queries."}},
     {.key = "primary.admin_user",
-     .type = Type::kString,
      .access = Str(FIELD(primary.admin_user), CheckIdentifierText),
      .help = "superuser (or monitoring user) on the primary",
      .option = {"--admin-user",
@@ -134,7 +134,6 @@ const KeyDef kSchema[] = {
              "A superuser, used by `primary check` and `primary setup` (check also works with "
              "a `pg_monitor` member)."}},
     {.key = "primary.admin_passfile",
-     .type = Type::kString,
      .access = Str(FIELD(primary.admin_passfile), CheckOptionalAbsolutePath),
      .help = "libpq password file for the admin user",
      .option = {"--admin-passfile",
@@ -143,7 +142,6 @@ const KeyDef kSchema[] = {
              "libpq password file holding the admin user's password. Empty: `PGPASSFILE`, then "
              "`~/.pgpass` of the user running pgreplica."}},
     {.key = "replication.user",
-     .type = Type::kString,
      .access = Str(FIELD(replication.user), CheckIdentifierText),
      .help = "replication role",
      .option = {"--user", {"doctor", "pgpass", "clone", "primary check", "primary setup"}},
@@ -152,7 +150,6 @@ const KeyDef kSchema[] = {
              "pg_hba.conf line that `primary setup` writes it is quoted, with `\"` doubled, so "
              "no name can add a line of its own."}},
     {.key = "replication.password_file",
-     .type = Type::kString,
      .access = Str(FIELD(replication.password_file), CheckOptionalAbsolutePath),
      .help = "secrets file with the replication password",
      .option = {"--password-file", {"doctor", "pgpass", "primary check", "primary setup"}},
@@ -165,7 +162,6 @@ const KeyDef kSchema[] = {
              "that need the password also accept `--password-stdin`. A password is never taken "
              "from the command line or the environment."}},
     {.key = "replication.slot",
-     .type = Type::kString,
      .access = Str(FIELD(replication.slot), CheckOptionalSlotName),
      .help = "replication slot name",
      .option = {"--slot", {"clone", "decommission"}},
@@ -174,7 +170,6 @@ const KeyDef kSchema[] = {
              "at most 63 bytes. The default is derived from the host name and made valid "
              "(dashes and dots become `_`)."}},
     {.key = "replication.allowed_address",
-     .type = Type::kString,
      .access = Str(FIELD(replication.allowed_address), CheckOptionalCidr, NormalizeCidr),
      .help = "address (CIDR) allowed to replicate",
      .option = {"--allowed-address", {"primary check", "primary setup"}},
@@ -195,7 +190,6 @@ const KeyDef kSchema[] = {
              "overlapping addresses. See [primary setup](#primary-setup) for which pg_hba.conf "
              "it edits."}},
     {.key = "local.os_user",
-     .type = Type::kString,
      .access = Str(FIELD(local.os_user), CheckOsUserName),
      .help = "OS user PostgreSQL runs as",
      .option = {"--os-user",
@@ -206,7 +200,6 @@ const KeyDef kSchema[] = {
              "root (`root`, or any user with uid 0, is refused: PostgreSQL refuses to run as "
              "root)."}},
     {.key = "local.bindir",
-     .type = Type::kString,
      .access = Str(FIELD(local.bindir), CheckOptionalDirectory),
      .help = "directory of the PostgreSQL programs",
      .option = {"--bindir", {"doctor", "clone", "decommission"}},
@@ -218,7 +211,6 @@ const KeyDef kSchema[] = {
              "`pg_ctl` in `PATH`, else the newest `/usr/lib/postgresql/*/bin`. See [PostgreSQL "
              "versions](clone.md#postgresql-versions)."}},
     {.key = "local.client_bindir",
-     .type = Type::kString,
      .access = Str(FIELD(local.client_bindir), CheckOptionalDirectory),
      .help = "directory of pg_basebackup and pg_verifybackup; empty: local.bindir",
      .doc = {"existing directory", "(local.bindir)",
@@ -228,7 +220,6 @@ const KeyDef kSchema[] = {
              "than the primary checks the copy without its WAL (`--no-parse-wal`), and the "
              "clone says so."}},
     {.key = "local.data_directory",
-     .type = Type::kString,
      .access = Str(FIELD(local.data_directory), CheckOptionalAbsolutePath),
      .help = "data directory of the local standby",
      .option = {"-D,--data-directory", {"doctor", "clone", "status", "check", "decommission"}},
@@ -239,7 +230,6 @@ const KeyDef kSchema[] = {
              "and the bindir must not contain `\"`, `$`, `` ` `` or `\\`: pg_ctl starts the "
              "server through `/bin/sh -c` with these paths in double quotes."}},
     {.key = "local.port",
-     .type = Type::kInt,
      .access = Int(FIELD(local.port), 1, 65535),
      .help = "port of the local standby",
      .option = {"--local-port", {"clone", "status", "check", "decommission"}},
@@ -247,13 +237,11 @@ const KeyDef kSchema[] = {
              "Port of the local standby. With service type `pg_ctl` the server is started with "
              "this port."}},
     {.key = "local.admin_user",
-     .type = Type::kString,
      .access = Str(FIELD(local.admin_user), CheckOptionalIdentifierText),
      .help = "login for status and check on the local standby; empty: primary.admin_user",
      .doc = {"role name", "(primary.admin_user)",
              "The login `status` and `check` use on the local standby."}},
     {.key = "local.admin_passfile",
-     .type = Type::kString,
      .access = Str(FIELD(local.admin_passfile), CheckOptionalAbsolutePath),
      .help = "libpq password file for local.admin_user (never the primary's admin_passfile)",
      .doc = {"absolute path", "(libpq's default)",
@@ -265,7 +253,6 @@ const KeyDef kSchema[] = {
              "clone's confirmation do not connect to the local standby at all: they read its "
              "files and ask the primary."}},
     {.key = "local.pgpass_file",
-     .type = Type::kString,
      .access = Str(FIELD(local.pgpass_file), CheckOptionalAbsolutePath),
      .help = "password file of the OS user",
      .option = {"--pgpass-file", {"doctor", "pgpass", "clone", "primary check", "primary setup"}},
@@ -273,7 +260,6 @@ const KeyDef kSchema[] = {
              "The OS user's libpq password file, written by `pgpass` and read by the standby's "
              "WAL receiver."}},
     {.key = "local.tablespace_mapping",
-     .type = Type::kStringList,
      .access = List(FIELD(local.tablespace_mapping), CheckTablespaceMapping),
      .help = "OLDDIR=NEWDIR: where a tablespace of the primary goes on this host",
      .doc = {"list of `OLDDIR=NEWDIR`", "(none)",
@@ -284,14 +270,12 @@ const KeyDef kSchema[] = {
              "taken on this host (a primary on the same host). `clone --tablespace-mapping "
              "OLDDIR=NEWDIR` adds entries."}},
     {.key = "local.service.type",
-     .type = Type::kString,
      .access = Str(FIELD(local.service.type), CheckServiceType),
      .help = "service control: pg_ctl, systemd, service, custom",
      .option = {"--service", {"clone", "decommission"}},
      .doc = {"pg_ctl, systemd, service, custom", "pg_ctl",
              "How the local server is started and stopped."}},
     {.key = "local.service.unit",
-     .type = Type::kString,
      .access = Str(FIELD(local.service.unit), CheckOptionalUnitName),
      .help = "systemd unit or rc script name",
      .option = {"--service-unit", {"clone", "decommission"}},
@@ -300,30 +284,25 @@ const KeyDef kSchema[] = {
              "start with `-` (systemctl or service would take it for an option) nor contain "
              "spaces, `/`, quotes or control characters."}},
     {.key = "local.service.log_file",
-     .type = Type::kString,
      .access = Str(FIELD(local.service.log_file), CheckOptionalAbsolutePath),
      .help = "server log file (service pg_ctl)",
      .option = {"--log-file", {"clone"}},
      .doc = {"absolute path", "&lt;data_directory&gt;.log",
              "Server log file when the type is `pg_ctl`."}},
     {.key = "local.service.start",
-     .type = Type::kStringList,
      .access = List(FIELD(local.service.start)),
      .help = "argv that starts the server (custom)",
      .doc = {"list of strings", "(none)", "argv that starts the server, for type `custom`."}},
     {.key = "local.service.stop",
-     .type = Type::kStringList,
      .access = List(FIELD(local.service.stop)),
      .help = "argv that stops the server (custom)",
      .doc = {"list of strings", "(none)", "argv that stops the server, for type `custom`."}},
     {.key = "local.service.status",
-     .type = Type::kStringList,
      .access = List(FIELD(local.service.status)),
      .help = "argv that exits 0 when the server runs (custom)",
      .doc = {"list of strings", "(none)",
              "argv that exits 0 when the server runs, for type `custom`."}},
     {.key = "clone.keep_old",
-     .type = Type::kInt,
      .access = Int(FIELD(clone.keep_old), 0, 100),
      .help = "old data directories to keep",
      .option = {"--keep-old", {"clone"}},
@@ -331,7 +310,6 @@ const KeyDef kSchema[] = {
              "How many old data directories (`<data_directory>.old-<UTC timestamp>`) to keep "
              "after a successful clone."}},
     {.key = "clone.verify",
-     .type = Type::kString,
      .access = Str(FIELD(clone.verify), CheckVerifyMode, NormalizeVerifyMode),
      .help = "check the copy before the swap: builtin, pg_verifybackup, or false (true: "
              "builtin)",
@@ -344,7 +322,6 @@ const KeyDef kSchema[] = {
              "means `builtin`. `config check --output json` shows the value as `builtin`, "
              "`pg_verifybackup` or `off`."}},
     {.key = "clone.max_rate",
-     .type = Type::kString,
      .access = Str(FIELD(clone.max_rate), CheckOptionalRate),
      .help = "pg_basebackup --max-rate",
      .option = {"--max-rate", {"clone"}},
@@ -353,7 +330,6 @@ const KeyDef kSchema[] = {
              "pg_basebackup's own range of 32k to 1024M, so that a clone does not fail after "
              "its preflight."}},
     {.key = "clone.compress",
-     .type = Type::kString,
      .access = Str(FIELD(clone.compress), CheckOptionalCompress),
      .help = "auto, none or a pg_basebackup --compress value",
      .option = {"--compress", {"clone"}},
@@ -389,31 +365,26 @@ const KeyDef kSchema[] = {
              "`server-lz4` for the cheapest compression, and `clone.max_rate` for a primary "
              "that cannot spare the I/O."}},
     {.key = "clone.confirm_timeout",
-     .type = Type::kInt,
      .access = Int(FIELD(clone.confirm_timeout), 1, 86400),
      .help = "seconds to wait for streaming after start",
      .option = {"--confirm-timeout", {"clone"}},
      .doc = {"integer seconds", "120", "How long to wait for the new standby to stream."}},
     {.key = "clone.space_margin_percent",
-     .type = Type::kInt,
      .access = Int(FIELD(clone.space_margin_percent), 0, 1000),
      .help = "free space required beyond the primary's size",
      .doc = {"integer 0-1000", "10",
              "Free space required in the staging filesystem beyond the primary's size."}},
     {.key = "check.retained_warn_mb",
-     .type = Type::kInt,
      .access = Int(FIELD(check.retained_warn_mb), 1, 100000000),
      .help = "WARNING when a slot retains this much WAL",
      .option = {"--retained-warn-mb", {"check"}},
      .doc = {"integer MB", "1024", "WARNING when one slot retains this much WAL on the primary."}},
     {.key = "check.retained_crit_mb",
-     .type = Type::kInt,
      .access = Int(FIELD(check.retained_crit_mb), 1, 100000000),
      .help = "CRITICAL when a slot retains this much WAL",
      .option = {"--retained-crit-mb", {"check"}},
      .doc = {"integer MB", "5120", "CRITICAL likewise."}},
     {.key = "check.lag_warn_mb",
-     .type = Type::kInt,
      .access = Int(FIELD(check.lag_warn_mb), 0, 100000000),
      .help = "WARNING when a standby's replay lags this much",
      .option = {"--lag-warn-mb", {"check"}},
@@ -421,25 +392,21 @@ const KeyDef kSchema[] = {
              "WARNING when a standby's replay is this far behind (bytes, measured on the "
              "primary; on a standby, received but not replayed)."}},
     {.key = "check.lag_crit_mb",
-     .type = Type::kInt,
      .access = Int(FIELD(check.lag_crit_mb), 0, 100000000),
      .help = "CRITICAL when a standby's replay lags this much",
      .option = {"--lag-crit-mb", {"check"}},
      .doc = {"integer MB", "256", "CRITICAL likewise."}},
     {.key = "check.lag_warn_seconds",
-     .type = Type::kInt,
      .access = Int(FIELD(check.lag_warn_seconds), 0, 86400 * 30),
      .help = "WARNING when replay lags this long",
      .option = {"--lag-warn-seconds", {"check"}},
      .doc = {"integer seconds", "60", "WARNING when replay lags this long."}},
     {.key = "check.lag_crit_seconds",
-     .type = Type::kInt,
      .access = Int(FIELD(check.lag_crit_seconds), 0, 86400 * 30),
      .help = "CRITICAL when replay lags this long",
      .option = {"--lag-crit-seconds", {"check"}},
      .doc = {"integer seconds", "300", "CRITICAL likewise."}},
     {.key = "check.silence_crit_seconds",
-     .type = Type::kInt,
      .access = Int(FIELD(check.silence_crit_seconds), 1, 86400 * 30),
      .help = "CRITICAL when a receiver heard nothing this long",
      .option = {"--silence-crit-seconds", {"check"}},
@@ -447,13 +414,11 @@ const KeyDef kSchema[] = {
              "CRITICAL when a standby's WAL receiver heard nothing from the primary this long "
              "(a dead link is never reported as lag 0)."}},
     {.key = "check.inactive_slot_critical",
-     .type = Type::kBool,
      .access = Bool(FIELD(check.inactive_slot_critical)),
      .help = "inactive slots are CRITICAL instead of WARNING",
      .doc = {"boolean", "false",
              "An inactive slot (the article's alert) is CRITICAL instead of WARNING."}},
     {.key = "check.expected_standbys",
-     .type = Type::kStringList,
      .access = List(FIELD(check.expected_standbys), CheckStandbyName),
      .help = "standbys (application or slot names) that must stream",
      .doc = {"list of strings", "[]",
@@ -461,7 +426,6 @@ const KeyDef kSchema[] = {
              "primary; a missing one is CRITICAL. An empty entry (`[\"\"]`) is refused: it "
              "matches no standby and would keep the check CRITICAL."}},
     {.key = "state_directory",
-     .type = Type::kString,
      .access = Str(FIELD(state_directory), CheckAbsolutePath),
      .help = "where job records are kept",
      .option = {"--state-directory", {"doctor", "clone", "decommission", "jobs list", "jobs show"}},
@@ -471,14 +435,12 @@ const KeyDef kSchema[] = {
              "running pgreplica and be writable by nobody else (a lock the PostgreSQL OS user "
              "could remove would protect nothing). Use one state directory per host."}},
     {.key = "connect_timeout",
-     .type = Type::kInt,
      .access = Int(FIELD(connect_timeout), 1, 3600),
      .help = "seconds to wait for a connection",
      .option = {"--connect-timeout",
                 {"clone", "status", "check", "decommission", "primary check", "primary setup"}},
      .doc = {"integer seconds 1-3600", "10", "How long to wait for any connection."}},
     {.key = "network_timeout",
-     .type = Type::kInt,
      .access = Int(FIELD(network_timeout), 1, 3600),
      .help = "seconds of silence after which a connection to the primary is given up",
      .doc = {"integer seconds 1-3600", "60",

@@ -30,9 +30,11 @@ struct Value {
   std::vector<std::string> list;
 };
 
-// How a key is set (validated, then stored; the reason when the value is not acceptable),
-// reset to its built-in default, and read.
+// A key's type, and how it is set (validated, then stored; the reason when the value is not
+// acceptable), reset to its built-in default, and read. Made by the builders in schema.cc
+// (Str, Int, Bool, List), so that the type and the field's access cannot disagree.
 struct Access {
+  Type type;
   std::function<Problem(Config&, const Value&)> set;
   std::function<void(Config&)> reset;
   std::function<nlohmann::json(const Config&)> get;
@@ -52,9 +54,8 @@ struct DocRow {
 };
 
 struct KeyDef {
-  const char* key;  // dotted, as in the file: "local.service.type"
-  Type type;
-  Access access;
+  const char* key;   // dotted, as in the file: "local.service.type"
+  Access access;     // its type (access.type) and how it is set, reset and read
   const char* help;  // one line; the option's help text in --help
   OptionDef option;
   DocRow doc;

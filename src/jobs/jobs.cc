@@ -290,4 +290,16 @@ Result<std::string> LogFollower::ReadNew(size_t max_bytes) {
   return out;
 }
 
+void FinishJob(const JobStore& store, JobRecord& job, const std::optional<Error>& error,
+               nlohmann::json result) {
+  job.state = !error                                   ? "succeeded"
+              : error->kind == ErrorKind::kInterrupted ? "interrupted"
+                                                       : "failed";
+  job.finished_at = UtcNow();
+  job.exit_code = error ? ExitCode(error->kind) : kExitOk;
+  job.result = std::move(result);
+  if (error) job.error = ErrorJson(*error);
+  (void)store.Save(job);
+}
+
 }  // namespace pgreplica::replica

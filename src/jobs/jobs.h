@@ -97,4 +97,12 @@ class LogFollower {
   std::uint64_t offset_ = 0;
 };
 
+// Records how `job` ended and saves it, the same way for every command (clone,
+// decommission): its state ("succeeded"; "interrupted" for an error of kind kInterrupted; else
+// "failed"), the time, the exit code, `result` (the command's result document) and `error` as
+// ErrorJson writes it. A record that cannot be saved stays as it was: what the command reports
+// is the run's own outcome.
+void FinishJob(const JobStore& store, JobRecord& job, const std::optional<Error>& error,
+               nlohmann::json result);
+
 }  // namespace pgreplica::replica
